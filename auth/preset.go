@@ -1,0 +1,44 @@
+package auth
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// A Preset names the token endpoint and public client of a known data
+// provider.
+type Preset struct {
+	Name, TokenURL, ClientID, Scope string
+}
+
+// DefaultPreset is the preset used when none is named.
+const DefaultPreset = "terrascope"
+
+var presets = []Preset{
+	{Name: "terrascope", TokenURL: "https://sso.terrascope.be/auth/realms/terrascope/protocol/openid-connect/token", ClientID: "public"},
+	{Name: "maxar", TokenURL: "https://account.maxar.com/auth/realms/mds/protocol/openid-connect/token", ClientID: "mgp", Scope: "openid"},
+	{Name: "cdse", TokenURL: "https://identity.dataspace.copernicus.eu/auth/realms/CDSE/protocol/openid-connect/token", ClientID: "cdse-public"},
+}
+
+// PresetNames returns the names LookupPreset knows, in a stable order.
+func PresetNames() []string {
+	names := make([]string, len(presets))
+	for i, p := range presets {
+		names[i] = p.Name
+	}
+	return names
+}
+
+// LookupPreset returns the preset called name, ignoring case. An empty
+// name selects DefaultPreset.
+func LookupPreset(name string) (Preset, error) {
+	if name == "" {
+		name = DefaultPreset
+	}
+	i := slices.IndexFunc(presets, func(p Preset) bool { return strings.EqualFold(p.Name, name) })
+	if i < 0 {
+		return Preset{}, fmt.Errorf("auth: unknown provider preset %q (known: %s)", name, strings.Join(PresetNames(), ", "))
+	}
+	return presets[i], nil
+}

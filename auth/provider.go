@@ -1,0 +1,482 @@
+package auth
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Defaults applied by NewProvider.
+const (
+	DefaultMargin      = 30 * time.Second
+	DefaultMaxAttempts = 4
+)
+
+const (
+	// maxBody bounds how much of a token endpoint answer is read.
+	maxBody = 1 << 20
+	// flightTimeout bounds one shared token renewal, retries included.
+	flightTimeout = 2 * time.Minute
+)
+
+// Config configures a Provider.
+type Config struct {
+	// TokenURL is the OpenID Connect token endpoint, such as
+	// https://sso.terrascope.be/auth/realms/terrascope/protocol/openid-connect/token.
+	TokenURL string
+	// ClientID is the public client the grants are made for.
+	ClientID string
+	// Scope, if not empty, is sent with every grant.
+	Scope string
+	// Credentials are used for the password grant.
+	Credentials Credentials
+	// HTTPClient makes the token requests. Nil means a client with
+	// timeouts that does not follow redirects.
+	HTTPClient *http.Client
+	// Margin is how long before expiry the access token is renewed.
+	// Zero means DefaultMargin; it never exceeds half the token lifetime.
+	Margin time.Duration
+	// MaxAttempts bounds the attempts of one grant when the token
+	// endpoint cannot be reached or answers 5xx. Zero means
+	// DefaultMaxAttempts.
+	MaxAttempts int
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Logger receives debug lines about grants, never a secret. Nil
+	// discards them.
+	Logger *slog.Logger
+}
+
+// Stats counts the token requests a Provider has made.
+type Stats struct {
+	// PasswordGrants and RefreshGrants count requests sent, successful
+	// or not, retries included.
+	PasswordGrants, RefreshGrants int64
+	// FailedRequests counts those that did not yield a token.
+	FailedRequests int64
+}
+
+// TokenRequests returns PasswordGrants + RefreshGrants.
+func (s Stats) TokenRequests() int64 { return s.PasswordGrants + s.RefreshGrants }
+
+// tokenState is an immutable snapshot of the tokens held by a Provider.
+type tokenState struct {
+	access string
+	// renewAt is when the access token should be replaced; zero when its
+	// lifetime is unknown, so that only a refusal replaces it.
+	renewAt time.Time
+	refresh string
+	// refreshExpiry is when the refresh token expires; zero when it is
+	// valid until refused.
+	refreshExpiry time.Time
+}
+
+// fresh reports whether the access token can be handed out at now.
+func (s *tokenState) fresh(now time.Time) bool {
+	return s != nil && (s.renewAt.IsZero() || now.Before(s.renewAt))
+}
+
+// A Provider hands out access tokens from one Keycloak session to many
+// goroutines: it logs in once with the password grant, renews the access
+// token with the refresh grant before it expires, and makes concurrent
+// callers that need a new token share one request.
+type Provider struct {
+	cfg      Config
+	tokenURL *url.URL
+	client   *http.Client
+	now      func() time.Time
+	log      *slog.Logger
+
+	state atomic.Pointer[tokenState]
+	// fatal holds a permanent error (rejected credentials): once set, no
+	// further login is attempted, since repeated failures lock accounts.
+	fatal atomic.Pointer[error]
+	// mu guards flight, the renewal in progress, if any.
+	mu     sync.Mutex
+	flight *flight
+
+	passwordGrants, refreshGrants, failed atomic.Int64
+
+	// backoff returns the pause before retry number n (1-based).
+	backoff func(n int) time.Duration
+	// waiting, when set, is called when a caller starts waiting for a
+	// shared renewal.
+	waiting func()
+}
+
+var _ TokenSource = (*Provider)(nil)
+
+// NewProvider checks cfg and returns a Provider. It makes no request.
+// A token URL using plain http is refused with ErrInsecureTokenURL unless
+// its host is loopback.
+func NewProvider(cfg Config) (*Provider, error) {
+	u, err := url.Parse(cfg.TokenURL)
+	if err != nil {
+		return nil, fmt.Errorf("auth: token URL: %w", err)
+	}
+	switch {
+	case u.Host == "":
+		return nil, fmt.Errorf("auth: token URL %q has no host", u.Redacted())
+	case u.Scheme == "https":
+	case u.Scheme == "http":
+		if !isLoopback(u.Hostname()) {
+			return nil, fmt.Errorf("auth: token URL %s: %w", u.Redacted(), ErrInsecureTokenURL)
+		}
+	default:
+		return nil, fmt.Errorf("auth: token URL %s: scheme must be https", u.Redacted())
+	}
+	if cfg.ClientID == "" {
+		return nil, errors.New("auth: no client id")
+	}
+	if cfg.Credentials.Username == "" || cfg.Credentials.Password == "" {
+		return nil, errors.New("auth: username and password are both required")
+	}
+	if cfg.Margin <= 0 {
+		cfg.Margin = DefaultMargin
+	}
+	if cfg.MaxAttempts <= 0 {
+		cfg.MaxAttempts = DefaultMaxAttempts
+	}
+	p := &Provider{
+		cfg:      cfg,
+		tokenURL: u,
+		client:   cfg.HTTPClient,
+		now:      cfg.Now,
+		log:      cfg.Logger,
+		backoff:  defaultBackoff,
+	}
+	if p.client == nil {
+		p.client = defaultClient()
+	}
+	if p.now == nil {
+		p.now = time.Now
+	}
+	if p.log == nil {
+		p.log = slog.New(slog.DiscardHandler)
+	}
+	return p, nil
+}
+
+func defaultClient() *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.ResponseHeaderTimeout = 30 * time.Second
+	return &http.Client{
+		Transport: tr,
+		Timeout:   60 * time.Second,
+		// A 307 or 308 would resend the password to wherever it points.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// defaultBackoff waits about 0.5 s, 1 s, 2 s... up to 8 s, with jitter.
+func defaultBackoff(n int) time.Duration {
+	d := 500 * time.Millisecond << min(n-1, 4)
+	return d/2 + rand.N(d/2+1)
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Token returns an access token that is valid now, renewing it first if it
+// expires within the margin. Reading a valid cached token takes no lock and
+// allocates nothing.
+func (p *Provider) Token(ctx context.Context) (string, error) {
+	if st := p.state.Load(); st.fresh(p.now()) {
+		return st.access, nil
+	}
+	st, err := p.renew(ctx, "")
+	if err != nil {
+		return "", err
+	}
+	return st.access, nil
+}
+
+// Refused reports that a service answered 401 to refused. If refused is the
+// current token it is renewed, sharing one request with concurrent callers;
+// if it was already replaced the current token is returned without a
+// request.
+func (p *Provider) Refused(ctx context.Context, refused string) (string, error) {
+	if refused == "" {
+		return p.Token(ctx)
+	}
+	for range 3 {
+		st, err := p.renew(ctx, refused)
+		if err != nil {
+			return "", err
+		}
+		if st.access != refused {
+			return st.access, nil
+		}
+		// We joined a renewal that found refused still fresh, begun
+		// before our report: one more round renews it.
+	}
+	return "", fmt.Errorf("auth: token endpoint %s: %w", p.tokenURL.Redacted(), ErrTokenRefused)
+}
+
+// renew returns a token state that is fresh and, if refused is not empty,
+// holds another access token. Concurrent callers share one renewal, which
+// runs detached from ctx; each caller stops waiting when its ctx ends.
+func (p *Provider) renew(ctx context.Context, refused string) (*tokenState, error) {
+	if e := p.fatal.Load(); e != nil {
+		return nil, *e
+	}
+	f := p.join(ctx, refused)
+	if p.waiting != nil {
+		p.waiting()
+	}
+	select {
+	case <-f.done:
+		return f.st, f.err
+	case <-ctx.Done():
+		return nil, fmt.Errorf("auth: waiting for a token: %w", context.Cause(ctx))
+	}
+}
+
+// A flight is one token renewal shared by every caller that needs it.
+type flight struct {
+	done chan struct{} // closed when st and err are set
+	st   *tokenState
+	err  error
+}
+
+// join returns the renewal in progress, or starts one. The renewal runs on
+// a context detached from ctx, with its own timeout, so that the caller
+// that started it may give up without failing the others.
+func (p *Provider) join(ctx context.Context, refused string) *flight {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.flight != nil {
+		return p.flight
+	}
+	f := &flight{done: make(chan struct{})}
+	p.flight = f
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), flightTimeout)
+	go func() {
+		defer cancel()
+		st, err := p.renewNow(fctx, refused)
+		p.mu.Lock()
+		p.flight = nil
+		p.mu.Unlock()
+		f.st, f.err = st, err
+		close(f.done)
+	}()
+	return f
+}
+
+// renewNow runs inside the single flight. It first checks whether another
+// renewal already did the work, then prefers the refresh grant and falls
+// back to the password grant once.
+func (p *Provider) renewNow(ctx context.Context, refused string) (*tokenState, error) {
+	now := p.now()
+	cur := p.state.Load()
+	if cur.fresh(now) && cur.access != refused {
+		return cur, nil
+	}
+	if e := p.fatal.Load(); e != nil {
+		return nil, *e
+	}
+	if cur != nil && cur.refresh != "" && (cur.refreshExpiry.IsZero() || now.Before(cur.refreshExpiry)) {
+		st, err := p.grant(ctx, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {cur.refresh}})
+		if err == nil {
+			p.state.Store(st)
+			return st, nil
+		}
+		var re *RetrieveError
+		if !errors.As(err, &re) || !re.invalidRefresh() {
+			p.keepIfFatal(err)
+			return nil, err
+		}
+		p.log.Debug("refresh token no longer active, logging in again", "token_url", p.tokenURL.Redacted())
+	}
+	st, err := p.grant(ctx, url.Values{
+		"grant_type": {"password"},
+		"username":   {p.cfg.Credentials.Username},
+		"password":   {p.cfg.Credentials.Password},
+	})
+	if err != nil {
+		p.keepIfFatal(err)
+		return nil, err
+	}
+	p.state.Store(st)
+	return st, nil
+}
+
+func (p *Provider) keepIfFatal(err error) {
+	if errors.Is(err, ErrBadCredentials) {
+		p.fatal.CompareAndSwap(nil, &err)
+	}
+}
+
+// grant posts form to the token endpoint, retrying network errors and 5xx
+// answers with backoff up to MaxAttempts, and returns the new token state.
+func (p *Provider) grant(ctx context.Context, form url.Values) (*tokenState, error) {
+	kind := form.Get("grant_type")
+	form.Set("client_id", p.cfg.ClientID)
+	if p.cfg.Scope != "" {
+		form.Set("scope", p.cfg.Scope)
+	}
+	body := form.Encode()
+	for attempt := 1; ; attempt++ {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("auth: %s grant at %s: %w", kind, p.tokenURL.Redacted(), context.Cause(ctx))
+		}
+		st, retry, err := p.grantOnce(ctx, kind, body)
+		if err == nil {
+			return st, nil
+		}
+		err = fmt.Errorf("auth: %s grant at %s (attempt %d of %d): %w", kind, p.tokenURL.Redacted(), attempt, p.cfg.MaxAttempts, err)
+		if !retry || attempt >= p.cfg.MaxAttempts {
+			return nil, err
+		}
+		d := p.backoff(attempt)
+		p.log.Debug("token request failed, retrying", "grant", kind, "attempt", attempt, "backoff", d, "err", err)
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+		}
+	}
+}
+
+// tokenAnswer is the JSON of a successful grant.
+type tokenAnswer struct {
+	AccessToken      string `json:"access_token"`
+	TokenType        string `json:"token_type"`
+	ExpiresIn        int64  `json:"expires_in"`
+	RefreshToken     string `json:"refresh_token"`
+	RefreshExpiresIn int64  `json:"refresh_expires_in"`
+}
+
+// grantOnce makes one token request. retry reports whether a failure may be
+// retried.
+func (p *Provider) grantOnce(ctx context.Context, kind, body string) (st *tokenState, retry bool, err error) {
+	switch kind {
+	case "password":
+		p.passwordGrants.Add(1)
+	default:
+		p.refreshGrants.Add(1)
+	}
+	defer func() {
+		if err != nil {
+			p.failed.Add(1)
+		}
+	}()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.tokenURL.String(), strings.NewReader(body))
+	if err != nil {
+		return nil, false, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	sent := p.now()
+	resp, err := p.client.Do(req)
+	if err != nil {
+		// The *url.Error names the URL and the cause; the body is not
+		// part of it.
+		return nil, ctx.Err() == nil, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	if err != nil {
+		return nil, ctx.Err() == nil, fmt.Errorf("reading the answer: %w", err)
+	}
+	p.log.Debug("token request", "grant", kind, "status", resp.StatusCode, "duration", p.now().Sub(sent))
+	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	isJSON := mt == "application/json" || strings.HasSuffix(mt, "+json")
+
+	if resp.StatusCode != http.StatusOK {
+		re := &RetrieveError{StatusCode: resp.StatusCode, grant: kind}
+		var e struct {
+			Code        string `json:"error"`
+			Description string `json:"error_description"`
+		}
+		if isJSON && json.Unmarshal(data, &e) == nil && e.Code != "" {
+			re.Code, re.Description = e.Code, excerpt([]byte(e.Description))
+		} else {
+			re.Excerpt = excerpt(data)
+		}
+		return nil, resp.StatusCode >= 500, re
+	}
+	var a tokenAnswer
+	if !isJSON {
+		return nil, false, &RetrieveError{StatusCode: resp.StatusCode, Excerpt: excerpt(data), grant: kind}
+	}
+	if err := json.Unmarshal(data, &a); err != nil {
+		// Not quoted: a malformed answer may still hold a token.
+		return nil, false, fmt.Errorf("answer %d is not valid token JSON (%d bytes)", resp.StatusCode, len(data))
+	}
+	switch {
+	case a.AccessToken == "":
+		return nil, false, errors.New("answer has no access_token")
+	case !strings.EqualFold(a.TokenType, "bearer"):
+		return nil, false, fmt.Errorf("answer has token_type %q, want Bearer", excerpt([]byte(a.TokenType)))
+	}
+	st = &tokenState{access: a.AccessToken, refresh: a.RefreshToken}
+	if a.ExpiresIn > 0 {
+		life := time.Duration(a.ExpiresIn) * time.Second
+		st.renewAt = sent.Add(life - min(p.cfg.Margin, life/2))
+	}
+	if a.RefreshToken != "" && a.RefreshExpiresIn > 0 {
+		st.refreshExpiry = sent.Add(time.Duration(a.RefreshExpiresIn) * time.Second)
+	}
+	return st, false, nil
+}
+
+// Close ends the session at the identity provider, best effort: it posts
+// the refresh token to the realm's logout endpoint (the token URL with its
+// final "/token" replaced by "/logout") and forgets the tokens. Later calls
+// to Token log in again.
+func (p *Provider) Close(ctx context.Context) error {
+	st := p.state.Swap(nil)
+	if st == nil || st.refresh == "" {
+		return nil
+	}
+	u := *p.tokenURL
+	if !strings.HasSuffix(u.Path, "/token") {
+		return fmt.Errorf("auth: logout: cannot derive a logout URL from %s", p.tokenURL.Redacted())
+	}
+	u.Path = strings.TrimSuffix(u.Path, "/token") + "/logout"
+	u.RawPath = ""
+	form := url.Values{"client_id": {p.cfg.ClientID}, "refresh_token": {st.refresh}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), strings.NewReader(form.Encode()))
+	if err != nil {
+		return fmt.Errorf("auth: logout: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := p.client.Do(req)
+	if err != nil {
+		return fmt.Errorf("auth: logout: %w", err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
+	if resp.StatusCode != http.StatusNoContent && resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("auth: logout at %s answered %d %s: %q", u.Redacted(), resp.StatusCode, http.StatusText(resp.StatusCode), excerpt(data))
+	}
+	return nil
+}
+
+// Stats returns the token request counters.
+func (p *Provider) Stats() Stats {
+	return Stats{
+		PasswordGrants: p.passwordGrants.Load(),
+		RefreshGrants:  p.refreshGrants.Load(),
+		FailedRequests: p.failed.Load(),
+	}
+}
