@@ -1,0 +1,306 @@
+package downloader
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+	"golang.org/x/time/rate"
+
+	"github.com/wcdl/wcdl/auth"
+	"github.com/wcdl/wcdl/manifest"
+)
+
+// Status is how an entry ended.
+type Status string
+
+// The statuses an entry can end with.
+const (
+	Downloaded Status = "downloaded" // fetched, verified and published
+	Skipped    Status = "skipped"    // already complete at its final name
+	Missing    Status = "missing"    // 404 for an entry that may be missing
+	Failed     Status = "failed"     // see Result.Err
+)
+
+// A Result tells how one entry ended.
+type Result struct {
+	Entry    manifest.Entry
+	Path     string        // final path in Config.Dir
+	Status   Status        // how the entry ended
+	Bytes    int64         // bytes received over the network for this entry in this run
+	Size     int64         // size of the final file (downloaded or skipped), else 0
+	Attempts int           // HTTP attempts made for this entry
+	Duration time.Duration // time spent on this entry
+	SHA256   string        // hex SHA-256 of the whole final file when downloaded, else ""
+	Err      error         // why the entry failed; nil unless Status is Failed
+}
+
+// Config configures a Downloader. The zero value of every field but Dir
+// selects a default.
+type Config struct {
+	// Dir is the output folder. It is created if needed.
+	Dir string
+
+	// Workers is the number of files downloaded at once (default 4).
+	Workers int
+
+	// Client carries the authentication transport; nil selects a plain
+	// client. The Downloader uses a copy limited to five redirects and
+	// wraps it for retries; Client itself is not changed.
+	Client *http.Client
+
+	// Attempts is the per-file attempt budget: every HTTP attempt of a file
+	// counts, whether a retry, a resume or a download that failed its
+	// verification (default 5).
+	Attempts int
+
+	// RetryWaitMin is the backoff floor (default 1s).
+	RetryWaitMin time.Duration
+
+	// RetryMaxWait caps any single wait, Retry-After included (default 5m).
+	RetryMaxWait time.Duration
+
+	// Limiter limits the byte rate of the whole run; nil means unlimited.
+	Limiter *rate.Limiter
+
+	// Force downloads files again even when they are already complete.
+	Force bool
+
+	// Logger receives retry and download messages; nil discards them.
+	Logger *slog.Logger
+
+	// OnResult, when set, is called once per entry as it ends, from worker
+	// goroutines. It must be quick and safe for concurrent use.
+	OnResult func(Result)
+}
+
+// logger returns the configured logger, or one that discards.
+func (c *Config) logger() *slog.Logger {
+	if c.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return c.Logger
+}
+
+// Progress is a snapshot of a run's counters.
+type Progress struct {
+	FilesTotal int64 // entries in the run
+	FilesDone  int64 // entries that ended, whatever their status
+
+	// BytesDone is the number of bytes received so far. BytesExpected is
+	// the number of bytes the run expects to receive: the sizes known so
+	// far (manifest size=, else the announced length) of the files not
+	// skipped, less what resumed parts already hold. When the run ends the
+	// two are equal.
+	BytesDone, BytesExpected int64
+
+	Downloaded, Skipped, Missing, Failed int64 // entries by status
+}
+
+// A Downloader fetches files with a bounded pool of workers sharing one
+// HTTP client. Run may be called again after it returns, but not
+// concurrently.
+type Downloader struct {
+	cfg    Config
+	client *retryablehttp.Client
+	now    func() time.Time
+	bufs   sync.Pool // *[]byte copy buffers
+
+	filesTotal, filesDone, bytesDone, bytesExpected atomic.Int64
+	downloaded, skipped, missing, failed            atomic.Int64
+}
+
+// copyBufSize is the size of the buffers the body is copied through.
+const copyBufSize = 256 << 10
+
+// New returns a Downloader for cfg, with defaults filled in.
+func New(cfg Config) (*Downloader, error) {
+	if cfg.Dir == "" {
+		return nil, errors.New("downloader: no output folder given")
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = 4
+	}
+	if cfg.Attempts <= 0 {
+		cfg.Attempts = 5
+	}
+	if cfg.RetryWaitMin <= 0 {
+		cfg.RetryWaitMin = time.Second
+	}
+	if cfg.RetryMaxWait <= 0 {
+		cfg.RetryMaxWait = 5 * time.Minute
+	}
+	if cfg.RetryMaxWait < cfg.RetryWaitMin {
+		cfg.RetryMaxWait = cfg.RetryWaitMin
+	}
+	var hc http.Client
+	if cfg.Client != nil {
+		hc = *cfg.Client
+	} else {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = cfg.Workers
+		hc.Transport = t
+	}
+	next := hc.CheckRedirect
+	hc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if len(via) >= maxRedirects {
+			return fmt.Errorf("%w: stopped after %d redirects at %s", ErrTooManyRedirects, len(via), req.URL.Redacted())
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		return nil
+	}
+	d := &Downloader{cfg: cfg, now: time.Now}
+	d.client = newRetryClient(&hc, cfg, func() time.Time { return d.now() })
+	d.bufs.New = func() any { b := make([]byte, copyBufSize); return &b }
+	return d, nil
+}
+
+// Progress returns a snapshot of the counters of the current or last run.
+// It is cheap and safe to call at any time from any goroutine.
+func (d *Downloader) Progress() Progress {
+	return Progress{
+		FilesTotal:    d.filesTotal.Load(),
+		FilesDone:     d.filesDone.Load(),
+		BytesDone:     d.bytesDone.Load(),
+		BytesExpected: d.bytesExpected.Load(),
+		Downloaded:    d.downloaded.Load(),
+		Skipped:       d.skipped.Load(),
+		Missing:       d.missing.Load(),
+		Failed:        d.failed.Load(),
+	}
+}
+
+// Run downloads entries and returns one Result per entry, in entry order,
+// always, also when the batch stops early.
+//
+// A failing file does not stop the others. The batch stops only when ctx
+// ends, or on a permanent authentication failure: the identity provider
+// rejected the credentials (auth.ErrBadCredentials), or the service refused
+// fresh tokens (auth.ErrTokenRefused) for as many consecutive files as there
+// are workers, with no file succeeding in between. The returned error is
+// then that failure or ctx.Err(), and every unfinished entry is Failed with
+// it; interrupted downloads keep their partial files for the next run.
+// Otherwise the error is nil.
+func (d *Downloader) Run(ctx context.Context, entries []manifest.Entry) ([]Result, error) {
+	d.resetProgress(entries)
+	results := make([]Result, len(entries))
+	ended := make([]bool, len(entries))
+	if err := os.MkdirAll(d.cfg.Dir, 0o755); err != nil {
+		err = fmt.Errorf("create output folder: %w", err)
+		for i, e := range entries {
+			d.finish(&results[i], Result{Entry: e, Path: d.path(e), Status: Failed, Err: err})
+		}
+		return results, err
+	}
+
+	parent := ctx
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	var (
+		mu      sync.Mutex
+		refused int // consecutive files refused with fresh tokens
+	)
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for range min(d.cfg.Workers, max(len(entries), 1)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				if ctx.Err() != nil {
+					continue // handed out as the batch stopped: not started
+				}
+				r := d.fetch(ctx, entries[i])
+				if r.Status == Failed && ctx.Err() != nil {
+					if cause := context.Cause(ctx); isBatchStop(cause) && !isBatchStop(r.Err) {
+						r.Err = fmt.Errorf("%s: interrupted: %w", entries[i].URL, cause)
+					}
+				}
+				mu.Lock()
+				switch {
+				case errors.Is(r.Err, auth.ErrBadCredentials):
+					stop(r.Err)
+				case errors.Is(r.Err, auth.ErrTokenRefused):
+					if refused++; refused >= d.cfg.Workers {
+						stop(r.Err)
+					}
+				case r.Status == Downloaded || r.Status == Missing:
+					refused = 0
+				}
+				ended[i] = true
+				mu.Unlock()
+				d.finish(&results[i], r)
+			}
+		}()
+	}
+feed:
+	for i := range entries {
+		select {
+		case jobs <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(jobs)
+	wg.Wait()
+
+	err := context.Cause(ctx)
+	if err == nil {
+		return results, nil
+	}
+	if !isBatchStop(err) {
+		err = parent.Err()
+	}
+	for i, e := range entries {
+		if !ended[i] {
+			d.finish(&results[i], Result{Entry: e, Path: d.path(e), Status: Failed,
+				Err: fmt.Errorf("%s: %w: %w", e.URL, ErrNotStarted, err)})
+		}
+	}
+	return results, err
+}
+
+// isBatchStop reports the authentication failures that stop a batch.
+func isBatchStop(err error) bool {
+	return errors.Is(err, auth.ErrBadCredentials) || errors.Is(err, auth.ErrTokenRefused)
+}
+
+// finish records r as the result of its entry: counters, OnResult.
+func (d *Downloader) finish(dst *Result, r Result) {
+	*dst = r
+	switch r.Status {
+	case Downloaded:
+		d.downloaded.Add(1)
+	case Skipped:
+		d.skipped.Add(1)
+	case Missing:
+		d.missing.Add(1)
+	default:
+		d.failed.Add(1)
+	}
+	d.filesDone.Add(1)
+	if d.cfg.OnResult != nil {
+		d.cfg.OnResult(r)
+	}
+}
+
+func (d *Downloader) resetProgress(entries []manifest.Entry) {
+	var expected int64
+	for _, e := range entries {
+		expected += max(e.Size, 0)
+	}
+	d.filesTotal.Store(int64(len(entries)))
+	d.bytesExpected.Store(expected)
+	for _, c := range []*atomic.Int64{&d.filesDone, &d.bytesDone, &d.downloaded, &d.skipped, &d.missing, &d.failed} {
+		c.Store(0)
+	}
+}

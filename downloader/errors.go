@@ -1,0 +1,54 @@
+package downloader
+
+import "errors"
+
+// ErrHTMLPage reports that the service answered with a web page or a JSON
+// document where a binary file was expected. A login page usually means the
+// session expired. Nothing of the page is kept.
+var ErrHTMLPage = errors.New("the service sent a web page instead of the file (a login page usually means the session expired)")
+
+// ErrSizeMismatch reports a file whose size differs from the manifest's
+// size= or from the length the service announced.
+var ErrSizeMismatch = errors.New("the file size does not match the expected size")
+
+// ErrChecksum reports a file whose SHA-256 or MD5 differs from the manifest.
+var ErrChecksum = errors.New("the file checksum does not match the manifest")
+
+// ErrCorrupt reports a file that failed its format check (for a GeoTIFF: its
+// structure is incomplete, usually because the transfer was truncated).
+var ErrCorrupt = errors.New("the file failed its format check")
+
+// ErrIncomplete reports a transfer that ended before the whole file arrived
+// and could not be completed within the attempt budget.
+var ErrIncomplete = errors.New("the transfer ended before the whole file arrived")
+
+// ErrNotFound reports a 404 for an entry that is not allowed to be missing.
+var ErrNotFound = errors.New("the service has no such file (404)")
+
+// ErrForbidden reports a 403: the account is known but lacks access to the
+// file. It is permanent.
+var ErrForbidden = errors.New("the service refused access (403): the account may lack access to this collection")
+
+// ErrUnauthorized reports a 401 answered to a client that carries no
+// authentication.
+var ErrUnauthorized = errors.New("the service requires authentication (401)")
+
+// ErrHTTPStatus reports any other unexpected HTTP status.
+var ErrHTTPStatus = errors.New("unexpected HTTP status")
+
+// ErrBadRange reports a 206 answer whose Content-Range does not continue the
+// partial file (wrong start or different total size). The partial file is
+// discarded rather than spliced with bytes of another version.
+var ErrBadRange = errors.New("the service answered a range that does not continue the partial file")
+
+// ErrTooManyRedirects reports a request that was redirected more than five
+// times.
+var ErrTooManyRedirects = errors.New("too many redirects")
+
+// ErrBadName reports an entry whose output name is not a single safe path
+// segment.
+var ErrBadName = errors.New("unsafe output file name")
+
+// ErrNotStarted marks entries that were never started because the batch
+// stopped first. It is always wrapped together with the reason for the stop.
+var ErrNotStarted = errors.New("not started")

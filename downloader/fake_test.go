@@ -1,0 +1,161 @@
+package downloader
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// fakeFile is one file served by fakeService.
+type fakeFile struct {
+	data    []byte
+	etag    string
+	noRange bool // ignore Range headers, as some servers do
+	// reply, when set, may answer request n (1-based) itself and return
+	// true; otherwise the file is served.
+	reply func(n int, w http.ResponseWriter, r *http.Request) bool
+	// cutAfter, when set, returns after how many body bytes answer n is
+	// cut off (the connection is dropped), or -1 to send it whole.
+	cutAfter func(n int) int64
+	requests int
+}
+
+// seenRequest records what the client sent.
+type seenRequest struct {
+	Path, Range, IfRange, Authorization string
+	At                                  time.Time
+}
+
+// fakeService serves files with real 200/206/416 answers (http.ServeContent),
+// strong ETags, and injectable faults, and counts what it sends.
+type fakeService struct {
+	*httptest.Server
+	mu       sync.Mutex
+	files    map[string]*fakeFile
+	seen     []seenRequest
+	sent     atomic.Int64 // body bytes written
+	requests atomic.Int64
+}
+
+func newFakeService(t testing.TB) *fakeService {
+	s := &fakeService{files: map[string]*fakeFile{}}
+	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
+	t.Cleanup(s.Close)
+	return s
+}
+
+// add serves data at path and returns its URL.
+func (s *fakeService) add(path string, f *fakeFile) string {
+	if f.etag == "" {
+		f.etag = fmt.Sprintf(`"v%d"`, rand.Uint64())
+	}
+	s.mu.Lock()
+	s.files[path] = f
+	s.mu.Unlock()
+	return s.URL + path
+}
+
+// set replaces the content of path with a new version.
+func (s *fakeService) set(path string, data []byte, etag string) {
+	s.mu.Lock()
+	s.files[path].data, s.files[path].etag = data, etag
+	s.mu.Unlock()
+}
+
+func (s *fakeService) seenFor(path string) []seenRequest {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []seenRequest
+	for _, r := range s.seen {
+		if r.Path == path {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func (s *fakeService) serve(w http.ResponseWriter, r *http.Request) {
+	s.requests.Add(1)
+	s.mu.Lock()
+	s.seen = append(s.seen, seenRequest{Path: r.URL.Path, Range: r.Header.Get("Range"),
+		IfRange: r.Header.Get("If-Range"), Authorization: r.Header.Get("Authorization"), At: time.Now()})
+	f, ok := s.files[r.URL.Path]
+	if !ok {
+		s.mu.Unlock()
+		http.NotFound(w, r)
+		return
+	}
+	f.requests++
+	n := f.requests
+	s.mu.Unlock()
+	if f.reply != nil && f.reply(n, w, r) {
+		return
+	}
+	s.mu.Lock()
+	data, etag := f.data, f.etag
+	s.mu.Unlock()
+	if f.noRange {
+		r.Header.Del("Range")
+	}
+	cut := int64(-1)
+	if f.cutAfter != nil {
+		cut = f.cutAfter(n)
+	}
+	w.Header().Set("ETag", etag)
+	w.Header().Set("Content-Type", "application/octet-stream")
+	cw := &countingWriter{ResponseWriter: w, sent: &s.sent, left: cut}
+	http.ServeContent(cw, r, "", time.Time{}, bytes.NewReader(data))
+}
+
+// countingWriter counts body bytes and drops the connection after left
+// bytes when left >= 0.
+type countingWriter struct {
+	http.ResponseWriter
+	sent *atomic.Int64
+	left int64
+}
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	if w.left >= 0 && int64(len(p)) > w.left {
+		n, _ := w.ResponseWriter.Write(p[:w.left])
+		w.sent.Add(int64(n))
+		w.ResponseWriter.(http.Flusher).Flush()
+		panic(http.ErrAbortHandler) // drop the connection mid-body
+	}
+	if w.left >= 0 {
+		w.left -= int64(len(p))
+	}
+	n, err := w.ResponseWriter.Write(p)
+	w.sent.Add(int64(n))
+	return n, err
+}
+
+// content returns n deterministic pseudo-random bytes that do not look like
+// a web page.
+func content(n int, seed uint64) []byte {
+	b := make([]byte, n)
+	r := rand.New(rand.NewPCG(seed, 1))
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	if n > 0 {
+		b[0] = 0
+	}
+	return b
+}
+
+// cutFirst cuts the first k answers after at bytes.
+func cutFirst(k int, at int64) func(int) int64 {
+	return func(n int) int64 {
+		if n <= k {
+			return at
+		}
+		return -1
+	}
+}

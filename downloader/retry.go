@@ -1,0 +1,171 @@
+package downloader
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+
+	"github.com/wcdl/wcdl/auth"
+)
+
+// maxRedirects is the number of redirect hops a request may follow.
+const maxRedirects = 5
+
+// attemptKey is the context key of the per-file attempt counter.
+type attemptKey struct{}
+
+// attempts counts the HTTP attempts of one file against its budget. It is
+// carried in the request context, so the shared retryablehttp client can
+// charge each try to the file it belongs to. Only the goroutine running the
+// request touches it.
+type attempts struct {
+	n      int // HTTP attempts so far
+	budget int // attempts allowed in total
+}
+
+func withAttempts(ctx context.Context, a *attempts) context.Context {
+	return context.WithValue(ctx, attemptKey{}, a)
+}
+
+func attemptsFrom(ctx context.Context) *attempts {
+	a, _ := ctx.Value(attemptKey{}).(*attempts)
+	return a
+}
+
+// newRetryClient wraps hc in a retryablehttp client that retries transport
+// errors, 429 and 5xx (but 501) within each file's attempt budget and hands
+// every final answer back to the caller.
+func newRetryClient(hc *http.Client, cfg Config, now func() time.Time) *retryablehttp.Client {
+	rc := &retryablehttp.Client{
+		HTTPClient:   hc,
+		RetryWaitMin: cfg.RetryWaitMin,
+		RetryWaitMax: cfg.RetryMaxWait,
+		RetryMax:     cfg.Attempts - 1,
+		CheckRetry:   checkRetry,
+		Backoff: func(min, max time.Duration, n int, resp *http.Response) time.Duration {
+			return backoff(min, max, n, resp, now)
+		},
+		ErrorHandler: retryablehttp.PassthroughErrorHandler,
+		RequestLogHook: func(_ retryablehttp.Logger, req *http.Request, _ int) {
+			if a := attemptsFrom(req.Context()); a != nil {
+				a.n++
+			}
+		},
+	}
+	if cfg.Logger != nil {
+		rc.Logger = slogAdapter{cfg.Logger}
+	}
+	return rc
+}
+
+// checkRetry is the retry policy. Transport errors, 429 and 5xx other than
+// 501 are retried while the file has attempts left; authentication failures,
+// too many redirects and every other status are final. The context is checked
+// before each retry.
+func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	if ctx.Err() != nil {
+		return false, ctx.Err()
+	}
+	if err != nil {
+		if isPermanentError(err) {
+			return false, err
+		}
+	} else if !retryableStatus(resp.StatusCode) {
+		return false, nil
+	}
+	if a := attemptsFrom(ctx); a != nil && a.n >= a.budget {
+		return false, nil // budget spent: hand the last answer back
+	}
+	return true, nil
+}
+
+// isPermanentError reports transport errors that retrying cannot cure.
+func isPermanentError(err error) bool {
+	return errors.Is(err, auth.ErrBadCredentials) ||
+		errors.Is(err, auth.ErrTokenRefused) ||
+		errors.Is(err, auth.ErrInsecureTokenURL) ||
+		errors.Is(err, ErrTooManyRedirects) ||
+		errors.Is(err, context.Canceled) ||
+		errors.Is(err, context.DeadlineExceeded)
+}
+
+// retryableStatus reports statuses worth another try: 429 and 5xx but 501.
+// 401 (already handled by the auth transport), 403, 404, 416 and all other
+// statuses are final.
+func retryableStatus(code int) bool {
+	return code == http.StatusTooManyRequests ||
+		(code >= 500 && code != http.StatusNotImplemented)
+}
+
+// backoff returns the wait before retry n (0-based): the server's
+// Retry-After on a 429 or 503 when it sends one, else min·2ⁿ with jitter, and
+// never more than max.
+func backoff(min, max time.Duration, n int, resp *http.Response, now func() time.Time) time.Duration {
+	if resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
+		if d, ok := retryAfter(resp.Header.Get("Retry-After"), now()); ok {
+			return capWait(d, max)
+		}
+	}
+	d := max
+	if n < 30 {
+		if m := min << n; m > 0 && m < max {
+			d = m
+		}
+	}
+	// Jitter: a uniform wait in [d/2, d] keeps workers that failed together
+	// from retrying together.
+	if half := d / 2; half > 0 {
+		d = half + rand.N(half+1)
+	}
+	return capWait(d, max)
+}
+
+func capWait(d, max time.Duration) time.Duration {
+	if max > 0 && d > max {
+		return max
+	}
+	return d
+}
+
+// retryAfter parses a Retry-After value: delay seconds or an HTTP date.
+func retryAfter(v string, now time.Time) (time.Duration, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, false
+	}
+	if s, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if s < 0 {
+			return 0, false
+		}
+		if s > int64(24*time.Hour/time.Second) {
+			s = int64(24 * time.Hour / time.Second)
+		}
+		return time.Duration(s) * time.Second, true
+	}
+	t, err := http.ParseTime(v)
+	if err != nil {
+		return 0, false
+	}
+	if d := t.Sub(now); d > 0 {
+		return d, true
+	}
+	return 0, true
+}
+
+// slogAdapter lets retryablehttp log through a slog.Logger. Its per-attempt
+// "request failed" messages are logged as warnings, since they are retried.
+type slogAdapter struct{ l *slog.Logger }
+
+var _ retryablehttp.LeveledLogger = slogAdapter{}
+
+func (a slogAdapter) Error(msg string, kv ...any) { a.l.Warn(msg, kv...) }
+func (a slogAdapter) Info(msg string, kv ...any)  { a.l.Info(msg, kv...) }
+func (a slogAdapter) Debug(msg string, kv ...any) { a.l.Debug(msg, kv...) }
+func (a slogAdapter) Warn(msg string, kv ...any)  { a.l.Warn(msg, kv...) }
