@@ -15,7 +15,6 @@ var (
 	locks   = map[string]chan struct{}{}
 )
 
-
 type fileLock struct{ path string }
 
 func lockFile(ctx context.Context, path string) (*fileLock, error) {
