@@ -110,7 +110,7 @@ func TestTransportTrustedHostsOnly(t *testing.T) {
 	auths, _ = svc.seen()
 	for i, a := range auths {
 		if !strings.HasPrefix(a, "Bearer ") {
-			t.Errorf("trusted request %d: got Authorization %q, want a bearer token", i, strings.Fields(a+" x")[0])
+			t.Errorf("trusted request %d: got Authorization %q, want a bearer token", i, strings.Fields(a + " x")[0])
 		}
 	}
 }
@@ -178,7 +178,9 @@ func TestTransportRefreshesOnRefusal(t *testing.T) {
 			}
 		}, nil},
 		{"redirect to a login host", func(_ *keycloaktest.Server, login *httptest.Server) func(http.ResponseWriter, *http.Request) {
-			return func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, login.URL+"/sso/start", http.StatusSeeOther) }
+			return func(w http.ResponseWriter, r *http.Request) {
+				http.Redirect(w, r, login.URL+"/sso/start", http.StatusSeeOther)
+			}
 		}, func(login *httptest.Server) []string { u, _ := url.Parse(login.URL); return []string{u.Host} }},
 	}
 	for _, tt := range tests {
