@@ -65,13 +65,25 @@ func Parse(r io.Reader, file string, opts Options) ([]Entry, error) {
 			break
 		}
 		if err != nil {
-			return p.out, fmt.Errorf("read manifest %s after line %d: %w", file, p.lineNo, err)
+			return p.entries(), fmt.Errorf("read manifest %s after line %d: %w", file, p.lineNo, err)
 		}
 	}
 	if len(p.errs) > 0 {
-		return p.out, p.errs
+		return p.entries(), p.errs
 	}
-	return p.out, nil
+	return p.entries(), nil
+}
+
+// entries returns all entries collected, in order, in one slice.
+func (p *parser) entries() []Entry {
+	if len(p.full) == 0 {
+		return p.out
+	}
+	all := make([]Entry, 0, p.total+len(p.out))
+	for _, c := range p.full {
+		all = append(all, c...)
+	}
+	return append(all, p.out...)
 }
 
 // parser holds the state of one Parse call.
@@ -79,7 +91,9 @@ type parser struct {
 	file   string
 	opts   Options
 	lineNo int
-	out    []Entry
+	out    []Entry   // entries of the current chunk
+	full   [][]Entry // earlier, full chunks
+	total  int       // entries in full
 	errs   Errors
 	buf    []byte // scratch space for building URLs
 }
@@ -306,8 +320,19 @@ func (p *parser) addProduct(raw string, pr product, f expect) {
 	p.add(raw, u, name, f)
 }
 
+// maxChunk is the most entries Parse collects in one chunk. Entries go into
+// chunks copied once into the result, rather than into one slice that
+// append copies each time it grows, which cost a large manifest several
+// times its size in copying and garbage.
+const maxChunk = 1 << 14
+
 // add appends one entry.
 func (p *parser) add(raw, u, name string, f expect) {
+	if len(p.out) == cap(p.out) && len(p.out) > 0 {
+		p.full = append(p.full, p.out)
+		p.total += len(p.out)
+		p.out = make([]Entry, 0, min(2*len(p.out), maxChunk))
+	}
 	p.out = append(p.out, Entry{
 		Raw:    raw,
 		Source: Source{File: p.file, Line: p.lineNo},
