@@ -150,8 +150,8 @@ func New(cfg Config) (*Downloader, error) {
 	}
 	next := hc.CheckRedirect
 	hc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-		if len(via) >= maxRedirects {
-			return fmt.Errorf("%w: stopped after %d redirects at %s", ErrTooManyRedirects, len(via), req.URL.Redacted())
+		if len(via) > maxRedirects {
+			return fmt.Errorf("%w: stopped after %d redirects at %s", ErrTooManyRedirects, maxRedirects, req.URL.Redacted())
 		}
 		if next != nil {
 			return next(req, via)

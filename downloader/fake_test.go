@@ -40,6 +40,9 @@ type fakeService struct {
 	files    map[string]*fakeFile
 	seen     []seenRequest
 	sent     atomic.Int64 // body bytes written
+	// guard, when set, may refuse a request (answering it itself and
+	// returning true) after the file's reply hook ran.
+	guard func(w http.ResponseWriter, r *http.Request) bool
 	requests atomic.Int64
 }
 
@@ -95,6 +98,9 @@ func (s *fakeService) serve(w http.ResponseWriter, r *http.Request) {
 	n := f.requests
 	s.mu.Unlock()
 	if f.reply != nil && f.reply(n, w, r) {
+		return
+	}
+	if s.guard != nil && s.guard(w, r) {
 		return
 	}
 	s.mu.Lock()

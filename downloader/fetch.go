@@ -301,6 +301,9 @@ func (j *job) attempt(ctx context.Context) error {
 		if err := write(buf[:n]); err != nil {
 			return err
 		}
+		if rerr == nil && ctx.Err() != nil {
+			rerr = ctx.Err() // stop promptly even if buffered bytes remain
+		}
 	}
 	if rerr != io.EOF {
 		// Interrupted: keep the part and its metadata for the next attempt

@@ -1,0 +1,208 @@
+package downloader
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/wcdl/wcdl/manifest"
+)
+
+// cancelAfter is a client transport whose bodies cancel a context once n
+// bytes of them have been read: the run is interrupted mid-file at an exact
+// point.
+type cancelAfter struct {
+	n      int64
+	cancel context.CancelFunc
+	read   atomic.Int64
+}
+
+func (c *cancelAfter) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err == nil {
+		resp.Body = &cancelBody{ReadCloser: resp.Body, c: c}
+	}
+	return resp, err
+}
+
+type cancelBody struct {
+	io.ReadCloser
+	c *cancelAfter
+}
+
+func (b *cancelBody) Read(p []byte) (int, error) {
+	if left := b.c.n - b.c.read.Load(); int64(len(p)) > left && left > 0 {
+		p = p[:left]
+	}
+	n, err := b.ReadCloser.Read(p)
+	if b.c.read.Add(int64(n)) >= b.c.n {
+		b.c.cancel()
+	}
+	return n, err
+}
+
+// TestResumeAcrossRuns interrupts a first run mid-file, then finishes the
+// file with a second Downloader on the same folder: the part and its
+// metadata carry over, and the file is sent hardly more than once.
+func TestResumeAcrossRuns(t *testing.T) {
+	const size, cut = 1 << 20, 400 << 10
+	data := content(size, 11)
+	s := newFakeService(t)
+	f := &fakeFile{data: data, etag: `"v1"`, reply: func(n int, w http.ResponseWriter, r *http.Request) bool {
+		if n != 1 {
+			return false
+		}
+		// Send the first bytes, then hold until the client goes away.
+		w.Header().Set("ETag", `"v1"`)
+		w.Header().Set("Content-Length", strconv.Itoa(size))
+		n2, _ := w.Write(data[:cut])
+		s.sent.Add(int64(n2))
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+		return true
+	}}
+	entries := []manifest.Entry{
+		entry(s.add("/a.bin", f), "a.bin"),
+		entry(s.add("/b.bin", &fakeFile{data: content(100, 12)}), "b.bin"),
+		entry(s.add("/c.bin", &fakeFile{data: content(100, 13)}), "c.bin"),
+	}
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	tr := &cancelAfter{n: cut, cancel: cancel}
+	d1 := newTest(t, Config{Dir: dir, Workers: 1, Client: &http.Client{Transport: tr}})
+	res, err := d1.Run(ctx, entries)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("first Run error = %v, want context.Canceled", err)
+	}
+	if len(res) != 3 {
+		t.Fatalf("got %d results, want 3", len(res))
+	}
+	if r := res[0]; r.Status != Failed || !errors.Is(r.Err, context.Canceled) || r.Bytes != cut {
+		t.Errorf("interrupted entry: %s, %d bytes, %v; want failed, %d bytes, context.Canceled", r.Status, r.Bytes, r.Err, cut)
+	}
+	for _, r := range res[1:] {
+		if r.Status != Failed || !errors.Is(r.Err, ErrNotStarted) || !errors.Is(r.Err, context.Canceled) || r.Attempts != 0 {
+			t.Errorf("%s: %s after %d attempts, %v; want failed, not started, cancelled", r.Entry.Name, r.Status, r.Attempts, r.Err)
+		}
+	}
+	if p := d1.Progress(); p.FilesDone != 3 || p.Failed != 3 {
+		t.Errorf("Progress = %+v, want 3 failed", p)
+	}
+	part := filepath.Join(dir, "a.bin.part")
+	if fi, err := os.Stat(part); err != nil || fi.Size() != cut {
+		t.Fatalf("part after cancellation: %v, %v; want %d bytes", fi, err, cut)
+	}
+	if _, ok := readMeta(part + ".meta"); !ok {
+		t.Fatalf("no resume metadata kept beside the part")
+	}
+
+	d2 := newTest(t, Config{Dir: dir, Workers: 1})
+	res = run(t, d2, entries...)
+	for i, r := range res {
+		if r.Status != Downloaded {
+			t.Fatalf("%s: second run %s (%v), want downloaded", r.Entry.Name, r.Status, r.Err)
+		}
+		if i == 0 && (r.Bytes != size-cut || r.SHA256 != sha(data)) {
+			t.Errorf("resumed entry: Bytes %d SHA256 %s, want %d %s", r.Bytes, r.SHA256, size-cut, sha(data))
+		}
+	}
+	checkFile(t, filepath.Join(dir, "a.bin"), data)
+	if seen := s.seenFor("/a.bin"); len(seen) != 2 || seen[1].Range != "bytes="+strconv.Itoa(cut)+"-" {
+		t.Errorf("requests for a.bin: %+v, want a second one for bytes=%d-", seen, cut)
+	}
+	if got := s.sent.Load(); float64(got) >= 1.3*size+200 {
+		t.Errorf("server sent %d bytes for %d bytes of files, want less than 1.3×", got, size+200)
+	}
+	if p := d2.Progress(); p.BytesDone != p.BytesExpected || p.BytesDone != size-cut+200 {
+		t.Errorf("Progress = %+v, want BytesDone = BytesExpected = %d", p, size-cut+200)
+	}
+}
+
+// TestTwoDownloadersOneFolder runs two Downloaders with overlapping entries
+// on one folder at once: every file is fetched once, by one of them, and the
+// other finds it done.
+func TestTwoDownloadersOneFolder(t *testing.T) {
+	s := newFakeService(t)
+	var all []manifest.Entry
+	want := map[string][]byte{}
+	for i := range 8 {
+		name := "f" + strconv.Itoa(i) + ".bin"
+		data := content(100<<10+i, uint64(20+i))
+		want[name] = data
+		all = append(all, entry(s.add("/"+name, &fakeFile{data: data}), name))
+	}
+	dir := t.TempDir()
+	lists := [][]manifest.Entry{all[:6], all[2:]}
+	results := make([][]Result, 2)
+	var wg sync.WaitGroup
+	for k := range lists {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			d := newTest(t, Config{Dir: dir, Workers: 3})
+			res, err := d.Run(context.Background(), lists[k])
+			if err != nil {
+				t.Errorf("Run %d: %v", k, err)
+			}
+			results[k] = res
+		}()
+	}
+	wg.Wait()
+	downloaded := map[string]int{}
+	for _, res := range results {
+		for _, r := range res {
+			switch r.Status {
+			case Downloaded:
+				downloaded[r.Entry.Name]++
+			case Skipped:
+			default:
+				t.Errorf("%s: %s (%v), want downloaded or skipped", r.Entry.Name, r.Status, r.Err)
+			}
+		}
+	}
+	for name, data := range want {
+		checkFile(t, filepath.Join(dir, name), data)
+		if downloaded[name] != 1 {
+			t.Errorf("%s downloaded %d times, want once", name, downloaded[name])
+		}
+		if n := len(s.seenFor("/" + name)); n != 1 {
+			t.Errorf("%s requested %d times, want once", name, n)
+		}
+	}
+}
+
+func TestLockFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "f.bin.lock")
+	l, err := lockFile(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := lockFile(ctx, path); !errors.Is(err, context.Canceled) {
+		t.Fatalf("second lock while held: %v, want context.Canceled", err)
+	}
+	got := make(chan error, 1)
+	go func() {
+		l2, err := lockFile(context.Background(), path)
+		if err == nil {
+			l2.unlock()
+		}
+		got <- err
+	}()
+	l.unlock()
+	if err := <-got; err != nil {
+		t.Fatalf("lock after release: %v", err)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("lock file left behind: %v", err)
+	}
+}
