@@ -36,13 +36,13 @@ type seenRequest struct {
 // strong ETags, and injectable faults, and counts what it sends.
 type fakeService struct {
 	*httptest.Server
-	mu       sync.Mutex
-	files    map[string]*fakeFile
-	seen     []seenRequest
-	sent     atomic.Int64 // body bytes written
+	mu    sync.Mutex
+	files map[string]*fakeFile
+	seen  []seenRequest
+	sent  atomic.Int64 // body bytes written
 	// guard, when set, may refuse a request (answering it itself and
 	// returning true) after the file's reply hook ran.
-	guard func(w http.ResponseWriter, r *http.Request) bool
+	guard    func(w http.ResponseWriter, r *http.Request) bool
 	requests atomic.Int64
 }
 
