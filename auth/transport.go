@@ -33,7 +33,8 @@ type Transport struct {
 	Trusted []string
 	// LoginHosts lists the identity provider's hosts. A redirect from a
 	// trusted host to one of them, or to any URL whose path contains
-	// "/protocol/openid-connect/auth", counts as a 401.
+	// "/protocol/openid-connect/auth", counts as a 401. When empty and
+	// Source is a *Provider, the host of its token URL is used.
 	LoginHosts []string
 }
 
@@ -156,7 +157,11 @@ func (t *Transport) refused(resp *http.Response) bool {
 	if strings.Contains(loc.Path, loginPath) {
 		return true
 	}
-	return slices.ContainsFunc(t.LoginHosts, func(h string) bool {
+	hosts := t.LoginHosts
+	if p, ok := t.Source.(*Provider); ok && len(hosts) == 0 {
+		hosts = []string{p.tokenURL.Host}
+	}
+	return slices.ContainsFunc(hosts, func(h string) bool {
 		return hostPort(loc.Scheme, h) == hostPort(loc.Scheme, loc.Host)
 	})
 }

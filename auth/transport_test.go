@@ -182,6 +182,11 @@ func TestTransportRefreshesOnRefusal(t *testing.T) {
 				http.Redirect(w, r, login.URL+"/sso/start", http.StatusSeeOther)
 			}
 		}, func(login *httptest.Server) []string { u, _ := url.Parse(login.URL); return []string{u.Host} }},
+		{"redirect to the token host, derived from the provider", func(kc *keycloaktest.Server, _ *httptest.Server) func(http.ResponseWriter, *http.Request) {
+			return func(w http.ResponseWriter, r *http.Request) {
+				http.Redirect(w, r, kc.URL()+"/auth/realms/terrascope/broker/start", http.StatusFound)
+			}
+		}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
