@@ -1,0 +1,153 @@
+package terrascopetest
+
+import (
+	"net"
+	"time"
+)
+
+// DefaultFileSize is the size of every file unless WithFileSize or
+// WithSizeFunc says otherwise.
+const DefaultFileSize = 2 << 20
+
+// An Option configures a Server.
+type Option func(*config)
+
+type config struct {
+	listener    net.Listener
+	size        func(name string) int64
+	rangeOn     bool
+	etag        bool
+	lastMod     bool
+	seed        int64
+	p503        float64
+	p429        float64
+	retryAfter  time.Duration
+	pCut        float64
+	pHTML       float64
+	notFound    func(name string) bool
+	loginURL    string
+	redirectTo  string
+	bandwidth   int64
+	revokeEvery int
+	latency     time.Duration
+	now         func() time.Time
+}
+
+func defaultConfig() config {
+	return config{
+		size:    func(string) int64 { return DefaultFileSize },
+		rangeOn: true,
+		etag:    true,
+		lastMod: true,
+		now:     time.Now,
+	}
+}
+
+// WithListener makes the server accept connections on l instead of a new
+// listener on 127.0.0.1:0. The server closes l when it is closed.
+func WithListener(l net.Listener) Option {
+	return func(c *config) { c.listener = l }
+}
+
+// WithFileSize sets the size of every file in bytes.
+func WithFileSize(n int64) Option {
+	return func(c *config) { c.size = func(string) int64 { return n } }
+}
+
+// WithSizeFunc sets the size of each file from its name, the path after
+// /download/. It must be deterministic and safe for concurrent use.
+func WithSizeFunc(size func(name string) int64) Option {
+	return func(c *config) { c.size = size }
+}
+
+// WithRange sets whether the server honours Range requests; it does by
+// default. SetRange changes it at run time.
+func WithRange(on bool) Option {
+	return func(c *config) { c.rangeOn = on }
+}
+
+// WithETag sets whether responses carry an ETag; they do by default.
+func WithETag(on bool) Option {
+	return func(c *config) { c.etag = on }
+}
+
+// WithLastModified sets whether responses carry Last-Modified; they do by
+// default.
+func WithLastModified(on bool) Option {
+	return func(c *config) { c.lastMod = on }
+}
+
+// WithSeed sets the seed of the file contents and of the fault draws.
+func WithSeed(seed int64) Option {
+	return func(c *config) { c.seed = seed }
+}
+
+// WithFail503 makes each authorized download fail with 503 Service
+// Unavailable with probability p.
+func WithFail503(p float64) Option {
+	return func(c *config) { c.p503 = p }
+}
+
+// WithFail429 makes each authorized download fail with 429 Too Many
+// Requests with probability p, with a Retry-After of retryAfter rounded up
+// to whole seconds. The server remembers, per path, when a retry is allowed
+// and counts requests that come sooner in Stats.EarlyRetries.
+func WithFail429(p float64, retryAfter time.Duration) Option {
+	return func(c *config) { c.p429, c.retryAfter = p, retryAfter }
+}
+
+// WithCutBody makes each GET answered with 200 or 206 stop, with
+// probability p, after a random fraction of the body announced by its
+// Content-Length, and abort the connection: the client sees an unexpected
+// EOF.
+func WithCutBody(p float64) Option {
+	return func(c *config) { c.pCut = p }
+}
+
+// WithHTML makes each authorized download answer, with probability p, 200
+// with an HTML login page instead of the file, as a single sign-on proxy
+// does when it wants the user to log in again.
+func WithHTML(p float64) Option {
+	return func(c *config) { c.pHTML = p }
+}
+
+// WithNotFound makes the server answer 404 for the names notFound reports.
+func WithNotFound(notFound func(name string) bool) Option {
+	return func(c *config) { c.notFound = notFound }
+}
+
+// WithLoginRedirect makes a download without a valid token answer 302 to
+// loginURL, with client_id and redirect_uri parameters, instead of 401.
+func WithLoginRedirect(loginURL string) Option {
+	return func(c *config) { c.loginURL = loginURL }
+}
+
+// WithRedirectTo makes every authorized download answer 302 to the same
+// name under baseURL, such as the URL of another Server.
+func WithRedirectTo(baseURL string) Option {
+	return func(c *config) { c.redirectTo = baseURL }
+}
+
+// WithBandwidth caps the bytes per second the whole server sends in
+// response bodies.
+func WithBandwidth(bytesPerSec int64) Option {
+	return func(c *config) { c.bandwidth = bytesPerSec }
+}
+
+// WithRevokeEvery makes the server revoke every token, by calling
+// Tokens.RevokeAll, on every n-th authorized download, after authorizing
+// it: the n-th download succeeds and the next needs a new token.
+func WithRevokeEvery(n int) Option {
+	return func(c *config) { c.revokeEvery = n }
+}
+
+// WithLatency delays every response by d.
+func WithLatency(d time.Duration) Option {
+	return func(c *config) { c.latency = d }
+}
+
+// WithClock sets the clock the server uses for Retry-After bookkeeping;
+// time.Now by default.
+func WithClock(now func() time.Time) Option {
+	return func(c *config) { c.now = now }
+}
