@@ -28,7 +28,7 @@ const (
 	// maxBody bounds how much of a token endpoint answer is read.
 	maxBody = 1 << 20
 	// flightTimeout bounds one shared token renewal, retries included.
-	flightTimeout = 2 * time.Minute
+	flightTimeout = 5 * time.Minute
 )
 
 // Config configures a Provider.
@@ -227,7 +227,7 @@ func (p *Provider) Refused(ctx context.Context, refused string) (string, error) 
 		// We joined a renewal that found refused still fresh, begun
 		// before our report: one more round renews it.
 	}
-	return "", fmt.Errorf("auth: token endpoint %s: %w", p.tokenURL.Redacted(), ErrTokenRefused)
+	return "", fmt.Errorf("auth: token endpoint %s kept handing out the refused token: %w", p.tokenURL.Redacted(), ErrTokenRefused)
 }
 
 // renew returns a token state that is fresh and, if refused is not empty,
@@ -441,8 +441,8 @@ func (p *Provider) grantOnce(ctx context.Context, kind, body string) (st *tokenS
 
 // Close ends the session at the identity provider, best effort: it posts
 // the refresh token to the realm's logout endpoint (the token URL with its
-// final "/token" replaced by "/logout") and forgets the tokens. Later calls
-// to Token log in again.
+// final "/token" replaced by "/logout") and forgets the tokens. Call it
+// once the workers are done; later calls to Token would log in again.
 func (p *Provider) Close(ctx context.Context) error {
 	st := p.state.Swap(nil)
 	if st == nil || st.refresh == "" {
