@@ -52,6 +52,9 @@ type Config struct {
 	// endpoint cannot be reached or answers 5xx. Zero means
 	// DefaultMaxAttempts.
 	MaxAttempts int
+	// Backoff returns the pause before retry n (1, 2, ...) of a failed
+	// token request; nil means about 0.5 s doubling to 8 s, with jitter.
+	Backoff func(n int) time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Logger receives debug lines about grants, never a secret. Nil
@@ -155,7 +158,10 @@ func NewProvider(cfg Config) (*Provider, error) {
 		client:   cfg.HTTPClient,
 		now:      cfg.Now,
 		log:      cfg.Logger,
-		backoff:  defaultBackoff,
+		backoff:  cfg.Backoff,
+	}
+	if p.backoff == nil {
+		p.backoff = defaultBackoff
 	}
 	if p.client == nil {
 		p.client = defaultClient()

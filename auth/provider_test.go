@@ -69,12 +69,12 @@ func newFixture(t *testing.T, cfg Config, opts ...keycloaktest.Option) *fixture 
 	}
 	logs := &syncBuffer{}
 	cfg.Now = clock.Now
+	cfg.Backoff = func(int) time.Duration { return time.Millisecond }
 	cfg.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	p, err := NewProvider(cfg)
 	if err != nil {
 		t.Fatalf("NewProvider: %v", err)
 	}
-	p.backoff = func(int) time.Duration { return time.Millisecond }
 	return &fixture{kc: kc, clock: clock, p: p, logs: logs}
 }
 
@@ -187,11 +187,11 @@ func TestAnswerParsing(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			u, calls := answering(t, tt.status, tt.ctype, tt.body)
-			p, err := NewProvider(Config{TokenURL: u, ClientID: "c", Credentials: Credentials{Username: "u", Password: testPassword}})
+			p, err := NewProvider(Config{TokenURL: u, ClientID: "c", Credentials: Credentials{Username: "u", Password: testPassword},
+				Backoff: func(int) time.Duration { return 0 }})
 			if err != nil {
 				t.Fatal(err)
 			}
-			p.backoff = func(int) time.Duration { return 0 }
 			tok, err := p.Token(context.Background())
 			if calls() != tt.wantCalls {
 				t.Errorf("token requests: got %d, want %d", calls(), tt.wantCalls)
@@ -219,6 +219,16 @@ func TestAnswerParsing(t *testing.T) {
 				t.Errorf("excerpt: got %d bytes %q, want at most %d without control characters", len(re.Excerpt), re.Excerpt, maxExcerpt)
 			}
 		})
+	}
+}
+
+func TestDefaultBackoff(t *testing.T) {
+	for n, want := range map[int]time.Duration{1: 500 * time.Millisecond, 2: time.Second, 5: 8 * time.Second, 9: 8 * time.Second} {
+		for range 20 {
+			if got := defaultBackoff(n); got < want/2 || got > want {
+				t.Errorf("defaultBackoff(%d): got %v, want between %v and %v", n, got, want/2, want)
+			}
+		}
 	}
 }
 
