@@ -49,7 +49,9 @@ func WithListener(l net.Listener) Option {
 	return func(c *config) { c.listener = l }
 }
 
-// WithFileSize sets the size of every file in bytes.
+// WithFileSize sets the size of every file in bytes. A .tif file gets TIFF
+// content only if its size is between tiff.MinSize and tiff.MaxSize;
+// otherwise it gets pseudo-random bytes like any other name.
 func WithFileSize(n int64) Option {
 	return func(c *config) { c.size = func(string) int64 { return n } }
 }

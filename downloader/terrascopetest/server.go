@@ -12,8 +12,9 @@
 // seeded source, so a sequential run is reproducible.
 //
 // Files are named by their path after /download/, such as
-// "WORLDCOVER/ESA_WORLDCOVER_10M_2020_V100/MAP/x/x.tif"; the methods that
-// take a name also accept it with a leading slash.
+// "WORLDCOVER/ESA_WORLDCOVER_10M_2020_V100/MAP/x/x.tif". The methods that
+// take a name also accept the full URL path ("/download/WORLDCOVER/...")
+// or the full URL (s.URL() + "/WORLDCOVER/...").
 package terrascopetest
 
 import (
@@ -139,8 +140,8 @@ func (s *Server) URL() string { return "http://" + s.Host() + "/download" }
 // Host returns the host:port the server listens on.
 func (s *Server) Host() string { return s.l.Addr().String() }
 
-// Close stops the server, closes its connections and waits for the
-// handlers to return.
+// Close stops the server, closes its connections, cutting any response in
+// flight, and waits for the handlers to return. Closing twice is harmless.
 func (s *Server) Close() {
 	s.mu.Lock()
 	s.closed = true
@@ -159,7 +160,7 @@ func (s *Server) SetRange(on bool) { s.rangeOn.Store(on) }
 func (s *Server) SetVersion(name string, v int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.versions[cleanName(name)] = v
+	s.versions[s.name(name)] = v
 }
 
 // Bump moves a file to its next version and returns it, so a client
@@ -167,25 +168,25 @@ func (s *Server) SetVersion(name string, v int) {
 func (s *Server) Bump(name string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	name = cleanName(name)
+	name = s.name(name)
 	s.versions[name]++
 	return s.versions[name]
 }
 
 // Content returns the current content of a file. It stays valid, and
 // unchanged, after a new version is set.
-func (s *Server) Content(name string) io.ReaderAt { return s.file(cleanName(name)) }
+func (s *Server) Content(name string) io.ReaderAt { return s.file(s.name(name)) }
 
 // Size returns the size of a file in bytes.
-func (s *Server) Size(name string) int64 { return s.cfg.size(cleanName(name)) }
+func (s *Server) Size(name string) int64 { return s.size(s.name(name)) }
 
 // ETag returns the current entity tag of a file, quoted.
-func (s *Server) ETag(name string) string { return s.file(cleanName(name)).etag() }
+func (s *Server) ETag(name string) string { return s.file(s.name(name)).etag() }
 
 // SHA256 returns the lower-case hex SHA-256 of the current content of a
 // file. It reads the whole content once per version.
 func (s *Server) SHA256(name string) string {
-	f := s.file(cleanName(name))
+	f := s.file(s.name(name))
 	s.mu.Lock()
 	sum, ok := s.sums[f.key]
 	s.mu.Unlock()
@@ -222,18 +223,24 @@ func (s *Server) Stats() Stats {
 	return st
 }
 
-// cleanName turns a name or URL path into a name.
-func cleanName(name string) string {
-	name = strings.TrimPrefix(name, "/")
-	return name
+// name turns a name, URL path or URL into a name.
+func (s *Server) name(name string) string {
+	name = strings.TrimPrefix(name, "http://"+s.Host())
+	if n, ok := strings.CutPrefix(name, "/download/"); ok {
+		return n
+	}
+	return strings.TrimPrefix(name, "/")
 }
+
+// size is the size of a file, never negative.
+func (s *Server) size(name string) int64 { return max(s.cfg.size(name), 0) }
 
 // file returns the current version of a file.
 func (s *Server) file(name string) *file {
 	s.mu.Lock()
 	v := s.versions[name]
 	s.mu.Unlock()
-	f, err := newFile(s.cfg.seed, name, v, max(s.cfg.size(name), 0), &s.blocks)
+	f, err := newFile(s.cfg.seed, name, v, s.size(name), &s.blocks)
 	if err != nil {
 		// newFile fails only for a TIFF size it has already checked.
 		panic(err)
