@@ -221,13 +221,14 @@ func (c *checker) ifd(i int, off int64) (uint64, error) {
 	if end+c.f.offsetLen > c.size {
 		return 0, fail(ErrTruncated, "image directory %d at byte %d ends at byte %d, beyond the file's %d bytes", i, off, end+c.f.offsetLen, c.size)
 	}
+	// One read for the entries and the next-directory offset.
+	dir := make([]byte, end+c.f.offsetLen-off-c.f.countLen)
+	if err := readFull(c.r, dir, off+c.f.countLen); err != nil {
+		return 0, &checkError{msg: fmt.Sprintf("reading image directory %d at byte %d: %v", i, off, err), err: ErrTruncated}
+	}
 	var stripOff, stripLen, tileOff, tileLen table
 	for k := range int64(n) {
-		e := off + c.f.countLen + k*c.f.entryLen
-		b, err := c.read(e, c.f.entryLen, fmt.Sprintf("entry %d of image directory %d", k, i))
-		if err != nil {
-			return 0, err
-		}
+		b := dir[k*c.f.entryLen : (k+1)*c.f.entryLen]
 		var t *table
 		switch c.f.bo.Uint16(b[0:2]) {
 		case tagStripOffsets:
@@ -244,7 +245,7 @@ func (c *checker) ifd(i int, off int64) (uint64, error) {
 		t.found = true
 		t.typ = c.f.bo.Uint16(b[2:4])
 		t.count = c.f.uint(b[4 : 4+c.f.valueLen])
-		t.field = e + 4 + c.f.valueLen
+		t.field = off + c.f.countLen + k*c.f.entryLen + 4 + c.f.valueLen
 	}
 	switch {
 	case tileOff.found || tileLen.found:
@@ -257,11 +258,7 @@ func (c *checker) ifd(i int, off int64) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	b, err = c.read(end, c.f.offsetLen, fmt.Sprintf("next-directory offset of image directory %d", i))
-	if err != nil {
-		return 0, err
-	}
-	return c.f.uint(b), nil
+	return c.f.uint(dir[len(dir)-int(c.f.offsetLen):]), nil
 }
 
 // pieces checks that every strip or tile of image directory i lies inside
