@@ -45,7 +45,7 @@ func newFile(seed int64, name string, version int, size int64, blocks *blockCach
 	h.Write(b[:])
 	h.Write([]byte(name))
 	h.Sum(f.key[:0])
-	if strings.HasSuffix(name, ".tif") && size >= tiff.MinSize && size <= tiff.MaxSize {
+	if isTIFF(name) && size >= tiff.MinSize && size <= tiff.MaxSize {
 		head, err := tiff.Header(size)
 		if err != nil {
 			return nil, err
@@ -135,4 +135,10 @@ func (c *blockCache) get(key [32]byte) []byte {
 	rand.NewChaCha8(key).Read(b)
 	c.blocks[key] = b
 	return b
+}
+
+// isTIFF reports whether a name gets TIFF content.
+func isTIFF(name string) bool {
+	lower := strings.ToLower(name)
+	return strings.HasSuffix(lower, ".tif") || strings.HasSuffix(lower, ".tiff")
 }

@@ -3,8 +3,8 @@
 // net/http/httptest.
 //
 // The fake serves any path under /download/ with deterministic content
-// computed from the path: a valid TIFF for names ending in .tif, other
-// names pseudo-random bytes. It answers as the real service does, with
+// computed from the path: a valid TIFF for names ending in .tif or .tiff,
+// other names pseudo-random bytes. It answers as the real service does, with
 // bearer-token checks, ETag and Last-Modified, and 206 answers to Range
 // requests, and can inject the faults a download manager must survive:
 // 503 and 429 answers, bodies cut short, HTML login pages, redirects,
@@ -160,7 +160,7 @@ func (s *Server) SetRange(on bool) { s.rangeOn.Store(on) }
 func (s *Server) SetVersion(name string, v int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.versions[s.name(name)] = v
+	s.versions[s.nameOf(name)] = v
 }
 
 // Bump moves a file to its next version and returns it, so a client
@@ -168,25 +168,25 @@ func (s *Server) SetVersion(name string, v int) {
 func (s *Server) Bump(name string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	name = s.name(name)
+	name = s.nameOf(name)
 	s.versions[name]++
 	return s.versions[name]
 }
 
 // Content returns the current content of a file. It stays valid, and
 // unchanged, after a new version is set.
-func (s *Server) Content(name string) io.ReaderAt { return s.file(s.name(name)) }
+func (s *Server) Content(name string) io.ReaderAt { return s.file(s.nameOf(name)) }
 
 // Size returns the size of a file in bytes.
-func (s *Server) Size(name string) int64 { return s.size(s.name(name)) }
+func (s *Server) Size(name string) int64 { return s.size(s.nameOf(name)) }
 
 // ETag returns the current entity tag of a file, quoted.
-func (s *Server) ETag(name string) string { return s.file(s.name(name)).etag() }
+func (s *Server) ETag(name string) string { return s.file(s.nameOf(name)).etag() }
 
 // SHA256 returns the lower-case hex SHA-256 of the current content of a
 // file. It reads the whole content once per version.
 func (s *Server) SHA256(name string) string {
-	f := s.file(s.name(name))
+	f := s.file(s.nameOf(name))
 	s.mu.Lock()
 	sum, ok := s.sums[f.key]
 	s.mu.Unlock()
@@ -223,8 +223,8 @@ func (s *Server) Stats() Stats {
 	return st
 }
 
-// name turns a name, URL path or URL into a name.
-func (s *Server) name(name string) string {
+// nameOf turns a name, URL path or URL into a name.
+func (s *Server) nameOf(name string) string {
 	name = strings.TrimPrefix(name, "http://"+s.Host())
 	if n, ok := strings.CutPrefix(name, "/download/"); ok {
 		return n
