@@ -13,9 +13,10 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/sync/singleflight"
 )
 
 // Defaults applied by NewProvider.
@@ -106,9 +107,8 @@ type Provider struct {
 	// fatal holds a permanent error (rejected credentials): once set, no
 	// further login is attempted, since repeated failures lock accounts.
 	fatal atomic.Pointer[error]
-	// mu guards flight, the renewal in progress, if any.
-	mu     sync.Mutex
-	flight *flight
+	// flight shares one renewal between concurrent callers.
+	flight singleflight.Group
 
 	passwordGrants, refreshGrants, failed atomic.Int64
 
@@ -237,53 +237,31 @@ func (p *Provider) Refused(ctx context.Context, refused string) (string, error) 
 }
 
 // renew returns a token state that is fresh and, if refused is not empty,
-// holds another access token. Concurrent callers share one renewal, which
-// runs detached from ctx; each caller stops waiting when its ctx ends.
+// holds another access token. Concurrent callers share one renewal
+// (singleflight), which runs on a context detached from ctx with its own
+// timeout, so that the caller that started it may give up without failing
+// the others; each caller stops waiting when its own ctx ends.
 func (p *Provider) renew(ctx context.Context, refused string) (*tokenState, error) {
 	if e := p.fatal.Load(); e != nil {
 		return nil, *e
 	}
-	f := p.join(ctx, refused)
+	ch := p.flight.DoChan("renew", func() (any, error) {
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), flightTimeout)
+		defer cancel()
+		return p.renewNow(fctx, refused)
+	})
 	if p.waiting != nil {
 		p.waiting()
 	}
 	select {
-	case <-f.done:
-		return f.st, f.err
+	case r := <-ch:
+		if r.Err != nil {
+			return nil, r.Err
+		}
+		return r.Val.(*tokenState), nil
 	case <-ctx.Done():
 		return nil, fmt.Errorf("auth: waiting for a token: %w", context.Cause(ctx))
 	}
-}
-
-// A flight is one token renewal shared by every caller that needs it.
-type flight struct {
-	done chan struct{} // closed when st and err are set
-	st   *tokenState
-	err  error
-}
-
-// join returns the renewal in progress, or starts one. The renewal runs on
-// a context detached from ctx, with its own timeout, so that the caller
-// that started it may give up without failing the others.
-func (p *Provider) join(ctx context.Context, refused string) *flight {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.flight != nil {
-		return p.flight
-	}
-	f := &flight{done: make(chan struct{})}
-	p.flight = f
-	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), flightTimeout)
-	go func() {
-		defer cancel()
-		st, err := p.renewNow(fctx, refused)
-		p.mu.Lock()
-		p.flight = nil
-		p.mu.Unlock()
-		f.st, f.err = st, err
-		close(f.done)
-	}()
-	return f
 }
 
 // renewNow runs inside the single flight. It first checks whether another
