@@ -6,7 +6,7 @@ import (
 )
 
 // MinSize is the smallest file size Header accepts: one directory and one
-// byte of image data.
+// byte of image data, 123 bytes in all.
 const MinSize = headerFixed + 1
 
 // MaxSize is the largest file size Header accepts: classic TIFF offsets are

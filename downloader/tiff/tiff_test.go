@@ -295,6 +295,9 @@ func TestHeader(t *testing.T) {
 			t.Fatalf("Header(%d): got %d bytes, want a short header", size, len(h))
 		}
 	}
+	if MinSize != 123 {
+		t.Errorf("MinSize: got %d, want the 123 bytes its doc comment states", MinSize)
+	}
 	for _, size := range []int64{-1, 0, MinSize - 1, MaxSize + 1} {
 		if _, err := Header(size); err == nil {
 			t.Errorf("Header(%d): got no error, want one", size)
