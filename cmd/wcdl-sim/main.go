@@ -1,0 +1,175 @@
+// Command wcdl-sim serves a fake Keycloak and a fake Terrascope download
+// service on loopback, for trying wcdl, testing scripts that use it, and
+// benchmarking it against other downloaders, all without a network.
+//
+// It prints the token URL, client id, download base URL and demo
+// credentials' username as key=value lines on standard output, serves until
+// SIGINT or SIGTERM, then prints its counters as one JSON line and exits.
+//
+//	wcdl-sim --access-lifetime 2s --rotation --fail-503 0.05 --cut-body 0.1
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/wcdl/wcdl/auth/keycloaktest"
+	"github.com/wcdl/wcdl/downloader/terrascopetest"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// config holds the simulator's flags.
+type config struct {
+	keycloakAddr, downloadAddr string
+	user, password             string
+	accessLife, refreshLife    time.Duration
+	rotation                   bool
+	staticToken                string
+	fileSize                   int64
+	rangeOn                    bool
+	fail503, fail429           float64
+	retryAfter                 time.Duration
+	cutBody, html              float64
+	revokeEvery                int
+	bandwidth                  int64
+	latency                    time.Duration
+	loginRedirect              bool
+	seed                       int64
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var c config
+	fs := pflag.NewFlagSet("wcdl-sim", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.SortFlags = false
+	fs.StringVar(&c.keycloakAddr, "keycloak-listen", "127.0.0.1:0", "address of the fake Keycloak")
+	fs.StringVar(&c.downloadAddr, "download-listen", "127.0.0.1:0", "address of the fake download service")
+	fs.StringVar(&c.user, "user", "demo", "the demo account's username")
+	fs.StringVar(&c.password, "password", "demo-password", "the demo account's password (a simulator-only secret)")
+	fs.DurationVar(&c.accessLife, "access-lifetime", 300*time.Second, "access token lifetime (expires_in)")
+	fs.DurationVar(&c.refreshLife, "refresh-lifetime", 3600*time.Second, "refresh token lifetime (refresh_expires_in)")
+	fs.BoolVar(&c.rotation, "rotation", false, "revoke the old token pair on every refresh, as Keycloak's refresh-token rotation does")
+	fs.StringVar(&c.staticToken, "static-token", "", "also accept this bearer token forever (for benchmarking tools that cannot log in)")
+	fs.Int64Var(&c.fileSize, "file-size", terrascopetest.DefaultFileSize, "size of every file in bytes")
+	fs.BoolVar(&c.rangeOn, "range", true, "honour Range requests")
+	fs.Float64Var(&c.fail503, "fail-503", 0, "probability of a 503 answer")
+	fs.Float64Var(&c.fail429, "fail-429", 0, "probability of a 429 answer")
+	fs.DurationVar(&c.retryAfter, "retry-after", time.Second, "Retry-After of 429 answers")
+	fs.Float64Var(&c.cutBody, "cut-body", 0, "probability that a body is cut midway")
+	fs.Float64Var(&c.html, "html", 0, "probability of an HTML login page with 200")
+	fs.IntVar(&c.revokeEvery, "revoke-every", 0, "revoke every token on each n-th download (0: never)")
+	fs.Int64Var(&c.bandwidth, "bandwidth", 0, "cap on the bytes per second the download service sends (0: none)")
+	fs.DurationVar(&c.latency, "latency", 0, "delay before every download answer")
+	fs.BoolVar(&c.loginRedirect, "login-redirect", false, "answer a missing or expired token with a 302 to the login page instead of 401")
+	fs.Int64Var(&c.seed, "seed", 1, "seed of the contents and the fault draws")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintf(stderr, "wcdl-sim: %v\n", err)
+		return 2
+	}
+
+	kl, err := net.Listen("tcp", c.keycloakAddr)
+	if err != nil {
+		fmt.Fprintf(stderr, "wcdl-sim: %v\n", err)
+		return 1
+	}
+	dl, err := net.Listen("tcp", c.downloadAddr)
+	if err != nil {
+		kl.Close()
+		fmt.Fprintf(stderr, "wcdl-sim: %v\n", err)
+		return 1
+	}
+	kc := keycloaktest.NewServer(
+		keycloaktest.WithListener(kl),
+		keycloaktest.WithUser(c.user, c.password),
+		keycloaktest.WithAccessLifetime(c.accessLife),
+		keycloaktest.WithRefreshLifetime(c.refreshLife),
+		keycloaktest.WithRotation(c.rotation),
+	)
+	defer kc.Close()
+	opts := []terrascopetest.Option{
+		terrascopetest.WithListener(dl),
+		terrascopetest.WithFileSize(c.fileSize),
+		terrascopetest.WithRange(c.rangeOn),
+		terrascopetest.WithSeed(c.seed),
+	}
+	if c.fail503 > 0 {
+		opts = append(opts, terrascopetest.WithFail503(c.fail503))
+	}
+	if c.fail429 > 0 {
+		opts = append(opts, terrascopetest.WithFail429(c.fail429, c.retryAfter))
+	}
+	if c.cutBody > 0 {
+		opts = append(opts, terrascopetest.WithCutBody(c.cutBody))
+	}
+	if c.html > 0 {
+		opts = append(opts, terrascopetest.WithHTML(c.html))
+	}
+	if c.revokeEvery > 0 {
+		opts = append(opts, terrascopetest.WithRevokeEvery(c.revokeEvery))
+	}
+	if c.bandwidth > 0 {
+		opts = append(opts, terrascopetest.WithBandwidth(c.bandwidth))
+	}
+	if c.latency > 0 {
+		opts = append(opts, terrascopetest.WithLatency(c.latency))
+	}
+	if c.loginRedirect {
+		opts = append(opts, terrascopetest.WithLoginRedirect(kc.LoginURL()))
+	}
+	var tokens terrascopetest.Tokens = kc
+	if c.staticToken != "" {
+		tokens = staticOr{static: c.staticToken, Tokens: kc}
+	}
+	ts := terrascopetest.NewServer(tokens, opts...)
+	defer ts.Close()
+
+	fmt.Fprintf(stdout, "token_url=%s\nclient_id=%s\nbase_url=%s\nusername=%s\n", kc.TokenURL(), keycloaktest.DefaultClient, ts.URL(), c.user)
+	if f, ok := stdout.(*os.File); ok {
+		f.Sync()
+	}
+	<-ctx.Done()
+
+	kst, tst := kc.Stats(), ts.Stats()
+	json.NewEncoder(stdout).Encode(map[string]any{
+		"password_grants":        kst.PasswordGrants,
+		"refresh_grants":         kst.RefreshGrants,
+		"failed_password_grants": kst.FailedPasswordGrants,
+		"failed_refresh_grants":  kst.FailedRefreshGrants,
+		"logouts":                kst.Logouts,
+		"live_sessions":          kst.LiveSessions,
+		"requests":               tst.Requests,
+		"by_status":              tst.ByStatus,
+		"bytes_served":           tst.BytesServed,
+		"early_retries":          tst.EarlyRetries,
+		"cut_bodies":             tst.CutBodies,
+		"revocations":            tst.Revocations,
+	})
+	return 0
+}
+
+// staticOr accepts one fixed token besides the fake Keycloak's own.
+type staticOr struct {
+	static string
+	terrascopetest.Tokens
+}
+
+func (s staticOr) Valid(tok string) bool { return tok == s.static || s.Tokens.Valid(tok) }

@@ -1,0 +1,232 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+)
+
+// options holds everything the command line and the environment can set.
+type options struct {
+	manifests    []string
+	bbox         string
+	years        string
+	layers       string
+	out          string
+	workers      int
+	provider     string
+	tokenURL     string
+	clientID     string
+	scope        string
+	baseURL      string
+	username     string
+	passwordFile string
+	retries      int
+	retryMaxWait time.Duration
+	limitRate    string
+	force        bool
+	shard        string
+	dryRun       bool
+	report       string
+	progress     string
+	simulate     bool
+	quiet        bool
+	verbose      bool
+	logFormat    string
+	version      bool
+	help         bool
+}
+
+// errUsage marks command-line mistakes: they exit 2 with a hint.
+var errUsage = errors.New("usage")
+
+// usageError wraps a command-line mistake so that run can map it to exit 2.
+func usageError(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", errUsage, fmt.Sprintf(format, args...))
+}
+
+// newFlagSet defines wcdl's flags on a fresh pflag.FlagSet bound to o.
+func newFlagSet(o *options) *pflag.FlagSet {
+	fs := pflag.NewFlagSet("wcdl", pflag.ContinueOnError)
+	fs.SortFlags = false
+	fs.StringArrayVarP(&o.manifests, "manifest", "m", nil, "manifest `FILE` (- for standard input); repeatable")
+	fs.StringVar(&o.bbox, "bbox", "", "add every tile of the box `W,S,E,N` (degrees)")
+	fs.StringVar(&o.years, "year", "2021", "years a tile id expands to: `LIST` of 2020, 2021")
+	fs.StringVar(&o.layers, "layer", "Map", "layers a tile id expands to: `LIST` of Map, InputQuality")
+	fs.StringVarP(&o.out, "out", "o", ".", "output `DIR` (created if missing)")
+	fs.IntVarP(&o.workers, "workers", "w", 4, "concurrent downloads")
+	fs.StringVar(&o.provider, "provider", "terrascope", "identity provider preset: terrascope, maxar or cdse")
+	fs.StringVar(&o.tokenURL, "token-url", "", "Keycloak token endpoint `URL` (overrides the provider)")
+	fs.StringVar(&o.clientID, "client-id", "", "OIDC client `ID` (overrides the provider)")
+	fs.StringVar(&o.scope, "scope", "", "OIDC `SCOPE` to request (overrides the provider)")
+	fs.StringVar(&o.baseURL, "base-url", "", "download service `URL` (default https://services.terrascope.be/download)")
+	fs.StringVarP(&o.username, "username", "u", "", "account `USER` (else WCDL_USERNAME, else ~/.netrc)")
+	fs.StringVar(&o.passwordFile, "password-file", "", "read the password from `FILE` (- for standard input); else WCDL_PASSWORD, ~/.netrc or a prompt")
+	fs.IntVar(&o.retries, "retries", 5, "attempts per file, retries and resumes included")
+	fs.DurationVar(&o.retryMaxWait, "retry-max-wait", 5*time.Minute, "longest single wait between attempts, Retry-After included")
+	fs.StringVar(&o.limitRate, "limit-rate", "", "cap the whole run at `RATE` bytes per second (e.g. 500K, 20M)")
+	fs.BoolVar(&o.force, "force", false, "download again even if the final file exists")
+	fs.StringVar(&o.shard, "shard", "", "download only shard `K/N` of the plan (0 <= K < N)")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "print the plan (URL and output path per entry); download nothing, ask for no token")
+	fs.StringVar(&o.report, "report", "", "write a JSON report to `FILE` (- for standard output)")
+	fs.StringVar(&o.progress, "progress", "auto", "progress display: auto, bar, plain or none")
+	fs.BoolVar(&o.simulate, "simulate", false, "run against a built-in simulator of Keycloak and the download service")
+	fs.BoolVarP(&o.quiet, "quiet", "q", false, "print errors only")
+	fs.BoolVarP(&o.verbose, "verbose", "v", false, "print debugging detail")
+	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
+	fs.BoolVar(&o.version, "version", false, "print the version and exit")
+	fs.BoolVarP(&o.help, "help", "h", false, "print this help and exit")
+	return fs
+}
+
+// parseArgs parses args and then the WCDL_* environment (through getenv)
+// into a fresh options. A flag on the command line beats the environment.
+func parseArgs(args []string, getenv func(string) string) (*options, *pflag.FlagSet, error) {
+	o := &options{}
+	fs := newFlagSet(o)
+	fs.SetOutput(io.Discard) // run prints one line of its own instead
+	if err := fs.Parse(goStyleArgs(fs, args)); err != nil {
+		return o, fs, usageError("%v", err)
+	}
+	if fs.NArg() > 0 {
+		return o, fs, usageError("unexpected argument %q (manifests are given with -m FILE)", fs.Arg(0))
+	}
+	var envErr error
+	fs.VisitAll(func(f *pflag.Flag) {
+		if envErr != nil || f.Changed {
+			return
+		}
+		name := envName(f.Name)
+		v := getenv(name)
+		if v == "" {
+			return
+		}
+		if err := fs.Set(f.Name, v); err != nil {
+			envErr = usageError("invalid value %q for %s: %v", v, name, err)
+		}
+	})
+	if envErr != nil {
+		return o, fs, envErr
+	}
+	return o, fs, o.check()
+}
+
+// envName is the environment variable that sets the flag name.
+func envName(flag string) string {
+	return "WCDL_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+// check rejects values that pflag accepts but wcdl cannot use.
+func (o *options) check() error {
+	switch {
+	case o.workers < 1:
+		return usageError("--workers must be at least 1, not %d", o.workers)
+	case o.retries < 1:
+		return usageError("--retries must be at least 1, not %d", o.retries)
+	case o.retryMaxWait <= 0:
+		return usageError("--retry-max-wait must be positive, not %v", o.retryMaxWait)
+	case o.quiet && o.verbose:
+		return usageError("--quiet and --verbose exclude each other")
+	}
+	switch o.progress {
+	case "auto", "bar", "plain", "none":
+	default:
+		return usageError("--progress must be auto, bar, plain or none, not %q", o.progress)
+	}
+	switch o.logFormat {
+	case "text", "json":
+	default:
+		return usageError("--log-format must be text or json, not %q", o.logFormat)
+	}
+	if _, err := parseRate(o.limitRate); err != nil {
+		return usageError("--limit-rate: %v", err)
+	}
+	return nil
+}
+
+// goStyleArgs rewrites Go-style single-dash long flags ("-manifest x",
+// "-workers=8") to their double-dash form, so that pflag does not read them
+// as clusters of shorthands. An argument is rewritten only when the name
+// after its single dash is one of fs's long flags; shorthand clusters
+// ("-qv", "-w8"), flag values and everything after "--" are left alone.
+func goStyleArgs(fs *pflag.FlagSet, args []string) []string {
+	out := make([]string, 0, len(args))
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			return append(out, args[i:]...)
+		}
+		if len(a) < 2 || a[0] != '-' {
+			out = append(out, a)
+			continue
+		}
+		var f *pflag.Flag
+		inline := false
+		switch {
+		case strings.HasPrefix(a, "--"):
+			name, _, hasValue := strings.Cut(a[2:], "=")
+			f, inline = fs.Lookup(name), hasValue
+		default:
+			name, _, hasValue := strings.Cut(a[1:], "=")
+			if len(name) > 1 && fs.Lookup(name) != nil {
+				a = "-" + a
+				f, inline = fs.Lookup(name), hasValue
+			} else {
+				f, inline = lastShorthand(fs, a[1:])
+			}
+		}
+		out = append(out, a)
+		if f != nil && !inline && f.NoOptDefVal == "" && i+1 < len(args) {
+			// The next argument is this flag's value: copy it as it is.
+			i++
+			out = append(out, args[i])
+		}
+	}
+	return out
+}
+
+// lastShorthand walks a shorthand cluster such as "qvw" or "w8" and returns
+// the flag that takes the next argument as its value, if any, and whether the
+// value was given inside the cluster itself.
+func lastShorthand(fs *pflag.FlagSet, cluster string) (*pflag.Flag, bool) {
+	for j := 0; j < len(cluster); j++ {
+		f := fs.ShorthandLookup(cluster[j : j+1])
+		if f == nil {
+			return nil, false
+		}
+		if f.NoOptDefVal == "" {
+			return f, j+1 < len(cluster)
+		}
+	}
+	return nil, false
+}
+
+// parseRate reads a byte rate such as "500K", "20M" or "1.5G" (powers of
+// 1024, as curl and aria2 use). The empty string means no limit and gives 0.
+func parseRate(s string) (int64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	mult := int64(1)
+	num := strings.TrimSuffix(strings.TrimSuffix(s, "B"), "b")
+	if n := len(num); n > 0 {
+		switch num[n-1] {
+		case 'k', 'K':
+			mult, num = 1<<10, num[:n-1]
+		case 'm', 'M':
+			mult, num = 1<<20, num[:n-1]
+		case 'g', 'G':
+			mult, num = 1<<30, num[:n-1]
+		}
+	}
+	v, err := strconv.ParseFloat(num, 64)
+	if err != nil || v <= 0 || v*float64(mult) < 1 || v*float64(mult) > 1<<50 {
+		return 0, fmt.Errorf("%q is not a rate: want bytes per second such as 500K, 20M or 1G", s)
+	}
+	return int64(v * float64(mult)), nil
+}

@@ -1,0 +1,135 @@
+package main
+
+import (
+	"errors"
+	"slices"
+	"testing"
+	"time"
+)
+
+func noEnv(string) string { return "" }
+
+func TestParseArgsSpellings(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want func(*options) bool
+	}{
+		{"go style with space", []string{"-manifest", "tiles.txt"}, func(o *options) bool { return slices.Equal(o.manifests, []string{"tiles.txt"}) }},
+		{"go style with equals", []string{"-manifest=tiles.txt"}, func(o *options) bool { return slices.Equal(o.manifests, []string{"tiles.txt"}) }},
+		{"gnu style with equals", []string{"--manifest=tiles.txt"}, func(o *options) bool { return slices.Equal(o.manifests, []string{"tiles.txt"}) }},
+		{"gnu style with space", []string{"--manifest", "tiles.txt"}, func(o *options) bool { return slices.Equal(o.manifests, []string{"tiles.txt"}) }},
+		{"shorthand", []string{"-m", "tiles.txt"}, func(o *options) bool { return slices.Equal(o.manifests, []string{"tiles.txt"}) }},
+		{"repeated manifests", []string{"-m", "a.txt", "-manifest", "b.txt", "--manifest=c.txt"}, func(o *options) bool { return slices.Equal(o.manifests, []string{"a.txt", "b.txt", "c.txt"}) }},
+		{"go style int", []string{"-workers", "8"}, func(o *options) bool { return o.workers == 8 }},
+		{"go style int with equals", []string{"-workers=8"}, func(o *options) bool { return o.workers == 8 }},
+		{"shorthand value attached", []string{"-w8"}, func(o *options) bool { return o.workers == 8 }},
+		{"shorthand cluster", []string{"-qw", "3"}, func(o *options) bool { return o.quiet && o.workers == 3 }},
+		{"go style bool", []string{"-dry-run", "-force"}, func(o *options) bool { return o.dryRun && o.force }},
+		{"out both ways", []string{"-out", "a", "-o", "b"}, func(o *options) bool { return o.out == "b" }},
+		{"value that looks like a flag", []string{"-m", "-workers"}, func(o *options) bool { return slices.Equal(o.manifests, []string{"-workers"}) && o.workers == 4 }},
+		{"negative bbox value", []string{"-bbox", "-10,-5,3,4"}, func(o *options) bool { return o.bbox == "-10,-5,3,4" }},
+		{"duration", []string{"-retry-max-wait", "90s"}, func(o *options) bool { return o.retryMaxWait == 90*time.Second }},
+		{"stdin manifest", []string{"-manifest", "-"}, func(o *options) bool { return slices.Equal(o.manifests, []string{"-"}) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o, _, err := parseArgs(tt.args, noEnv)
+			if err != nil {
+				t.Fatalf("parseArgs(%q): %v", tt.args, err)
+			}
+			if !tt.want(o) {
+				t.Errorf("parseArgs(%q) = %+v, not what the case wants", tt.args, *o)
+			}
+		})
+	}
+}
+
+func TestGoStyleArgsLeavesDoubleDashAlone(t *testing.T) {
+	fs := newFlagSet(&options{})
+	got := goStyleArgs(fs, []string{"-workers", "2", "--", "-manifest", "x"})
+	want := []string{"--workers", "2", "--", "-manifest", "x"}
+	if !slices.Equal(got, want) {
+		t.Errorf("goStyleArgs = %q, want %q", got, want)
+	}
+}
+
+func TestParseArgsErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{"unknown long flag", []string{"--frobnicate"}},
+		{"unknown go-style flag", []string{"-frobnicate"}},
+		{"bad int", []string{"-workers", "many"}},
+		{"zero workers", []string{"-workers", "0"}},
+		{"bad duration", []string{"--retry-max-wait", "soon"}},
+		{"bad progress", []string{"--progress", "fancy"}},
+		{"bad log format", []string{"--log-format", "xml"}},
+		{"bad rate", []string{"--limit-rate", "fast"}},
+		{"positional argument", []string{"tiles.txt"}},
+		{"quiet and verbose", []string{"-q", "-v"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := parseArgs(tt.args, noEnv)
+			if !errors.Is(err, errUsage) {
+				t.Errorf("parseArgs(%q) error = %v, want a usage error", tt.args, err)
+			}
+		})
+	}
+}
+
+func TestParseArgsEnvironment(t *testing.T) {
+	env := map[string]string{
+		"WCDL_WORKERS":    "7",
+		"WCDL_OUT":        "from-env",
+		"WCDL_DRY_RUN":    "true",
+		"WCDL_LIMIT_RATE": "20M",
+		"WCDL_MANIFEST":   "env.txt",
+	}
+	getenv := func(k string) string { return env[k] }
+
+	o, _, err := parseArgs([]string{"-o", "from-flag"}, getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.workers != 7 || !o.dryRun || o.limitRate != "20M" {
+		t.Errorf("environment not applied: workers=%d dryRun=%v limitRate=%q", o.workers, o.dryRun, o.limitRate)
+	}
+	if o.out != "from-flag" {
+		t.Errorf("out = %q, want the flag to beat WCDL_OUT", o.out)
+	}
+	if !slices.Equal(o.manifests, []string{"env.txt"}) {
+		t.Errorf("manifests = %q, want [env.txt] from WCDL_MANIFEST", o.manifests)
+	}
+
+	env["WCDL_WORKERS"] = "lots"
+	if _, _, err := parseArgs(nil, getenv); !errors.Is(err, errUsage) {
+		t.Errorf("bad WCDL_WORKERS: error = %v, want a usage error", err)
+	}
+}
+
+func TestParseRate(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"", 0, true},
+		{"1000", 1000, true},
+		{"500K", 500 << 10, true},
+		{"20M", 20 << 20, true},
+		{"20MB", 20 << 20, true},
+		{"1.5G", 3 << 29, true},
+		{"fast", 0, false},
+		{"-1M", 0, false},
+		{"0", 0, false},
+	}
+	for _, tt := range tests {
+		got, err := parseRate(tt.in)
+		if (err == nil) != tt.ok || got != tt.want {
+			t.Errorf("parseRate(%q) = %d, %v; want %d, ok=%v", tt.in, got, err, tt.want, tt.ok)
+		}
+	}
+}

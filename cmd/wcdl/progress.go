@@ -1,0 +1,149 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/wcdl/wcdl/downloader"
+)
+
+// progress shows how a run goes. Workers only hand it finished results
+// through a channel with room for every entry, so they never wait for it;
+// the bar is fed by a ticker that samples the downloader's counters.
+type progress struct {
+	mode    string // "bar", "plain" or "none"
+	w       io.Writer
+	results chan downloader.Result
+	quit    chan struct{}
+	wg      sync.WaitGroup
+}
+
+func newProgress(mode string, w io.Writer, entries int) *progress {
+	p := &progress{mode: mode, w: w, quit: make(chan struct{})}
+	if mode != "none" {
+		p.results = make(chan downloader.Result, entries)
+	}
+	return p
+}
+
+// result takes one finished entry. It never blocks.
+func (p *progress) result(r downloader.Result) {
+	if p.results == nil {
+		return
+	}
+	select {
+	case p.results <- r:
+	default: // cannot happen: the channel holds every entry
+	}
+}
+
+// start begins showing progress; sample reads the downloader's counters.
+func (p *progress) start(sample func() downloader.Progress) {
+	switch p.mode {
+	case "plain":
+		p.wg.Add(1)
+		go func() {
+			defer p.wg.Done()
+			for r := range p.results {
+				fmt.Fprintln(p.w, resultLine(r))
+			}
+		}()
+	case "bar":
+		p.wg.Add(1)
+		go p.runBar(sample)
+	}
+}
+
+// stop ends the display once the downloader has returned, and so will send
+// no more results.
+func (p *progress) stop() {
+	close(p.quit)
+	if p.results != nil {
+		close(p.results)
+	}
+	p.wg.Wait()
+}
+
+func (p *progress) runBar(sample func() downloader.Progress) {
+	defer p.wg.Done()
+	bar := progressbar.NewOptions64(-1,
+		progressbar.OptionSetWriter(p.w),
+		progressbar.OptionShowBytes(true),
+		progressbar.OptionShowTotalBytes(true),
+		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionSetWidth(30),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionUseIECUnits(true),
+		progressbar.OptionShowElapsedTimeOnFinish(),
+		progressbar.OptionSetRenderBlankState(true),
+	)
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	update := func() {
+		s := sample()
+		if s.BytesExpected > 0 && s.BytesExpected != bar.GetMax64() {
+			bar.ChangeMax64(max(s.BytesExpected, s.BytesDone))
+		}
+		bar.Describe(fmt.Sprintf("%d/%d files", s.FilesDone, s.FilesTotal))
+		_ = bar.Set64(s.BytesDone)
+	}
+	for {
+		select {
+		case <-tick.C:
+			update()
+		case r, ok := <-p.results:
+			if ok && r.Status == downloader.Failed {
+				_ = bar.Clear()
+				fmt.Fprintln(p.w, resultLine(r))
+			}
+		case <-p.quit:
+			update()
+			_ = bar.Exit()
+			fmt.Fprintln(p.w)
+			for r := range p.results {
+				if r.Status == downloader.Failed {
+					fmt.Fprintln(p.w, resultLine(r))
+				}
+			}
+			return
+		}
+	}
+}
+
+// resultLine is the one line a finished entry gets in plain output.
+func resultLine(r downloader.Result) string {
+	switch r.Status {
+	case downloader.Downloaded:
+		return fmt.Sprintf("downloaded %s (%s, %d attempt%s, %s)", r.Entry.Name, formatBytes(r.Size), r.Attempts, plural(r.Attempts), r.Duration.Round(time.Millisecond))
+	case downloader.Skipped:
+		return fmt.Sprintf("skipped %s (already complete)", r.Entry.Name)
+	case downloader.Missing:
+		return fmt.Sprintf("missing %s (the service has no such file; allowed for tiles from a box)", r.Entry.Name)
+	}
+	return fmt.Sprintf("failed %s: %v", r.Entry.Name, r.Err)
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// formatBytes prints n in IEC units: 512 B, 1.5 KiB, 2.0 GiB.
+func formatBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}

@@ -1,0 +1,188 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/wcdl/wcdl/auth"
+	"github.com/wcdl/wcdl/downloader"
+)
+
+// summary counts what a run did.
+type summary struct {
+	Entries        int     `json:"entries"`
+	Downloaded     int     `json:"downloaded"`
+	Skipped        int     `json:"skipped"`
+	Missing        int     `json:"missing"`
+	Failed         int     `json:"failed"`
+	Bytes          int64   `json:"bytes"`
+	ElapsedSeconds float64 `json:"elapsed_seconds"`
+	BytesPerSecond float64 `json:"bytes_per_second"`
+	TokenRequests  int64   `json:"token_requests"`
+	PasswordGrants int64   `json:"password_grants"`
+	RefreshGrants  int64   `json:"refresh_grants"`
+}
+
+func summarize(results []downloader.Result, elapsed time.Duration, st auth.Stats) summary {
+	s := summary{
+		Entries:        len(results),
+		ElapsedSeconds: elapsed.Seconds(),
+		TokenRequests:  st.TokenRequests(),
+		PasswordGrants: st.PasswordGrants,
+		RefreshGrants:  st.RefreshGrants,
+	}
+	for _, r := range results {
+		s.Bytes += r.Bytes
+		switch r.Status {
+		case downloader.Downloaded:
+			s.Downloaded++
+		case downloader.Skipped:
+			s.Skipped++
+		case downloader.Missing:
+			s.Missing++
+		default:
+			s.Failed++
+		}
+	}
+	if elapsed > 0 {
+		s.BytesPerSecond = float64(s.Bytes) / elapsed.Seconds()
+	}
+	return s
+}
+
+// line is the summary wcdl prints at the end of every run.
+func (s summary) line() string {
+	return fmt.Sprintf("wcdl: %d entries: %d downloaded, %d skipped, %d missing, %d failed; %s received in %s (%s/s); %d token request%s",
+		s.Entries, s.Downloaded, s.Skipped, s.Missing, s.Failed,
+		formatBytes(s.Bytes), time.Duration(s.ElapsedSeconds*float64(time.Second)).Round(time.Millisecond),
+		formatBytes(int64(s.BytesPerSecond)), s.TokenRequests, plural(int(s.TokenRequests)))
+}
+
+// report is the JSON document --report writes. README.md documents its
+// schema; fields are only ever added, never renamed.
+type report struct {
+	Tool     string         `json:"tool"`
+	Version  string         `json:"version"`
+	Started  time.Time      `json:"started"`
+	Finished time.Time      `json:"finished"`
+	ExitCode int            `json:"exit_code"`
+	Options  reportOptions  `json:"options"`
+	Summary  summary        `json:"summary"`
+	Entries  []reportRecord `json:"entries"`
+}
+
+// reportOptions are the options that shaped the run. Credentials are never
+// part of it.
+type reportOptions struct {
+	Manifests []string `json:"manifests,omitempty"`
+	BBox      string   `json:"bbox,omitempty"`
+	Years     string   `json:"years"`
+	Layers    string   `json:"layers"`
+	Out       string   `json:"out"`
+	Workers   int      `json:"workers"`
+	Provider  string   `json:"provider"`
+	TokenURL  string   `json:"token_url,omitempty"`
+	ClientID  string   `json:"client_id,omitempty"`
+	BaseURL   string   `json:"base_url,omitempty"`
+	Retries   int      `json:"retries"`
+	LimitRate string   `json:"limit_rate,omitempty"`
+	Force     bool     `json:"force"`
+	Shard     string   `json:"shard,omitempty"`
+	Simulate  bool     `json:"simulate"`
+}
+
+// reportRecord is one entry's outcome.
+type reportRecord struct {
+	Entry           string  `json:"entry"`
+	Source          string  `json:"source"`
+	URL             string  `json:"url"`
+	Path            string  `json:"path"`
+	Status          string  `json:"status"`
+	Bytes           int64   `json:"bytes"`
+	Size            int64   `json:"size"`
+	Attempts        int     `json:"attempts"`
+	DurationSeconds float64 `json:"duration_seconds"`
+	SHA256          string  `json:"sha256,omitempty"`
+	Error           string  `json:"error,omitempty"`
+}
+
+func newReport(o *options, started, finished time.Time, sum summary, code int, results []downloader.Result) *report {
+	r := &report{
+		Tool:     "wcdl",
+		Version:  buildVersion(),
+		Started:  started.UTC(),
+		Finished: finished.UTC(),
+		ExitCode: code,
+		Options: reportOptions{
+			Manifests: o.manifests, BBox: o.bbox, Years: o.years, Layers: o.layers,
+			Out: o.out, Workers: o.workers, Provider: o.provider, TokenURL: o.tokenURL,
+			ClientID: o.clientID, BaseURL: o.baseURL, Retries: o.retries,
+			LimitRate: o.limitRate, Force: o.force, Shard: o.shard, Simulate: o.simulate,
+		},
+		Summary: sum,
+		Entries: make([]reportRecord, 0, len(results)),
+	}
+	for _, res := range results {
+		rec := reportRecord{
+			Entry:           res.Entry.Raw,
+			Source:          res.Entry.Source.String(),
+			URL:             res.Entry.URL,
+			Path:            res.Path,
+			Status:          string(res.Status),
+			Bytes:           res.Bytes,
+			Size:            res.Size,
+			Attempts:        res.Attempts,
+			DurationSeconds: res.Duration.Seconds(),
+			SHA256:          res.SHA256,
+		}
+		if res.Err != nil {
+			rec.Error = res.Err.Error()
+		}
+		r.Entries = append(r.Entries, rec)
+	}
+	return r
+}
+
+// write writes the report to path, or to stdout for "-". A file is written
+// atomically: a reader never sees half a report.
+func (r *report) write(path string, stdout io.Writer) error {
+	if path == "-" {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(r)
+	}
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(path, append(b, '\n'))
+}
+
+// writeFileAtomic writes data to a temporary file beside path, syncs it and
+// renames it over path.
+func writeFileAtomic(path string, data []byte) (err error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if _, err = f.Write(data); err != nil {
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}
