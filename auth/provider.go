@@ -47,7 +47,8 @@ type Config struct {
 	// timeouts that does not follow redirects.
 	HTTPClient *http.Client
 	// Margin is how long before expiry the access token is renewed.
-	// Zero means DefaultMargin; it never exceeds half the token lifetime.
+	// Zero means DefaultMargin; it never exceeds a tenth of the token
+	// lifetime, so a token serves at least 90% of its life.
 	Margin time.Duration
 	// MaxAttempts bounds the attempts of one grant when the token
 	// endpoint cannot be reached or answers 5xx. Zero means
@@ -415,7 +416,9 @@ func (p *Provider) grantOnce(ctx context.Context, kind, body string) (st *tokenS
 	st = &tokenState{access: a.AccessToken, refresh: a.RefreshToken}
 	if a.ExpiresIn > 0 {
 		life := time.Duration(a.ExpiresIn) * time.Second
-		st.renewAt = sent.Add(life - min(p.cfg.Margin, life/2))
+		// The margin never takes more than a tenth of the lifetime, so
+		// even short-lived tokens cost about one request per lifetime.
+		st.renewAt = sent.Add(life - min(p.cfg.Margin, life/10))
 	}
 	if a.RefreshToken != "" && a.RefreshExpiresIn > 0 {
 		st.refreshExpiry = sent.Add(time.Duration(a.RefreshExpiresIn) * time.Second)

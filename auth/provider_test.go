@@ -259,16 +259,17 @@ func TestRenewalPolicy(t *testing.T) {
 		{"cached while valid, refreshed at the default margin",
 			nil, Config{},
 			[]step{{0, 1, 0}, {269 * time.Second, 1, 0}, {time.Second, 1, 1}, {269 * time.Second, 1, 1}, {time.Second, 1, 2}}},
-		{"margin capped at half the lifetime",
+		{"margin capped at a tenth of the lifetime",
 			[]keycloaktest.Option{keycloaktest.WithAccessLifetime(40 * time.Second)}, Config{Margin: time.Minute},
-			[]step{{0, 1, 0}, {19 * time.Second, 1, 0}, {time.Second, 1, 1}}},
+			[]step{{0, 1, 0}, {35 * time.Second, 1, 0}, {time.Second, 1, 1}}},
 		{"explicit margin",
-			nil, Config{Margin: 100 * time.Second},
-			[]step{{0, 1, 0}, {199 * time.Second, 1, 0}, {time.Second, 1, 1}}},
+			nil, Config{Margin: 20 * time.Second},
+			[]step{{0, 1, 0}, {279 * time.Second, 1, 0}, {time.Second, 1, 1}}},
 		{"password grant once the refresh token expired",
 			[]keycloaktest.Option{keycloaktest.WithAccessLifetime(60 * time.Second), keycloaktest.WithRefreshLifetime(100 * time.Second)}, Config{},
-			// The refresh at 30 s yields a refresh token valid until 130 s.
-			[]step{{0, 1, 0}, {30 * time.Second, 1, 1}, {99 * time.Second, 1, 2}, {101 * time.Second, 2, 2}}},
+			// The refresh at 54 s (a tenth of the lifetime early) yields
+			// a refresh token valid until 154 s.
+			[]step{{0, 1, 0}, {53 * time.Second, 1, 0}, {time.Second, 1, 1}, {101 * time.Second, 2, 1}}},
 		{"refresh_expires_in 0 keeps the refresh token until refused",
 			[]keycloaktest.Option{keycloaktest.WithRefreshLifetime(0)}, Config{},
 			[]step{{0, 1, 0}, {1000 * time.Hour, 1, 1}, {1000 * time.Hour, 1, 2}}},
