@@ -79,3 +79,33 @@ func checkSafeName(t *testing.T, name string) {
 		t.Fatalf("unsafe output name %q", name)
 	}
 }
+
+// FuzzParseBBox checks that ParseBBox never panics and that whatever it
+// selects forms a valid plan of distinct grid tiles.
+func FuzzParseBBox(f *testing.F) {
+	for _, s := range []string{"0,0,3,3", "179,10,-179,11", "180,84,180,84", "-180,-60,180,84", "1e-300,-0,3.0000001,2.9999999", "0,5,1,1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, spec string) {
+		es, err := manifest.ParseBBox(spec, manifest.Options{})
+		if err != nil {
+			if len(es) != 0 {
+				t.Fatalf("got %d entries and error %v", len(es), err)
+			}
+			return
+		}
+		if len(es) == 0 || len(es) > 48*120 {
+			t.Fatalf("ParseBBox(%q) gave %d tiles, want 1..%d", spec, len(es), 48*120)
+		}
+		p, err := manifest.NewPlan(es)
+		if err != nil || len(p.Entries) != len(es) || len(p.Warnings) != 0 {
+			t.Fatalf("ParseBBox(%q): NewPlan gave %v, %v; want %d distinct entries", spec, p, err, len(es))
+		}
+		for _, e := range es {
+			// Every selected tile must be a valid tile id.
+			if _, err := manifest.Parse(strings.NewReader(e.Raw), "t", manifest.Options{}); err != nil {
+				t.Fatalf("ParseBBox(%q) selected %s: %v", spec, e.Raw, err)
+			}
+		}
+	})
+}
