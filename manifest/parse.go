@@ -395,6 +395,10 @@ func urlName(s string) (name, msg string) {
 	return name, ""
 }
 
+// maxName is the longest output file name, in bytes, that common file
+// systems accept.
+const maxName = 255
+
 // checkName returns why name is not a safe output file name, or "".
 func checkName(name string) string {
 	switch {
@@ -406,6 +410,8 @@ func checkName(name string) string {
 		return "names file " + quote(name) + ", which has a path separator (after percent-decoding)"
 	case len(name) >= 2 && name[1] == ':' && ('a' <= name[0]|0x20 && name[0]|0x20 <= 'z'):
 		return "names file " + quote(name) + ", which starts with a drive letter"
+	case len(name) > maxName:
+		return fmt.Sprintf("names a file whose name is %d bytes long; file systems allow %d", len(name), maxName)
 	case !utf8.ValidString(name):
 		return "names a file whose name is not valid UTF-8"
 	case strings.IndexFunc(name, unicode.IsControl) >= 0:

@@ -183,6 +183,7 @@ func TestParseErrors(t *testing.T) {
 		{"URL escaped newline", "https://h/a%0Ab.tif", []string{"control character"}},
 		{"URL escaped C1 control", "https://h/a%C2%85b.tif", []string{"control character"}},
 		{"URL invalid UTF-8 name", "https://h/a%FFb.tif", []string{"not valid UTF-8"}},
+		{"URL name too long", "https://h/" + strings.Repeat("a", 252) + ".tif", []string{"256 bytes long"}},
 		{"URL drive letter name", "https://h/C%3Ax.tif", []string{"drive letter"}},
 		{"field not key=value", "N00E006 deadbeef", []string{`field "deadbeef" is not key=value`}},
 		{"unknown field", "N00E006 crc32=1", []string{`unknown field "crc32"`}},

@@ -7,7 +7,8 @@ import (
 )
 
 // A Plan is the checked set of files to download: every entry has a unique
-// URL and a unique, safe output Name.
+// URL and a unique, safe output Name, unique even ignoring case (so that no
+// two entries share a file on macOS or Windows).
 type Plan struct {
 	// Entries in input order, duplicates removed.
 	Entries []Entry
@@ -23,7 +24,7 @@ type Plan struct {
 // sources; the kept entry takes the expectations (size, checksums) of both,
 // and may be missing only if both may. Two entries with the same URL but
 // different sizes or checksums are an error, and so are two different URLs
-// that would be written to the same Name, or an entry whose Name is not a
+// that would be written to the same Name (ignoring case), or an entry whose Name is not a
 // single safe file name. Errors come as an Errors listing every problem.
 func NewPlan(groups ...[]Entry) (*Plan, error) {
 	n := 0
@@ -64,13 +65,18 @@ func NewPlan(groups ...[]Entry) (*Plan, error) {
 				p.Warnings = append(p.Warnings, fmt.Sprintf("%s: %s duplicates %s (same URL); kept once", e.Source, e.Name, k.Source))
 				continue
 			}
-			if j, ok := byName[e.Name]; ok {
+			folded := strings.ToLower(e.Name)
+			if j, ok := byName[folded]; ok {
 				k := &p.Entries[j]
-				fail(e, "this URL and the different URL at %s would both be written to %s", k.Source, quote(e.Name))
+				if k.Name == e.Name {
+					fail(e, "this URL and the different URL at %s would both be written to %s", k.Source, quote(e.Name))
+				} else {
+					fail(e, "this URL would be written to %s and the one at %s to %s, the same file on case-insensitive file systems", quote(e.Name), k.Source, quote(k.Name))
+				}
 				continue
 			}
 			byURL[e.URL] = len(p.Entries)
-			byName[e.Name] = len(p.Entries)
+			byName[folded] = len(p.Entries)
 			p.Entries = append(p.Entries, *e)
 		}
 	}

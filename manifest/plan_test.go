@@ -59,6 +59,7 @@ func TestNewPlanErrors(t *testing.T) {
 		{"different sha256", "N00E006 sha256=" + hex64 + "\n" + url2021Map + " sha256=" + strings.Repeat("0", 64), []string{"duplicates t.txt:1", "different sha256"}},
 		{"different md5", "N00E006 md5=" + hex32 + "\n" + url2021Map + " md5=" + strings.Repeat("0", 32), []string{"duplicates t.txt:1", "different md5"}},
 		{"collision", "https://a/x.tif\nhttps://b/x.tif", []string{"t.txt:1", "both be written to \"x.tif\""}},
+		{"collision ignoring case", "https://a/x.tif\nhttps://b/X.TIF", []string{"t.txt:1", `"X.TIF"`, `"x.tif"`, "case-insensitive"}},
 		{"collision with a product", "N00E006\nhttps://mirror/ESA_WorldCover_10m_2021_v200_N00E006_Map.tif", []string{"t.txt:1", "both be written to"}},
 	}
 	for _, tt := range tests {
