@@ -1,0 +1,148 @@
+package downloader
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/wcdl/wcdl/auth"
+	"github.com/wcdl/wcdl/auth/keycloaktest"
+	"github.com/wcdl/wcdl/downloader/terrascopetest"
+	"github.com/wcdl/wcdl/manifest"
+)
+
+// tileName returns the Terrascope name of a WorldCover tile.
+func tileName(i int) string {
+	id := fmt.Sprintf("ESA_WorldCover_10m_2020_v100_N%02dE%03d_Map", i%90, i)
+	return "WORLDCOVER/ESA_WORLDCOVER_10M_2020_V100/MAP/" + id + "/" + id + ".tif"
+}
+
+func tileEntries(s *terrascopetest.Server, n int) []manifest.Entry {
+	var out []manifest.Entry
+	for i := range n {
+		name := tileName(i)
+		e := entry(s.URL()+"/"+name, fmt.Sprintf("tile%02d.tif", i))
+		out = append(out, e)
+	}
+	return out
+}
+
+// terrascopeClient returns a client carrying the real auth transport for s
+// behind kc.
+func terrascopeClient(t *testing.T, kc *keycloaktest.Server, serviceHost string) *http.Client {
+	t.Helper()
+	p, err := auth.NewProvider(auth.Config{
+		TokenURL:    kc.TokenURL(),
+		ClientID:    keycloaktest.DefaultClient,
+		Credentials: auth.Credentials{Username: keycloaktest.DefaultUser, Password: keycloaktest.DefaultPassword},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &http.Client{Transport: &auth.Transport{
+		Source: p, Trusted: []string{serviceHost}, LoginHosts: []string{hostOf(kc.URL())},
+	}}
+}
+
+// TestTerrascopeFaults downloads tiles from the fake Terrascope service
+// behind the fake Keycloak while it cuts bodies, fails with 503, serves
+// login pages, redirects to the login page and revokes tokens: every tile
+// must arrive whole, with the service's checksum.
+func TestTerrascopeFaults(t *testing.T) {
+	// Revocation runs with one worker: with several, a token renewed by one
+	// worker can be revoked by another's download before it is used, and
+	// the file then fails, as designed, with auth.ErrTokenRefused.
+	tests := []struct {
+		name    string
+		workers int
+		opts    []terrascopetest.Option
+	}{
+		{name: "cut bodies with range", opts: []terrascopetest.Option{terrascopetest.WithCutBody(0.4)}},
+		{name: "cut bodies without range", opts: []terrascopetest.Option{terrascopetest.WithCutBody(0.3), terrascopetest.WithRange(false)}},
+		{name: "503 and html pages", opts: []terrascopetest.Option{terrascopetest.WithFail503(0.3), terrascopetest.WithHTML(0.2)}},
+		{name: "revoked tokens, 401", workers: 1, opts: []terrascopetest.Option{terrascopetest.WithRevokeEvery(3), terrascopetest.WithCutBody(0.2)}},
+		{name: "revoked tokens, login redirect", workers: 1, opts: []terrascopetest.Option{terrascopetest.WithRevokeEvery(3), terrascopetest.WithCutBody(0.2)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			kc := keycloaktest.NewServer()
+			defer kc.Close()
+			opts := append([]terrascopetest.Option{terrascopetest.WithFileSize(300 << 10), terrascopetest.WithSeed(7)}, tt.opts...)
+			if tt.name == "revoked tokens, login redirect" {
+				opts = append(opts, terrascopetest.WithLoginRedirect(kc.LoginURL()))
+			}
+			s := terrascopetest.NewServer(kc, opts...)
+			defer s.Close()
+			entries := tileEntries(s, 12)
+			d := newTest(t, Config{Client: terrascopeClient(t, kc, s.Host()), Attempts: 12, Workers: tt.workers})
+			res := run(t, d, entries...)
+			for i, r := range res {
+				if r.Status != Downloaded {
+					t.Errorf("%s: %s after %d attempts (%v), want downloaded", r.Entry.Name, r.Status, r.Attempts, r.Err)
+					continue
+				}
+				if want := s.SHA256(tileName(i)); r.SHA256 != want {
+					t.Errorf("%s: SHA256 %s, want %s", r.Entry.Name, r.SHA256, want)
+				}
+				checkNoTemp(t, r.Path)
+			}
+			st := s.Stats()
+			if tt.workers == 1 && st.Revocations == 0 {
+				t.Errorf("no token was revoked; the case proves nothing")
+			}
+			if tt.name == "cut bodies with range" && float64(st.BytesServed) > 1.3*12*(300<<10) {
+				t.Errorf("served %d bytes for %d, want resumes to keep it under 1.3×", st.BytesServed, 12*(300<<10))
+			}
+		})
+	}
+}
+
+// TestTerrascopeRetryAfter: no retry after a 429 comes before its
+// Retry-After, by the server's own count.
+func TestTerrascopeRetryAfter(t *testing.T) {
+	s := terrascopetest.NewServer(nil, terrascopetest.WithFileSize(10<<10), terrascopetest.WithSeed(1),
+		terrascopetest.WithFail429(0.5, time.Second))
+	defer s.Close()
+	d := newTest(t, Config{RetryMaxWait: time.Minute, Attempts: 10})
+	res := run(t, d, tileEntries(s, 3)...)
+	for _, r := range res {
+		if r.Status != Downloaded {
+			t.Errorf("%s: %s (%v), want downloaded", r.Entry.Name, r.Status, r.Err)
+		}
+	}
+	st := s.Stats()
+	if st.ByStatus[http.StatusTooManyRequests] == 0 {
+		t.Fatalf("the server sent no 429; the test proves nothing")
+	}
+	if st.EarlyRetries != 0 {
+		t.Errorf("EarlyRetries = %d, want 0", st.EarlyRetries)
+	}
+}
+
+// TestTerrascopeCrossHostRedirect: the token never reaches another host.
+func TestTerrascopeCrossHostRedirect(t *testing.T) {
+	kc := keycloaktest.NewServer()
+	defer kc.Close()
+	mirror := terrascopetest.NewServer(nil, terrascopetest.WithFileSize(20<<10))
+	defer mirror.Close()
+	s := terrascopetest.NewServer(kc, terrascopetest.WithFileSize(20<<10), terrascopetest.WithRedirectTo(mirror.URL()))
+	defer s.Close()
+	d := newTest(t, Config{Client: terrascopeClient(t, kc, s.Host())})
+	res, err := d.Run(context.Background(), tileEntries(s, 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		if r.Status != Downloaded {
+			t.Errorf("%s: %s (%v), want downloaded", r.Entry.Name, r.Status, r.Err)
+		}
+	}
+	if got := s.Stats().AuthorizationSeen; got != 3 {
+		t.Errorf("trusted host saw %d tokens, want 3", got)
+	}
+	if got := mirror.Stats().AuthorizationSeen; got != 0 {
+		t.Errorf("the other host saw Authorization %d times, want 0", got)
+	}
+}
