@@ -258,6 +258,7 @@ func TestNoSplice(t *testing.T) {
 	tests := []struct {
 		name  string
 		reply func(s *fakeService) func(n int, w http.ResponseWriter, r *http.Request) bool
+		want  []byte // the final content; nil means v2
 	}{
 		{name: "file changed, If-Range honoured", reply: func(s *fakeService) func(int, http.ResponseWriter, *http.Request) bool {
 			return func(n int, w http.ResponseWriter, r *http.Request) bool {
@@ -267,6 +268,14 @@ func TestNoSplice(t *testing.T) {
 				return false
 			}
 		}},
+		{name: "file shrank below the part, If-Range honoured", reply: func(s *fakeService) func(int, http.ResponseWriter, *http.Request) bool {
+			return func(n int, w http.ResponseWriter, r *http.Request) bool {
+				if n == 2 {
+					s.set("/f.bin", v2[:size/4], `"v2"`)
+				}
+				return false
+			}
+		}, want: v2[:size/4]},
 		{name: "206 with another total (If-Range ignored)", reply: func(s *fakeService) func(int, http.ResponseWriter, *http.Request) bool {
 			return func(n int, w http.ResponseWriter, r *http.Request) bool {
 				if n == 2 {
@@ -297,9 +306,13 @@ func TestNoSplice(t *testing.T) {
 			if r.Status != Downloaded {
 				t.Fatalf("Status = %s (%v), want downloaded", r.Status, r.Err)
 			}
-			checkFile(t, r.Path, v2)
-			if r.SHA256 != sha(v2) {
-				t.Errorf("SHA256 = %s, want %s", r.SHA256, sha(v2))
+			want := tt.want
+			if want == nil {
+				want = v2
+			}
+			checkFile(t, r.Path, want)
+			if r.SHA256 != sha(want) {
+				t.Errorf("SHA256 = %s, want %s", r.SHA256, sha(want))
 			}
 		})
 	}

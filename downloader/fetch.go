@@ -392,6 +392,9 @@ func (j *job) publish(f *os.File, size int64, hs fileHashes) error {
 
 // verify checks the complete part against the manifest and its format.
 func (j *job) verify(f *os.File, size int64, hs fileHashes) error {
+	if fi, err := f.Stat(); err != nil || fi.Size() != size {
+		return fmt.Errorf("%w: the partial file does not hold the %d bytes received (%v)", ErrSizeMismatch, size, err)
+	}
 	if j.e.Size >= 0 && size != j.e.Size {
 		return fmt.Errorf("%w: got %d bytes, the manifest says %d", ErrSizeMismatch, size, j.e.Size)
 	}
