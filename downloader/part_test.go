@@ -25,7 +25,9 @@ func TestExistingPart(t *testing.T) {
 			meta:      func(u string) *partMeta { return &partMeta{URL: u, ETag: etag, Size: size} },
 			wantRange: "bytes=" + strconv.Itoa(size/3) + "-", wantReqs: 1},
 		{name: "Last-Modified only: resumed", part: data[:size/3],
-			meta:      func(u string) *partMeta { return &partMeta{URL: u, LastModified: "Sun, 22 Nov 2026 20:00:00 GMT", Size: size} },
+			meta: func(u string) *partMeta {
+				return &partMeta{URL: u, LastModified: "Sun, 22 Nov 2026 20:00:00 GMT", Size: size}
+			},
 			wantRange: "bytes=" + strconv.Itoa(size/3) + "-", wantReqs: 1},
 		{name: "no metadata: restarted", part: []byte("garbage from somewhere"), wantReqs: 1},
 		{name: "metadata for another URL: restarted", part: data[:size/3],
