@@ -162,7 +162,7 @@ func (c *command) run(ctx context.Context, args []string) int {
 	}
 	switch {
 	case code == exitAuth:
-		fmt.Fprintf(c.stderr, "wcdl: %v\n", runErr)
+		fmt.Fprintf(c.stderr, "wcdl: %s\n", authFailure(runErr))
 	case code == exitInterrupted:
 		fmt.Fprintln(c.stderr, "wcdl: interrupted; partial files are kept and the next run resumes them")
 	}
@@ -189,6 +189,18 @@ func exitCode(ctx context.Context, runErr error, sum summary) int {
 		return exitFailed
 	}
 	return exitOK
+}
+
+// authFailure says in one line why the batch stopped for authentication.
+func authFailure(err error) string {
+	var re *auth.RetrieveError
+	switch {
+	case errors.As(err, &re):
+		return fmt.Sprintf("login failed, the batch was stopped: %v", re)
+	case errors.Is(err, auth.ErrBadCredentials):
+		return "login failed, the batch was stopped: " + auth.ErrBadCredentials.Error()
+	}
+	return "the batch was stopped: " + auth.ErrTokenRefused.Error() + " (the account may lack access to these files)"
 }
 
 // plan reads every manifest and the bounding box into one checked plan, and

@@ -1,0 +1,264 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/wcdl/wcdl/downloader/terrascopetest"
+)
+
+func TestRunDownloadsAndReports(t *testing.T) {
+	svc := newServices(t)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	rep := filepath.Join(dir, "report.json")
+	m := writeManifest(t, append([]string{"# equator"}, tiles(6)...)...)
+
+	res := runWCDL(t, t.Context(), creds(), "", nil, svc.args("-manifest", m, "-o", out, "--report", rep, "-v")...)
+	if res.code != exitOK {
+		t.Fatalf("exit code %d, want %d; stderr:\n%s", res.code, exitOK, res.stderr)
+	}
+	r := readReport(t, rep)
+	assertComplete(t, svc.ts, out, r)
+	if r.ExitCode != exitOK || r.Summary.Entries != 6 || r.Summary.Downloaded != 6 || r.Summary.PasswordGrants != 1 {
+		t.Errorf("report summary = %+v, exit %d; want 6 entries downloaded with one password grant, exit 0", r.Summary, r.ExitCode)
+	}
+	if got, want := r.Summary.Bytes, int64(6*fileSize); got != want {
+		t.Errorf("report bytes = %d, want %d", got, want)
+	}
+	e := r.Entries[0]
+	wantURL := svc.ts.URL() + "/WORLDCOVER/ESA_WORLDCOVER_10M_2021_V200/MAP/ESA_WorldCover_10m_2021_v200_N00E000_Map/ESA_WorldCover_10m_2021_v200_N00E000_Map.tif"
+	if e.Entry != "N00E000" || e.Source != m+":2" || e.URL != wantURL || e.Status != "downloaded" ||
+		e.Attempts != 1 || e.Size != fileSize || e.SHA256 != svc.ts.SHA256(wantURL) ||
+		e.Path != filepath.Join(out, "ESA_WorldCover_10m_2021_v200_N00E000_Map.tif") {
+		t.Errorf("first report record = %+v, want N00E000 from %s:2 downloaded to its product name with the served sha256", e, m)
+	}
+	if r.Options.Workers != 4 || r.Options.Years != "2021" || r.Options.Out != out {
+		t.Errorf("report options = %+v, want the defaults and -o %s", r.Options, out)
+	}
+	if strings.Contains(res.stderr, "\r") {
+		t.Errorf("non-terminal output holds a carriage return:\n%q", res.stderr)
+	}
+	if !strings.Contains(res.stderr, "6 downloaded") {
+		t.Errorf("stderr has no summary with 6 downloaded:\n%s", res.stderr)
+	}
+	if st := svc.kc.Stats(); st.Logouts != 1 || st.LiveSessions != 0 {
+		t.Errorf("keycloak: %d logouts, %d live sessions; want the run's session ended", st.Logouts, st.LiveSessions)
+	}
+	b, _ := os.ReadFile(rep)
+	assertNoSecrets(t, svc, res.stdout, res.stderr, string(b))
+
+	// A rerun finds every file complete and asks the service for nothing.
+	before := svc.ts.Stats().Requests
+	res = runWCDL(t, t.Context(), creds(), "", nil, svc.args("-manifest", m, "-o", out, "--report", rep)...)
+	if res.code != exitOK {
+		t.Fatalf("rerun: exit code %d, want 0; stderr:\n%s", res.code, res.stderr)
+	}
+	if got := svc.ts.Stats().Requests - before; got != 0 {
+		t.Errorf("rerun made %d download requests, want 0", got)
+	}
+	if r := readReport(t, rep); r.Summary.Skipped != 6 {
+		t.Errorf("rerun summary = %+v, want 6 skipped", r.Summary)
+	}
+}
+
+func TestRunExitCodes(t *testing.T) {
+	missing := "S15W048"
+	svc := newServices(t, terrascopetest.WithNotFound(func(name string) bool { return strings.Contains(name, missing) }))
+	tests := []struct {
+		name    string
+		env     map[string]string
+		args    []string
+		want    int
+		stderr  string // a part of stderr the case must show
+		nothing bool   // nothing may be downloaded
+	}{
+		{"all downloaded", creds(), []string{"-m", writeManifest(t, "N00E006")}, exitOK, "1 downloaded", false},
+		{"missing from a box is allowed", creds(), []string{"--bbox", "-47.5,-14.5,-47,-14"}, exitOK, "1 missing", true},
+		{"a failed entry", creds(), []string{"-m", writeManifest(t, "N00E009", missing)}, exitFailed, "1 failed", false},
+		{"unknown flag", creds(), []string{"--frobnicate"}, exitUsage, "unknown flag: --frobnicate", true},
+		{"no manifest", creds(), nil, exitUsage, "nothing to download", true},
+		{"bad manifest line", creds(), []string{"-m", writeManifest(t, "N00E006", "N01E006")}, exitUsage, "tiles.txt:2:", true},
+		{"missing manifest file", creds(), []string{"-m", "/nonexistent/tiles.txt"}, exitUsage, "/nonexistent/tiles.txt", true},
+		{"bad shard", creds(), []string{"-m", writeManifest(t, "N00E006"), "--shard", "3/3"}, exitUsage, "--shard", true},
+		{"wrong password", map[string]string{"WCDL_USERNAME": testUser, "WCDL_PASSWORD": "wrong-" + testPassword}, []string{"-m", writeManifest(t, "N03E006")}, exitAuth, "login failed, the batch was stopped: token endpoint answered 401", true},
+		{"no credentials", map[string]string{}, []string{"-m", writeManifest(t, "N03E006")}, exitUsage, "WCDL_USERNAME", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "out")
+			before := svc.ts.Stats().ByStatus[200]
+			res := runWCDL(t, t.Context(), tt.env, "", nil, svc.args(append(tt.args, "-o", out)...)...)
+			if res.code != tt.want {
+				t.Errorf("exit code %d, want %d; stderr:\n%s", res.code, tt.want, res.stderr)
+			}
+			if !strings.Contains(res.stderr, tt.stderr) {
+				t.Errorf("stderr does not say %q:\n%s", tt.stderr, res.stderr)
+			}
+			if tt.nothing {
+				if got := svc.ts.Stats().ByStatus[200] - before; got != 0 {
+					t.Errorf("%d files were downloaded, want none", got)
+				}
+				if des, _ := os.ReadDir(out); len(des) != 0 {
+					t.Errorf("the output folder holds %d files, want none", len(des))
+				}
+			}
+			assertNoSecrets(t, svc, res.stdout, res.stderr)
+		})
+	}
+}
+
+func TestRunWrongPasswordLogsInOnce(t *testing.T) {
+	svc := newServices(t)
+	env := map[string]string{"WCDL_USERNAME": testUser, "WCDL_PASSWORD": "not-the-password"}
+	res := runWCDL(t, t.Context(), env, "", nil, svc.args("-m", writeManifest(t, tiles(8)...), "-w", "8", "-o", t.TempDir())...)
+	if res.code != exitAuth {
+		t.Fatalf("exit code %d, want %d; stderr:\n%s", res.code, exitAuth, res.stderr)
+	}
+	if st := svc.kc.Stats(); st.FailedPasswordGrants != 1 || st.PasswordGrants != 0 {
+		t.Errorf("keycloak saw %d failed and %d good password grants, want exactly one failed login", st.FailedPasswordGrants, st.PasswordGrants)
+	}
+	if strings.Contains(res.stderr, "not-the-password") {
+		t.Error("the rejected password appears in stderr")
+	}
+}
+
+func TestRunDryRunAsksForNoToken(t *testing.T) {
+	svc := newServices(t)
+	out := filepath.Join(t.TempDir(), "out")
+	res := runWCDL(t, t.Context(), map[string]string{}, "N00E006\n", nil,
+		svc.args("-manifest", "-", "--year", "2020,2021", "--dry-run", "-o", out)...)
+	if res.code != exitOK {
+		t.Fatalf("exit code %d, want 0; stderr:\n%s", res.code, res.stderr)
+	}
+	want := svc.ts.URL() + "/WORLDCOVER/ESA_WORLDCOVER_10M_2020_V100/MAP/ESA_WorldCover_10m_2020_v100_N00E006_Map/ESA_WorldCover_10m_2020_v100_N00E006_Map.tif\t" +
+		filepath.Join(out, "ESA_WorldCover_10m_2020_v100_N00E006_Map.tif") + "\n" +
+		svc.ts.URL() + "/WORLDCOVER/ESA_WORLDCOVER_10M_2021_V200/MAP/ESA_WorldCover_10m_2021_v200_N00E006_Map/ESA_WorldCover_10m_2021_v200_N00E006_Map.tif\t" +
+		filepath.Join(out, "ESA_WorldCover_10m_2021_v200_N00E006_Map.tif") + "\n"
+	if res.stdout != want {
+		t.Errorf("dry run printed\n%s\nwant\n%s", res.stdout, want)
+	}
+	if st := svc.kc.Stats(); st.Received != 0 {
+		t.Errorf("dry run made %d token requests, want 0", st.Received)
+	}
+	if n := svc.ts.Stats().Requests; n != 0 {
+		t.Errorf("dry run made %d download requests, want 0", n)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("dry run created the output folder (stat: %v)", err)
+	}
+}
+
+func TestRunInterruptThenResume(t *testing.T) {
+	// A slow service, and one file much smaller than the others, so that
+	// the interrupt lands while the others are in flight.
+	const small = "N00E000"
+	size := func(name string) int64 {
+		if strings.Contains(name, small) {
+			return 16 << 10
+		}
+		return 1 << 20
+	}
+	svc := newServices(t, terrascopetest.WithBandwidth(2<<20), terrascopetest.WithSizeFunc(size))
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	rep := filepath.Join(dir, "report.json")
+	m := writeManifest(t, tiles(8)...)
+
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	stderr := &syncBuffer{}
+	first := stderr.notifyOn("downloaded ")
+	go func() {
+		select {
+		case <-first: // one file is done, the others are part-way
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	res := runWCDL(t, ctx, creds(), "", stderr, svc.args("-m", m, "-o", out, "-w", "4", "--report", rep, "--progress", "plain")...)
+	if res.code != exitInterrupted {
+		t.Fatalf("exit code %d, want %d; stderr:\n%s", res.code, exitInterrupted, res.stderr)
+	}
+	r := readReport(t, rep)
+	if r.ExitCode != exitInterrupted || r.Summary.Downloaded == 0 || r.Summary.Downloaded == 8 {
+		t.Errorf("report after the interrupt: exit %d, summary %+v; want 130 with some but not all downloaded", r.ExitCode, r.Summary)
+	}
+	parts, _ := filepath.Glob(filepath.Join(out, "*.part"))
+	if len(parts) == 0 {
+		t.Error("no .part files were kept for the next run")
+	}
+	if st := svc.kc.Stats(); st.LiveSessions != 0 {
+		t.Errorf("%d Keycloak sessions left open after the interrupt, want 0", st.LiveSessions)
+	}
+
+	res = runWCDL(t, t.Context(), creds(), "", nil, svc.args("-m", m, "-o", out, "-w", "4", "--report", rep)...)
+	if res.code != exitOK {
+		t.Fatalf("rerun: exit code %d, want 0; stderr:\n%s", res.code, res.stderr)
+	}
+	assertComplete(t, svc.ts, out, readReport(t, rep))
+	batch := 16<<10 + 7<<20
+	if served, limit := svc.ts.Stats().BytesServed, int64(batch)*13/10; served > limit {
+		t.Errorf("the service sent %d bytes for a %d-byte batch, want at most %d: parts were not resumed", served, batch, limit)
+	}
+}
+
+func TestRunShardsCoverThePlanOnce(t *testing.T) {
+	svc := newServices(t)
+	m := writeManifest(t, tiles(20)...)
+	seen := map[string]int{}
+	for k := range 3 {
+		rep := filepath.Join(t.TempDir(), "report.json")
+		res := runWCDL(t, t.Context(), creds(), "", nil,
+			svc.args("-m", m, "-o", t.TempDir(), "--shard", []string{"0/3", "1/3", "2/3"}[k], "--report", rep, "-q")...)
+		if res.code != exitOK {
+			t.Fatalf("shard %d/3: exit code %d; stderr:\n%s", k, res.code, res.stderr)
+		}
+		if res.stderr != "" {
+			t.Errorf("shard %d/3 with -q printed to stderr:\n%s", k, res.stderr)
+		}
+		for _, e := range readReport(t, rep).Entries {
+			seen[e.Entry]++
+		}
+	}
+	for _, id := range tiles(20) {
+		if seen[id] != 1 {
+			t.Errorf("tile %s was downloaded by %d shards, want exactly 1", id, seen[id])
+		}
+	}
+	if len(seen) != 20 {
+		t.Errorf("the shards downloaded %d distinct entries, want 20", len(seen))
+	}
+}
+
+func TestRunSimulate(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "tiles")
+	rep := filepath.Join(t.TempDir(), "report.json")
+	var sim *simulator
+	c := &command{
+		getenv:    func(string) string { return "" },
+		stdin:     strings.NewReader(""),
+		stdout:    &syncBuffer{},
+		stderr:    &syncBuffer{},
+		simulated: func(s *simulator) { sim = s },
+	}
+	code := c.run(t.Context(), []string{"--simulate", "-manifest", "../../testdata/tiles.txt", "-o", out, "--report", rep})
+	stderr := c.stderr.(*syncBuffer).String()
+	if code != exitOK {
+		t.Fatalf("exit code %d, want 0; stderr:\n%s", code, stderr)
+	}
+	if !strings.Contains(stderr, "simulating") {
+		t.Errorf("stderr does not say the run is simulated:\n%s", stderr)
+	}
+	r := readReport(t, rep)
+	if r.Summary.Downloaded != 6 {
+		t.Errorf("simulated run downloaded %d files, want the 6 of testdata/tiles.txt", r.Summary.Downloaded)
+	}
+	assertComplete(t, sim.ts, out, r)
+	if strings.Contains(stderr, simPassword) {
+		t.Error("the demo password appears in stderr")
+	}
+}
