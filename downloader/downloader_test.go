@@ -1,11 +1,13 @@
 package downloader
 
 import (
+	"bytes"
 	"context"
 	"crypto/md5"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -515,5 +517,27 @@ func TestOnResultOncePerEntry(t *testing.T) {
 	p := d.Progress()
 	if p.FilesDone != 12 || p.Downloaded+p.Missing+p.Failed+p.Skipped != 12 || p.Missing != 2 || p.Failed != 2 {
 		t.Errorf("Progress = %+v, want 12 done, 2 missing, 2 failed", p)
+	}
+}
+
+// TestLogsThroughSlog: the retry layer logs through Config.Logger.
+func TestLogsThroughSlog(t *testing.T) {
+	s := newFakeService(t)
+	data := content(1000, 60)
+	e := entry(s.add("/f.bin", &fakeFile{data: data, reply: func(n int, w http.ResponseWriter, r *http.Request) bool {
+		if n == 1 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return true
+		}
+		return false
+	}}), "f.bin")
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	r := run(t, newTest(t, Config{Logger: logger}), e)[0]
+	if r.Status != Downloaded {
+		t.Fatalf("Status = %s (%v)", r.Status, r.Err)
+	}
+	if !strings.Contains(logs.String(), "retrying request") || !strings.Contains(logs.String(), "503") {
+		t.Errorf("log = %q, want the retry of the 503", logs.String())
 	}
 }
