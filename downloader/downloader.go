@@ -67,6 +67,11 @@ type Config struct {
 	// RetryMaxWait caps any single wait, Retry-After included (default 5m).
 	RetryMaxWait time.Duration
 
+	// StallTimeout cuts a transfer that receives no byte for this long, so
+	// that it resumes on a new connection; it also bounds the wait for
+	// response headers of the plain client (default 2m).
+	StallTimeout time.Duration
+
 	// Limiter limits the byte rate of the whole run; nil means unlimited.
 	Limiter *rate.Limiter
 
@@ -140,12 +145,16 @@ func New(cfg Config) (*Downloader, error) {
 	if cfg.RetryMaxWait < cfg.RetryWaitMin {
 		cfg.RetryMaxWait = cfg.RetryWaitMin
 	}
+	if cfg.StallTimeout <= 0 {
+		cfg.StallTimeout = 2 * time.Minute
+	}
 	var hc http.Client
 	if cfg.Client != nil {
 		hc = *cfg.Client
 	} else {
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		t.MaxIdleConnsPerHost = cfg.Workers
+		t.ResponseHeaderTimeout = cfg.StallTimeout
 		hc.Transport = t
 	}
 	next := hc.CheckRedirect
@@ -211,7 +220,8 @@ func (d *Downloader) Run(ctx context.Context, entries []manifest.Entry) ([]Resul
 	)
 	jobs := make(chan int)
 	var wg sync.WaitGroup
-	for range min(d.cfg.Workers, max(len(entries), 1)) {
+	workers := min(d.cfg.Workers, max(len(entries), 1))
+	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -230,7 +240,7 @@ func (d *Downloader) Run(ctx context.Context, entries []manifest.Entry) ([]Resul
 				case errors.Is(r.Err, auth.ErrBadCredentials):
 					stop(r.Err)
 				case errors.Is(r.Err, auth.ErrTokenRefused):
-					if refused++; refused >= d.cfg.Workers {
+					if refused++; refused >= workers {
 						stop(r.Err)
 					}
 				case r.Status == Downloaded || r.Status == Missing:

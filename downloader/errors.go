@@ -22,6 +22,10 @@ var ErrCorrupt = errors.New("the file failed its format check")
 // and could not be completed within the attempt budget.
 var ErrIncomplete = errors.New("the transfer ended before the whole file arrived")
 
+// ErrStalled reports a transfer cut because no data arrived for
+// Config.StallTimeout. It is retried as a resume.
+var ErrStalled = errors.New("the transfer stalled")
+
 // ErrNotFound reports a 404 for an entry that is not allowed to be missing.
 var ErrNotFound = errors.New("the service has no such file (404)")
 

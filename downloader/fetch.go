@@ -35,6 +35,7 @@ type job struct {
 	part    string
 	meta    string
 	att     attempts
+	stall   *time.Timer // cuts the current request when no data arrives
 	contrib int64 // this entry's share of Progress.BytesExpected
 }
 
@@ -171,7 +172,11 @@ func (j *job) attempt(ctx context.Context) error {
 		// A previous run received everything but did not publish it.
 		return j.finishPart(ctx, offset, meta)
 	}
-	req, err := retryablehttp.NewRequestWithContext(withAttempts(ctx, &j.att), http.MethodGet, j.e.URL, nil)
+	// The request has its own context so that a stalled body can be cut
+	// without cancelling the run.
+	reqCtx, cancelReq := context.WithCancelCause(ctx)
+	defer cancelReq(nil)
+	req, err := retryablehttp.NewRequestWithContext(withAttempts(reqCtx, &j.att), http.MethodGet, j.e.URL, nil)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrHTTPStatus, err) // a malformed URL: final
 	}
@@ -189,6 +194,8 @@ func (j *job) attempt(ctx context.Context) error {
 		return err
 	}
 	defer resp.Body.Close()
+	j.stall = time.AfterFunc(j.d.cfg.StallTimeout, func() { cancelReq(ErrStalled) })
+	defer j.stall.Stop()
 
 	total := int64(-1)
 	switch resp.StatusCode {
@@ -276,8 +283,12 @@ func (j *job) attempt(ctx context.Context) error {
 				return err
 			}
 		}
-	} else if err := hashPart(f, offset, buf, hs); err != nil {
-		return err
+	} else {
+		j.stall.Stop() // hashing a large part is not a stall
+		if err := hashPart(f, offset, buf, hs); err != nil {
+			return err
+		}
+		j.stall.Reset(j.d.cfg.StallTimeout)
 	}
 	if _, err := f.Seek(offset, io.SeekStart); err != nil {
 		return fmt.Errorf("seek partial file: %w", err)
@@ -311,6 +322,9 @@ func (j *job) attempt(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		if context.Cause(reqCtx) == ErrStalled {
+			rerr = fmt.Errorf("%w after %v", ErrStalled, j.d.cfg.StallTimeout)
+		}
 		return fmt.Errorf("%w: %d of %s bytes received: %w", ErrIncomplete, offset+received, sizeString(total), rerr)
 	}
 	size := offset + received
@@ -338,10 +352,12 @@ func (j *job) read(ctx context.Context, body io.Reader, p []byte) (int, error) {
 		j.r.Bytes += int64(n)
 		j.d.bytesDone.Add(int64(n))
 		if lim != nil && lim.Limit() != rate.Inf {
+			j.stall.Stop() // waiting for the limiter is not a stall
 			if werr := lim.WaitN(ctx, n); werr != nil && err == nil {
 				err = werr
 			}
 		}
+		j.stall.Reset(j.d.cfg.StallTimeout)
 	}
 	return n, err
 }

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/wcdl/wcdl/manifest"
 )
@@ -204,5 +205,33 @@ func TestLockFile(t *testing.T) {
 	}
 	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("lock file left behind: %v", err)
+	}
+}
+
+// TestStalledTransferResumes: a server that stops sending mid-body is cut
+// after StallTimeout and the file resumes on a new request.
+func TestStalledTransferResumes(t *testing.T) {
+	const size = 200 << 10
+	data := content(size, 70)
+	s := newFakeService(t)
+	f := &fakeFile{data: data, etag: `"v1"`, reply: func(n int, w http.ResponseWriter, r *http.Request) bool {
+		if n != 1 {
+			return false
+		}
+		w.Header().Set("ETag", `"v1"`)
+		w.Header().Set("Content-Length", strconv.Itoa(size))
+		w.Write(data[:size/2])
+		w.(http.Flusher).Flush()
+		<-r.Context().Done() // stall until the client gives up
+		return true
+	}}
+	d := newTest(t, Config{StallTimeout: 50 * time.Millisecond})
+	r := run(t, d, entry(s.add("/f.bin", f), "f.bin"))[0]
+	if r.Status != Downloaded || r.Attempts != 2 {
+		t.Fatalf("got %s after %d attempts (%v), want downloaded after 2", r.Status, r.Attempts, r.Err)
+	}
+	checkFile(t, r.Path, data)
+	if seen := s.seenFor("/f.bin"); len(seen) != 2 || seen[1].Range != "bytes="+strconv.Itoa(size/2)+"-" {
+		t.Errorf("requests %+v, want the second to resume from %d", seen, size/2)
 	}
 }
