@@ -36,7 +36,7 @@ type job struct {
 	meta    string
 	att     attempts
 	stall   *time.Timer // cuts the current request when no data arrives
-	contrib int64 // this entry's share of Progress.BytesExpected
+	contrib int64       // this entry's share of Progress.BytesExpected
 }
 
 func (d *Downloader) path(e manifest.Entry) string { return filepath.Join(d.cfg.Dir, e.Name) }
