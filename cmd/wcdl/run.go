@@ -219,11 +219,13 @@ func (c *command) plan(o *options, log *slog.Logger) (*manifest.Plan, error) {
 		groups [][]manifest.Entry
 		errs   []error
 	)
+	// Parse everything, keeping the good entries of bad files too, so that
+	// one run reports every error: bad lines, then duplicates and
+	// collisions between the good ones.
 	for _, name := range o.manifests {
 		entries, err := c.parseManifest(name, mo)
 		if err != nil {
 			errs = append(errs, err)
-			continue
 		}
 		groups = append(groups, entries)
 	}
@@ -234,12 +236,12 @@ func (c *command) plan(o *options, log *slog.Logger) (*manifest.Plan, error) {
 		}
 		groups = append(groups, entries)
 	}
-	if len(errs) > 0 {
-		return nil, fmt.Errorf("nothing was downloaded, the manifest has errors:\n%w", errors.Join(errs...))
-	}
 	plan, err := manifest.NewPlan(groups...)
 	if err != nil {
-		return nil, fmt.Errorf("nothing was downloaded, the manifest has errors:\n%w", err)
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("nothing was downloaded, the manifest has errors:\n%w", errors.Join(errs...))
 	}
 	for _, w := range plan.Warnings {
 		log.Warn(w)
