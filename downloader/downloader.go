@@ -230,7 +230,7 @@ func (d *Downloader) Run(ctx context.Context, entries []manifest.Entry) ([]Resul
 					continue // handed out as the batch stopped: not started
 				}
 				r := d.fetch(ctx, entries[i])
-				if r.Status == Failed && ctx.Err() != nil {
+				if r.Status == Failed && errors.Is(r.Err, context.Canceled) {
 					if cause := context.Cause(ctx); isBatchStop(cause) && !isBatchStop(r.Err) {
 						r.Err = fmt.Errorf("%s: interrupted: %w", entries[i].URL, cause)
 					}
