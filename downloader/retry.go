@@ -144,20 +144,18 @@ func retryAfter(v string, now time.Time) (time.Duration, bool) {
 		if s < 0 {
 			return 0, false
 		}
-		if s > int64(24*time.Hour/time.Second) {
-			s = int64(24 * time.Hour / time.Second)
-		}
-		return time.Duration(s) * time.Second, true
+		return min(time.Duration(min(s, int64(maxRetryAfter/time.Second)))*time.Second, maxRetryAfter), true
 	}
 	t, err := http.ParseTime(v)
 	if err != nil {
 		return 0, false
 	}
-	if d := t.Sub(now); d > 0 {
-		return d, true
-	}
-	return 0, true
+	return min(max(t.Sub(now), 0), maxRetryAfter), true
 }
+
+// maxRetryAfter bounds a parsed Retry-After before RetryMaxWait caps it, so
+// that far-future dates cannot overflow.
+const maxRetryAfter = 24 * time.Hour
 
 // slogAdapter lets retryablehttp log through a slog.Logger. Its per-attempt
 // "request failed" messages are logged as warnings, since they are retried.
