@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -256,4 +257,79 @@ func TestRedirects(t *testing.T) {
 		t.Errorf("redirect loop: %d requests, want %d", n, maxRedirects+1)
 	}
 	a.checkNoSecret(t, "the error", res[1].Err.Error())
+}
+
+// gatedTransport answers each path only when the test opens its gate:
+// refused paths with an error wrapping auth.ErrTokenRefused, the others
+// through to the server.
+type gatedTransport struct {
+	gates   map[string]chan struct{}
+	refused map[string]bool
+}
+
+func (g *gatedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	select {
+	case <-g.gates[req.URL.Path]:
+	case <-req.Context().Done():
+		return nil, req.Context().Err()
+	}
+	if g.refused[req.URL.Path] {
+		return nil, fmt.Errorf("auth: %s answered 401 Unauthorized to a renewed token: %w", req.URL.Path, auth.ErrTokenRefused)
+	}
+	return http.DefaultTransport.RoundTrip(req)
+}
+
+// TestTokenRefusedCountsConsecutiveFiles: refusals separated by successes
+// never stop the batch; as many in a row as there are workers do.
+func TestTokenRefusedCountsConsecutiveFiles(t *testing.T) {
+	tests := []struct {
+		name     string
+		refused  string // per file, in order of completion: r refused, o ok
+		wantStop bool
+	}{
+		{name: "alternating", refused: "rorororo", wantStop: false},
+		{name: "two in a row", refused: "orro", wantStop: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newFakeService(t)
+			g := &gatedTransport{gates: map[string]chan struct{}{}, refused: map[string]bool{}}
+			var entries []manifest.Entry
+			for i, c := range tt.refused {
+				path := "/f" + strconv.Itoa(i) + ".bin"
+				g.gates[path] = make(chan struct{}, 1)
+				g.refused[path] = c == 'r'
+				entries = append(entries, entry(s.add(path, &fakeFile{data: content(100, uint64(i))}), path[1:]))
+			}
+			ended := make(chan Result, len(entries))
+			d := newTest(t, Config{Workers: 2, Client: &http.Client{Transport: g}, OnResult: func(r Result) { ended <- r }})
+			type out struct {
+				res []Result
+				err error
+			}
+			done := make(chan out, 1)
+			go func() {
+				res, err := d.Run(context.Background(), entries)
+				done <- out{res, err}
+			}()
+			// Let the files end one at a time, in entry order.
+			// Once the batch stops, the rest end on their own.
+			for _, e := range entries {
+				g.gates["/"+e.Name] <- struct{}{}
+				if r := <-ended; r.Entry.Name != e.Name {
+					break
+				}
+			}
+			o := <-done
+			if got := errors.Is(o.err, auth.ErrTokenRefused); got != tt.wantStop {
+				t.Fatalf("Run error = %v, want a stop: %v", o.err, tt.wantStop)
+			}
+			for i, r := range o.res {
+				wantOK := tt.refused[i] == 'o' && (!tt.wantStop || i < strings.Index(tt.refused, "rr"))
+				if got := r.Status == Downloaded; got != wantOK {
+					t.Errorf("%s: %s (%v), want downloaded: %v", r.Entry.Name, r.Status, r.Err, wantOK)
+				}
+			}
+		})
+	}
 }
