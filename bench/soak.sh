@@ -42,19 +42,19 @@ BASE_URL=$(sed -n 's/^base_url=//p' "$OUT/sim.out")
 SIM_USER=$(sed -n 's/^username=//p' "$OUT/sim.out")
 [ -n "$BASE_URL" ] || { echo "wcdl-sim did not start" >&2; cat "$OUT/sim.err" >&2; exit 1; }
 
-# FILES distinct products over the whole grid: 2 years x 2 layers x 7200
-# tiles.
+# FILES distinct products over the whole grid (rows S60 to N81): 2 years x
+# 2 layers x 5760 tiles.
 awk -v n="$FILES" 'BEGIN {
 	split("2020_v100 2021_v200", yv, " "); split("Map InputQuality", ly, " ")
 	for (i = 0; i < n; i++) {
-		t = int(i / 4) % 7200; v = i % 4
-		lat = int(t / 120) * 3 - 90; lon = (t % 120) * 3 - 180
+		t = int(i / 4) % 5760; v = i % 4
+		lat = int(t / 120) * 3 - 60; lon = (t % 120) * 3 - 180
 		ns = lat < 0 ? "S" : "N"; ew = lon < 0 ? "W" : "E"
 		printf "ESA_WorldCover_10m_%s_%s%02d%s%03d_%s\n", yv[int(v/2)+1], ns, (lat<0?-lat:lat), ew, (lon<0?-lon:lon), ly[v%2+1]
 	}
 }' >"$OUT/manifest.txt"
-if [ "$FILES" -gt 28800 ]; then
-	echo "SOAK_FILES is at most 28800 (the grid's distinct products)" >&2
+if [ "$FILES" -gt 23040 ]; then
+	echo "SOAK_FILES is at most 23040 (the grid's distinct products)" >&2
 	exit 2
 fi
 
@@ -80,12 +80,14 @@ elapsed=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')
 num() { printf '%s' "$counters" | grep -o "\"$1\":[0-9]*" | cut -d: -f2; }
 pw=$(num password_grants) rf=$(num refresh_grants) fpw=$(num failed_password_grants) frf=$(num failed_refresh_grants)
 tokens=$((pw + rf + fpw + frf))
-failed=$(grep -c '"status": "failed"' "$OUT/report.json" || true)
+failed=$(grep -c '"status": "failed"' "$OUT/report.json" 2>/dev/null || true)
+failed=${failed:-0}
+mkdir -p "$OUT/dl"
 files=$(find "$OUT/dl" -type f | wc -l)
 wrong=$(find "$OUT/dl" -type f ! -size "${SIZE}c" | wc -l)
 leftover=$(find "$OUT/dl" -type f \( -name '*.part' -o -name '*.meta' -o -name '*.lock' -o -name '*.tmp' \) | wc -l)
 
-echo "wcdl: $(tail -n 1 "$OUT/wcdl.err")"
+echo "wcdl: $(tail -n 3 "$OUT/wcdl.err")"
 echo "simulator: $counters"
 echo "exit code $code; elapsed ${elapsed}s; token requests $tokens (password $pw, refresh $rf, failed password $fpw, failed refresh $frf)"
 awk -v t="$tokens" -v e="$elapsed" -v l="$LIFETIME" 'BEGIN { printf "token requests per lifetime: %.3f (%d requests over %.1f lifetimes of %ds)\n", t / (e / l), t, e / l, l }'
