@@ -297,7 +297,7 @@ func TestTokenRefusedCountsConsecutiveFiles(t *testing.T) {
 			var entries []manifest.Entry
 			for i, c := range tt.refused {
 				path := "/f" + strconv.Itoa(i) + ".bin"
-				g.gates[path] = make(chan struct{}, 1)
+				g.gates[path] = make(chan struct{})
 				g.refused[path] = c == 'r'
 				entries = append(entries, entry(s.add(path, &fakeFile{data: content(100, uint64(i))}), path[1:]))
 			}
@@ -315,7 +315,7 @@ func TestTokenRefusedCountsConsecutiveFiles(t *testing.T) {
 			// Let the files end one at a time, in entry order.
 			// Once the batch stops, the rest end on their own.
 			for _, e := range entries {
-				g.gates["/"+e.Name] <- struct{}{}
+				close(g.gates["/"+e.Name]) // every attempt of this file may pass
 				if r := <-ended; r.Entry.Name != e.Name {
 					break
 				}
@@ -328,6 +328,12 @@ func TestTokenRefusedCountsConsecutiveFiles(t *testing.T) {
 				wantOK := tt.refused[i] == 'o' && (!tt.wantStop || i < strings.Index(tt.refused, "rr"))
 				if got := r.Status == Downloaded; got != wantOK {
 					t.Errorf("%s: %s (%v), want downloaded: %v", r.Entry.Name, r.Status, r.Err, wantOK)
+				}
+				// A refused file is tried again with the current token a
+				// bounded number of times, never in a loop.
+				ranToEnd := !tt.wantStop || i <= strings.Index(tt.refused, "rr")+1
+				if tt.refused[i] == 'r' && ranToEnd && r.Attempts != 1+maxRefusals {
+					t.Errorf("%s: refused after %d attempts, want %d", r.Entry.Name, r.Attempts, 1+maxRefusals)
 				}
 			}
 		})

@@ -20,6 +20,7 @@ import (
 	"github.com/hashicorp/go-retryablehttp"
 	"golang.org/x/time/rate"
 
+	"github.com/wcdl/wcdl/auth"
 	"github.com/wcdl/wcdl/manifest"
 )
 
@@ -82,9 +83,20 @@ func (j *job) run(ctx context.Context) error {
 	if j.skip() { // another process finished it while we waited
 		return nil
 	}
+	refusals := 0
 	for {
 		err = j.attempt(ctx)
-		if err == nil || isFinal(err) || ctx.Err() != nil || j.att.n >= j.att.budget {
+		if err == nil || ctx.Err() != nil || j.att.n >= j.att.budget {
+			return err
+		}
+		// A 401 after a refresh usually means the fresh token was revoked
+		// again before this request used it (the service dropped its
+		// tokens, or another worker's refresh rotated them): the next
+		// attempt picks up the current token. A service that refuses
+		// every token still ends the file after a few tries.
+		if errors.Is(err, auth.ErrTokenRefused) && refusals < maxRefusals {
+			refusals++
+		} else if isFinal(err) {
 			return err
 		}
 		j.d.cfg.logger().Debug("retrying download", "url", j.e.URL, "attempts", j.att.n, "error", err)
@@ -111,6 +123,10 @@ func (j *job) setExpected(v int64) {
 	j.d.bytesExpected.Add(v - j.contrib)
 	j.contrib = v
 }
+
+// maxRefusals is how many times one file is tried again after the service
+// refused a freshly renewed token.
+const maxRefusals = 2
 
 // isFinal reports errors that another attempt of the same file cannot cure.
 func isFinal(err error) bool {

@@ -213,6 +213,15 @@ func (s *Server) RevokeAll() {
 	clear(s.refresh)
 }
 
+// RevokeAccess revokes every access token now, as a download service does
+// when it drops its token cache. Refresh tokens and sessions stay valid, so
+// a client recovers with a refresh grant.
+func (s *Server) RevokeAccess() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.access)
+}
+
 // FailNext answers the next n token requests with 503 Service Unavailable.
 func (s *Server) FailNext(n int) {
 	s.mu.Lock()

@@ -203,6 +203,24 @@ func TestRotation(t *testing.T) {
 	}
 }
 
+func TestRevokeAccessKeepsRefresh(t *testing.T) {
+	s := NewServer()
+	defer s.Close()
+	body := login(t, s)
+	at, rt := body["access_token"].(string), body["refresh_token"].(string)
+	s.RevokeAccess()
+	if s.Valid(at) {
+		t.Errorf("access token valid after RevokeAccess")
+	}
+	code, body := post(t, s.TokenURL(), refreshForm(rt))
+	if code != 200 {
+		t.Fatalf("refresh after RevokeAccess: got %d %v, want 200", code, body)
+	}
+	if !s.Valid(body["access_token"].(string)) {
+		t.Errorf("access token from the refresh after RevokeAccess is not valid")
+	}
+}
+
 func TestRevokeFailLogout(t *testing.T) {
 	s := NewServer()
 	defer s.Close()

@@ -137,7 +137,7 @@ func WithBandwidth(bytesPerSec int64) Option {
 }
 
 // WithRevokeEvery makes the server revoke every token, by calling
-// Tokens.RevokeAll, on every n-th authorized download, after authorizing
+// Tokens.RevokeAccess, on every n-th authorized download, after authorizing
 // it: the n-th download succeeds and the next needs a new token.
 // It has no effect on a server without Tokens.
 func WithRevokeEvery(n int) Option {

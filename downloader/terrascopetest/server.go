@@ -42,8 +42,8 @@ import (
 type Tokens interface {
 	// Valid reports whether accessToken is a current access token.
 	Valid(accessToken string) bool
-	// RevokeAll makes every access token issued so far invalid.
-	RevokeAll()
+	// RevokeAccess makes every access token issued so far invalid.
+	RevokeAccess()
 }
 
 // Stats counts what a Server has seen. Every counter is updated before the
@@ -66,7 +66,7 @@ type Stats struct {
 	RangeRequests int64
 	// CutBodies counts responses whose body was cut short on purpose.
 	CutBodies int64
-	// Revocations counts calls to Tokens.RevokeAll.
+	// Revocations counts calls to Tokens.RevokeAccess.
 	Revocations int64
 }
 
@@ -321,7 +321,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		if n := s.downloads.Add(1); s.cfg.revokeEvery > 0 && n%int64(s.cfg.revokeEvery) == 0 {
 			s.revocations.Add(1)
-			s.tokens.RevokeAll()
+			s.tokens.RevokeAccess()
 		}
 	}
 

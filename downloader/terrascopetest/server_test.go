@@ -20,7 +20,7 @@ import (
 
 const tile = "WORLDCOVER/ESA_WORLDCOVER_10M_2020_V100/MAP/ESA_WorldCover_10m_2020_v100_N00E006_Map/ESA_WorldCover_10m_2020_v100_N00E006_Map.tif"
 
-// fakeTokens accepts the tokens in valid until RevokeAll.
+// fakeTokens accepts the tokens in valid until RevokeAccess.
 type fakeTokens struct {
 	mu      sync.Mutex
 	valid   map[string]bool
@@ -43,7 +43,7 @@ func (t *fakeTokens) Valid(token string) bool {
 	return t.valid[token]
 }
 
-func (t *fakeTokens) RevokeAll() {
+func (t *fakeTokens) RevokeAccess() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	clear(t.valid)
@@ -399,7 +399,7 @@ func TestRevokeEvery(t *testing.T) {
 		t.Fatalf("after the fourth download: got %d, want 401", got)
 	}
 	if tokens.revoked != 2 {
-		t.Fatalf("RevokeAll calls: got %d, want 2", tokens.revoked)
+		t.Fatalf("RevokeAccess calls: got %d, want 2", tokens.revoked)
 	}
 }
 
