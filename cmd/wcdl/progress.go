@@ -17,13 +17,14 @@ import (
 type progress struct {
 	mode    string // "bar", "plain" or "none"
 	w       io.Writer
+	workers int
 	results chan downloader.Result
 	quit    chan struct{}
 	wg      sync.WaitGroup
 }
 
-func newProgress(mode string, w io.Writer, entries int) *progress {
-	p := &progress{mode: mode, w: w, quit: make(chan struct{})}
+func newProgress(mode string, w io.Writer, entries, workers int) *progress {
+	p := &progress{mode: mode, w: w, workers: workers, quit: make(chan struct{})}
 	if mode != "none" {
 		p.results = make(chan downloader.Result, entries)
 	}
@@ -74,6 +75,7 @@ func (p *progress) runBar(sample func() downloader.Progress) {
 		progressbar.OptionSetWriter(p.w),
 		progressbar.OptionShowBytes(true),
 		progressbar.OptionShowTotalBytes(true),
+		progressbar.OptionShowCount(),
 		progressbar.OptionSetPredictTime(true),
 		progressbar.OptionSetWidth(30),
 		progressbar.OptionThrottle(100*time.Millisecond),
@@ -83,13 +85,21 @@ func (p *progress) runBar(sample func() downloader.Progress) {
 	)
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
-	update := func() {
+	update := func() downloader.Progress {
 		s := sample()
-		if s.BytesExpected > 0 && s.BytesExpected != bar.GetMax64() {
-			bar.ChangeMax64(max(s.BytesExpected, s.BytesDone))
+		total := estimateTotal(s, p.workers)
+		if s.FilesDone < s.FilesTotal {
+			// The bar counts itself finished once it reaches its
+			// maximum and renders no more: keep it short of that
+			// until the last file ends.
+			total = max(total, s.BytesDone+1)
+		}
+		if total > 0 && total != bar.GetMax64() {
+			bar.ChangeMax64(total)
 		}
 		bar.Describe(fmt.Sprintf("%d/%d files", s.FilesDone, s.FilesTotal))
 		_ = bar.Set64(s.BytesDone)
+		return s
 	}
 	for {
 		select {
@@ -101,8 +111,11 @@ func (p *progress) runBar(sample func() downloader.Progress) {
 				fmt.Fprintln(p.w, resultLine(r))
 			}
 		case <-p.quit:
-			update()
-			_ = bar.Exit()
+			if s := update(); s.FilesDone == s.FilesTotal && s.BytesDone > 0 {
+				_ = bar.Finish()
+			} else {
+				_ = bar.Exit()
+			}
 			fmt.Fprintln(p.w)
 			for r := range p.results {
 				if r.Status == downloader.Failed {
@@ -112,6 +125,18 @@ func (p *progress) runBar(sample func() downloader.Progress) {
 			return
 		}
 	}
+}
+
+// estimateTotal guesses the run's total bytes for the bar. The downloader
+// knows a file's size only once its download starts, so files still queued
+// are counted at the mean size of the files started so far.
+func estimateTotal(s downloader.Progress, workers int) int64 {
+	started := min(s.FilesTotal, s.FilesDone+int64(workers))
+	if started == 0 || s.BytesExpected == 0 {
+		return 0
+	}
+	queued := s.FilesTotal - started
+	return max(s.BytesExpected+queued*s.BytesExpected/started, s.BytesDone)
 }
 
 // resultLine is the one line a finished entry gets in plain output.

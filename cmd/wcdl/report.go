@@ -56,7 +56,7 @@ func summarize(results []downloader.Result, elapsed time.Duration, st auth.Stats
 
 // line is the summary wcdl prints at the end of every run.
 func (s summary) line() string {
-	return fmt.Sprintf("wcdl: %d entries: %d downloaded, %d skipped, %d missing, %d failed; %s received in %s (%s/s); %d token request%s",
+	return fmt.Sprintf("wcdl: %d files: %d downloaded, %d skipped, %d missing, %d failed; %s in %s (%s/s); %d token request%s",
 		s.Entries, s.Downloaded, s.Skipped, s.Missing, s.Failed,
 		formatBytes(s.Bytes), time.Duration(s.ElapsedSeconds*float64(time.Second)).Round(time.Millisecond),
 		formatBytes(int64(s.BytesPerSecond)), s.TokenRequests, plural(int(s.TokenRequests)))

@@ -132,7 +132,7 @@ func (c *command) run(ctx context.Context, args []string) int {
 		limiter = rate.NewLimiter(rate.Limit(limit), int(min(limit, 256<<10)))
 	}
 
-	ui := newProgress(c.progressMode(o), c.stderr, len(plan.Entries))
+	ui := newProgress(c.progressMode(o), c.stderr, len(plan.Entries), o.workers)
 	d, err := downloader.New(downloader.Config{
 		Dir:          o.out,
 		Workers:      o.workers,
@@ -155,6 +155,14 @@ func (c *command) run(ctx context.Context, args []string) int {
 	ui.stop()
 	finished := time.Now()
 
+	if ui.mode == "none" && !o.quiet {
+		// No progress lines were shown, but failures are not progress.
+		for _, r := range results {
+			if r.Status == downloader.Failed {
+				fmt.Fprintln(c.stderr, resultLine(r))
+			}
+		}
+	}
 	sum := summarize(results, finished.Sub(started), provider.Stats())
 	code := exitCode(ctx, runErr, sum)
 	if !o.quiet {
