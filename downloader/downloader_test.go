@@ -540,4 +540,9 @@ func TestLogsThroughSlog(t *testing.T) {
 	if !strings.Contains(logs.String(), "retrying request") || !strings.Contains(logs.String(), "503") {
 		t.Errorf("log = %q, want the retry of the 503", logs.String())
 	}
+	for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		if !strings.Contains(line, "level=DEBUG") {
+			t.Errorf("a retried attempt is logged above debug level: %s", line)
+		}
+	}
 }

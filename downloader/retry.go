@@ -157,13 +157,14 @@ func retryAfter(v string, now time.Time) (time.Duration, bool) {
 // that far-future dates cannot overflow.
 const maxRetryAfter = 24 * time.Hour
 
-// slogAdapter lets retryablehttp log through a slog.Logger. Its per-attempt
-// "request failed" messages are logged as warnings, since they are retried.
+// slogAdapter lets retryablehttp log through a slog.Logger, at debug level:
+// a failed attempt that is retried is not news, and how each file ended is
+// reported in its Result.
 type slogAdapter struct{ l *slog.Logger }
 
 var _ retryablehttp.LeveledLogger = slogAdapter{}
 
-func (a slogAdapter) Error(msg string, kv ...any) { a.l.Warn(msg, kv...) }
-func (a slogAdapter) Info(msg string, kv ...any)  { a.l.Info(msg, kv...) }
+func (a slogAdapter) Error(msg string, kv ...any) { a.l.Debug(msg, kv...) }
+func (a slogAdapter) Info(msg string, kv ...any)  { a.l.Debug(msg, kv...) }
 func (a slogAdapter) Debug(msg string, kv ...any) { a.l.Debug(msg, kv...) }
-func (a slogAdapter) Warn(msg string, kv ...any)  { a.l.Warn(msg, kv...) }
+func (a slogAdapter) Warn(msg string, kv ...any)  { a.l.Debug(msg, kv...) }
