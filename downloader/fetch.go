@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"io/fs"
 	"mime"
 	"net/http"
 	"os"
@@ -24,6 +25,18 @@ import (
 	"github.com/wcdl/wcdl/manifest"
 )
 
+// metaAfter is how many bytes of a new version a transfer receives before
+// it writes the part's metadata (<name>.part.meta), if the file is not
+// complete by then. The metadata is what lets a part survive a crash; an
+// attempt that ends early while the process lives (a cut body, a stall, a
+// cancelled run) writes it anyway. Written up front for every file, it cost
+// about as much folder work as the file itself on small files (an inode
+// creation, a rename, removals: see docs/BENCHMARKS.md), while writing
+// 256 KiB into the page cache costs about as much as one metadata file: so
+// a file up to this size never gets one, and a crash costs at most this
+// much again per file in flight.
+const metaAfter = 256 << 10
+
 // sniffLen is how many leading bytes of a body are inspected for a web page.
 const sniffLen = 512
 
@@ -38,6 +51,15 @@ type job struct {
 	att     attempts
 	stall   *time.Timer // cuts the current request when no data arrives
 	contrib int64       // this entry's share of Progress.BytesExpected
+
+	lock *partLock // held on the part from the first attempt to the end
+	// metaOnDisk: a file exists at meta (read or written by this job);
+	// metaUnknown: the part was there before the lock was taken, and
+	// whether a meta is beside it has not been looked at yet. A part created
+	// by this job has no meta (a meta never outlives its part), so nothing
+	// is looked up or removed for it unless this job writes one.
+	metaOnDisk, metaUnknown bool
+	published               bool // the part was renamed to the final name
 }
 
 func (d *Downloader) path(e manifest.Entry) string { return filepath.Join(d.cfg.Dir, e.Name) }
@@ -75,18 +97,19 @@ func (j *job) run(ctx context.Context) error {
 	if j.skip() {
 		return nil
 	}
-	lock, err := lockFile(ctx, j.final+".lock")
+	lock, created, err := lockPart(ctx, j.part)
 	if err != nil {
 		return err
 	}
-	defer lock.unlock()
+	j.lock, j.metaUnknown = lock, !created
+	defer j.unlock()
 	if j.skip() { // another process finished it while we waited
 		return nil
 	}
 	refusals := 0
 	for {
 		err = j.attempt(ctx)
-		if err == nil || ctx.Err() != nil || j.att.n >= j.att.budget {
+		if err == nil || j.published || ctx.Err() != nil || j.att.n >= j.att.budget {
 			return err
 		}
 		// A 401 after a refresh usually means the fresh token was revoked
@@ -116,6 +139,19 @@ func (j *job) skip() bool {
 	}
 	j.r.Status, j.r.Size = Skipped, fi.Size()
 	return true
+}
+
+// unlock releases the part's lock, first removing the part (and its meta)
+// if it holds no byte: a failed or skipped file leaves no empty part.
+func (j *job) unlock() {
+	remove := false
+	if !j.published {
+		if n, err := j.lock.size(); err == nil && n == 0 {
+			j.removeMeta()
+			remove = true
+		}
+	}
+	j.lock.unlock(remove)
 }
 
 // setExpected sets this entry's share of Progress.BytesExpected.
@@ -161,23 +197,53 @@ var errSizeAnnounced = fmt.Errorf("%w (announced by the service)", ErrSizeMismat
 // metadata describing them. A part whose metadata is missing, names another
 // URL or size, or has no validator is discarded.
 func (j *job) resumePoint() (int64, partMeta) {
-	fi, err := os.Stat(j.part)
-	if err != nil || fi.Size() == 0 {
+	size, err := j.lock.size()
+	if err != nil || (size == 0 && !j.metaUnknown) {
 		return 0, partMeta{}
 	}
-	m, ok := readMeta(j.meta)
-	if ok && m.URL == j.e.URL && m.validator() != "" && fi.Size() <= m.Size &&
+	m, err := readMeta(j.meta)
+	j.metaOnDisk, j.metaUnknown = !errors.Is(err, fs.ErrNotExist), false
+	if size == 0 {
+		return 0, partMeta{}
+	}
+	if err == nil && m.URL == j.e.URL && m.validator() != "" && size <= m.Size &&
 		(j.e.Size < 0 || m.Size == j.e.Size) {
-		return fi.Size(), m
+		return size, m
 	}
 	j.discard()
 	return 0, partMeta{}
 }
 
-// discard removes the part and its metadata.
+// discard empties the part and removes its metadata. The part itself stays
+// while the lock is held (see lockPart); unlock removes it if still empty.
 func (j *job) discard() {
-	os.Remove(j.part)
-	os.Remove(j.meta)
+	j.removeMeta()
+	os.Truncate(j.part, 0)
+}
+
+// removeMeta removes the part's metadata if this job knows it exists.
+func (j *job) removeMeta() {
+	if j.metaOnDisk {
+		os.Remove(j.meta)
+		j.metaOnDisk = false
+	}
+}
+
+// saveMeta writes the metadata of the version being received beside the
+// part, once; it does nothing for a version that cannot be resumed.
+func (j *job) saveMeta(m partMeta, pending *bool) error {
+	if !*pending {
+		return nil
+	}
+	*pending = false
+	if m.validator() == "" || m.Size < 0 {
+		return nil
+	}
+	if err := writeMeta(j.meta, m); err != nil {
+		return err
+	}
+	j.metaOnDisk = true
+	return nil
 }
 
 // attempt makes one request (retried by the HTTP layer within the budget),
@@ -275,7 +341,7 @@ func (j *job) attempt(ctx context.Context) error {
 		}
 	}
 
-	f, err := os.OpenFile(j.part, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(j.part, os.O_RDWR, 0)
 	if err != nil {
 		return fmt.Errorf("open partial file: %w", err)
 	}
@@ -285,20 +351,20 @@ func (j *job) attempt(ctx context.Context) error {
 		}
 	}()
 	hs := j.hashes()
+	metaPending := false // the meta of this new version is not written yet
 	if offset == 0 {
-		// Empty the part before describing the new version, so that the
-		// metadata never describes bytes of another version.
-		os.Remove(j.meta)
-		if err := f.Truncate(0); err != nil {
-			return fmt.Errorf("truncate partial file: %w", err)
+		// Remove the metadata of what the part held before emptying it, so
+		// that the metadata never describes bytes of another version. The
+		// new version's is written only once worth it (see metaAfter).
+		j.removeMeta()
+		if fi, err := f.Stat(); err != nil || fi.Size() > 0 {
+			if err := f.Truncate(0); err != nil {
+				return fmt.Errorf("truncate partial file: %w", err)
+			}
 		}
 		meta = partMeta{URL: j.e.URL, ETag: strongETag(resp.Header.Get("ETag")),
 			LastModified: resp.Header.Get("Last-Modified"), Size: total}
-		if meta.validator() != "" && total >= 0 {
-			if err := writeMeta(j.meta, meta); err != nil {
-				return err
-			}
-		}
+		metaPending = true
 	} else {
 		j.stall.Stop() // hashing a large part is not a stall
 		if err := hashPart(f, offset, buf, hs); err != nil {
@@ -317,6 +383,9 @@ func (j *job) attempt(ctx context.Context) error {
 			return fmt.Errorf("write partial file: %w", err)
 		}
 		received += int64(len(p))
+		if metaPending && received >= metaAfter && offset+received < total {
+			return j.saveMeta(meta, &metaPending)
+		}
 		return nil
 	}
 	if err := write(head); err != nil {
@@ -332,6 +401,16 @@ func (j *job) attempt(ctx context.Context) error {
 			rerr = ctx.Err() // stop promptly even if buffered bytes remain
 		}
 	}
+	size := offset + received
+	if rerr != io.EOF || (total >= 0 && size < total) {
+		// Interrupted while this process lives on: describe the bytes
+		// received so that the next attempt or the next run resumes them.
+		if received > 0 {
+			if err := j.saveMeta(meta, &metaPending); err != nil {
+				j.d.cfg.logger().Warn("partial file kept without resume metadata", "url", j.e.URL, "error", err)
+			}
+		}
+	}
 	if rerr != io.EOF {
 		// Interrupted: keep the part and its metadata for the next attempt
 		// or the next run.
@@ -343,7 +422,6 @@ func (j *job) attempt(ctx context.Context) error {
 		}
 		return fmt.Errorf("%w: %d of %s bytes received: %w", ErrIncomplete, offset+received, sizeString(total), rerr)
 	}
-	size := offset + received
 	if total >= 0 && size < total {
 		return fmt.Errorf("%w: %d of %d bytes received", ErrIncomplete, size, total)
 	}
@@ -410,13 +488,16 @@ func (j *job) publish(f *os.File, size int64, hs fileHashes) error {
 	if err != nil {
 		return fmt.Errorf("write partial file %s: %w", j.part, err)
 	}
+	// The meta goes first, so that it never outlives its part: a crash
+	// right after costs this file a restart, never a stray meta.
+	j.removeMeta()
 	if err := os.Rename(j.part, j.final); err != nil {
 		return fmt.Errorf("publish %s: %w", j.final, err)
 	}
+	j.published = true
 	if err := syncDir(j.d.cfg.Dir); err != nil {
 		return fmt.Errorf("publish %s: %w", j.final, err)
 	}
-	os.Remove(j.meta)
 	j.r.Size = size
 	j.r.SHA256 = hex.EncodeToString(hs.sha256.Sum(nil))
 	return nil

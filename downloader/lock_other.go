@@ -4,38 +4,69 @@ package downloader
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"os"
 	"sync"
 )
 
 // On systems without flock the lock only excludes Downloaders of the same
-// process: two wcdl processes must not share an output folder there.
+// process: two wcdl processes must not share an output folder there. The
+// part is not held open, so that it can be renamed to its final name.
 
 var (
 	locksMu sync.Mutex
 	locks   = map[string]chan struct{}{}
 )
 
-type fileLock struct{ path string }
+type partLock struct{ path string }
 
-func lockFile(ctx context.Context, path string) (*fileLock, error) {
+// lockPart takes the lock on the part at path, creating the part if it does
+// not exist, and waits while another Downloader of this process holds it,
+// until ctx ends. created reports whether this call created the part.
+func lockPart(ctx context.Context, path string) (l *partLock, created bool, err error) {
 	for {
 		locksMu.Lock()
 		ch, held := locks[path]
 		if !held {
 			locks[path] = make(chan struct{})
 			locksMu.Unlock()
-			return &fileLock{path: path}, nil
+			break
 		}
 		locksMu.Unlock()
 		select {
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return nil, false, ctx.Err()
 		case <-ch:
 		}
 	}
+	l = &partLock{path: path}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+	if errors.Is(err, os.ErrExist) {
+		return l, false, nil
+	}
+	if err != nil {
+		l.unlock(false)
+		return nil, false, fmt.Errorf("open partial file %s: %w", path, err)
+	}
+	f.Close()
+	return l, true, nil
 }
 
-func (l *fileLock) unlock() {
+// size returns the part's size.
+func (l *partLock) size() (int64, error) {
+	fi, err := os.Stat(l.path)
+	if err != nil {
+		return 0, err
+	}
+	return fi.Size(), nil
+}
+
+// unlock releases the lock, after removing the part if remove is set.
+func (l *partLock) unlock(remove bool) {
+	if remove {
+		os.Remove(l.path)
+	}
 	locksMu.Lock()
 	close(locks[l.path])
 	delete(locks, l.path)

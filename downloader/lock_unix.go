@@ -15,36 +15,62 @@ import (
 // lockPoll is how often a worker retries a lock held by another process.
 const lockPoll = 20 * time.Millisecond
 
-// fileLock is an exclusive advisory lock (flock) on a <name>.lock file.
-type fileLock struct {
+// lockBusyHook, when set (by tests), is called each time lockPart finds the
+// lock held by someone else, before it waits.
+var lockBusyHook func(path string)
+
+// partLock is an exclusive advisory lock (flock) on a file's <name>.part,
+// held through an open descriptor of the part for as long as the file is
+// being downloaded. The lock travels with the part's inode: when the holder
+// renames the part to its final name, the final file stays locked until
+// unlock, and the part's name is free.
+type partLock struct {
 	path string
 	f    *os.File
 }
 
-// lockFile takes the exclusive lock on path, creating the file, and waits
-// while another process (or another Downloader) holds it, until ctx ends.
+// lockPart takes the exclusive lock on the part at path, creating the part
+// if it does not exist, and waits while another process (or another
+// Downloader) holds it, until ctx ends. created reports whether this call
+// created the part's file.
 //
-// The lock file is removed on unlock. A waiter that wakes up holding the lock
-// of a file that was removed meanwhile retries with the new file, so two
-// holders never lock different files of the same name.
-func lockFile(ctx context.Context, path string) (*fileLock, error) {
+// A waiter can open the part just before its holder renames it to the final
+// name (or removes it) and lock it once the holder lets go: it then holds
+// the lock of a file that is no longer at path. lockPart checks for that
+// and starts over with the file now at path, so two holders never lock
+// different files of the same name.
+//
+// While the lock is held, the part's name must keep naming the locked file:
+// it may be truncated or renamed to the final name, never removed and
+// created again (the new file would not be locked).
+func lockPart(ctx context.Context, path string) (l *partLock, created bool, err error) {
 	var tick *time.Ticker
 	for {
-		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+		created = err == nil
+		if errors.Is(err, os.ErrExist) {
+			f, err = os.OpenFile(path, os.O_RDWR, 0)
+			if errors.Is(err, os.ErrNotExist) {
+				continue // removed or renamed meanwhile: create it
+			}
+		}
 		if err != nil {
-			return nil, fmt.Errorf("open lock %s: %w", path, err)
+			return nil, false, fmt.Errorf("open partial file %s: %w", path, err)
 		}
 		err = unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
 		if err == nil {
-			if sameFile(f, path) {
-				return &fileLock{path: path, f: f}, nil
+			if created || sameFile(f, path) {
+				return &partLock{path: path, f: f}, created, nil
 			}
-			f.Close() // the holder before us removed it: lock the new one
+			f.Close() // the holder before us renamed or removed it
 			continue
 		}
 		f.Close()
 		if !errors.Is(err, unix.EWOULDBLOCK) && !errors.Is(err, unix.EINTR) {
-			return nil, fmt.Errorf("lock %s: %w", path, err)
+			return nil, false, fmt.Errorf("lock %s: %w", path, err)
+		}
+		if lockBusyHook != nil {
+			lockBusyHook(path)
 		}
 		if tick == nil {
 			tick = time.NewTicker(lockPoll)
@@ -52,7 +78,7 @@ func lockFile(ctx context.Context, path string) (*fileLock, error) {
 		}
 		select {
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return nil, false, ctx.Err()
 		case <-tick.C:
 		}
 	}
@@ -67,9 +93,21 @@ func sameFile(f *os.File, path string) bool {
 	return err == nil && os.SameFile(a, b)
 }
 
-// unlock removes the lock file and releases the lock.
-func (l *fileLock) unlock() {
-	os.Remove(l.path)
+// size returns the locked part's size, read from its descriptor.
+func (l *partLock) size() (int64, error) {
+	fi, err := l.f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	return fi.Size(), nil
+}
+
+// unlock releases the lock. With remove set, it first removes the part
+// (still the locked file: see lockPart), so no waiter can lock it after.
+func (l *partLock) unlock(remove bool) {
+	if remove {
+		os.Remove(l.path)
+	}
 	l.f.Close()
 }
 

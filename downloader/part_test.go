@@ -18,6 +18,7 @@ func TestExistingPart(t *testing.T) {
 		name      string
 		part      []byte
 		meta      func(url string) *partMeta // nil: no metadata file
+		rawMeta   []byte                     // when not nil, written as the metadata file
 		wantRange string                     // Range of the first request, "" for none
 		wantReqs  int
 	}{
@@ -30,6 +31,9 @@ func TestExistingPart(t *testing.T) {
 			},
 			wantRange: "bytes=" + strconv.Itoa(size/3) + "-", wantReqs: 1},
 		{name: "no metadata: restarted", part: []byte("garbage from somewhere"), wantReqs: 1},
+		{name: "torn metadata: restarted", part: data[:size/3],
+			rawMeta: []byte(`{"url":"` + "\x00\x00"), wantReqs: 1},
+		{name: "empty metadata: restarted", part: data[:size/3], rawMeta: []byte{}, wantReqs: 1},
 		{name: "metadata for another URL: restarted", part: data[:size/3],
 			meta:     func(u string) *partMeta { return &partMeta{URL: u + "?other", ETag: etag, Size: size} },
 			wantReqs: 1},
@@ -57,6 +61,10 @@ func TestExistingPart(t *testing.T) {
 			}
 			if tt.meta != nil {
 				if err := writeMeta(part+".meta", *tt.meta(u)); err != nil {
+					t.Fatal(err)
+				}
+			} else if tt.rawMeta != nil {
+				if err := os.WriteFile(part+".meta", tt.rawMeta, 0o644); err != nil {
 					t.Fatal(err)
 				}
 			}

@@ -2,15 +2,16 @@ package downloader
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 )
 
 // partMeta describes the version of the file whose bytes are in a .part
-// file. It is written beside the part (<name>.part.meta) before any byte of
-// the body, so a later run can ask for the rest of the same version with
-// If-Range, or start over when it cannot.
+// file. It is written beside the part (<name>.part.meta) once the transfer
+// has received metaAfter bytes, or when an attempt ends early, so a later
+// run can ask for the rest of the same version with If-Range, or start over
+// when it cannot. A part without metadata is restarted from zero.
 type partMeta struct {
 	URL          string `json:"url"`
 	ETag         string `json:"etag,omitempty"`          // strong ETag, or ""
@@ -27,43 +28,46 @@ func (m partMeta) validator() string {
 	return m.LastModified
 }
 
-// readMeta reads the metadata at path. ok is false when it is missing or
-// unreadable: the part beside it is then restarted from zero.
-func readMeta(path string) (m partMeta, ok bool) {
+// errBadMeta is a metadata file that is not a complete description: torn
+// by a crash, or not written by wcdl.
+var errBadMeta = errors.New("invalid resume metadata")
+
+// readMeta reads the metadata at path. The error wraps fs.ErrNotExist when
+// there is none, and errBadMeta when it is torn or invalid: the part beside
+// it is then restarted from zero.
+func readMeta(path string) (partMeta, error) {
 	b, err := os.ReadFile(path)
-	if err != nil || len(b) > 64<<10 {
-		return partMeta{}, false
+	if err != nil {
+		return partMeta{}, err
 	}
-	if err := json.Unmarshal(b, &m); err != nil {
-		return partMeta{}, false
+	var m partMeta
+	if len(b) > 64<<10 || json.Unmarshal(b, &m) != nil || m.URL == "" || m.Size < 0 {
+		return partMeta{}, fmt.Errorf("%s: %w", path, errBadMeta)
 	}
-	return m, true
+	return m, nil
 }
 
-// writeMeta writes m to path atomically: a temporary file in the same
-// folder, synced, closed and renamed over path.
+// writeMeta writes m to path with a single write into a new file, without
+// fsync. A crash can leave it empty or torn: readMeta then rejects it (a
+// truncated or zero-filled JSON document does not parse) and the part is
+// restarted from zero, which If-Range makes safe anyway; a sync would cost
+// every large file a disk flush to save a rare restart. Only the holder of
+// the part's lock writes it.
 func writeMeta(path string, m partMeta) error {
 	b, err := json.Marshal(m)
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", path, err)
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*.tmp")
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
 		return fmt.Errorf("write resume metadata: %w", err)
 	}
-	tmp := f.Name()
 	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
 	if err != nil {
-		os.Remove(tmp)
+		os.Remove(path)
 		return fmt.Errorf("write resume metadata %s: %w", path, err)
 	}
 	return nil

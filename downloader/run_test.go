@@ -3,6 +3,7 @@ package downloader
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -53,7 +54,15 @@ func (b *cancelBody) Read(p []byte) (int, error) {
 // file with a second Downloader on the same folder: the part and its
 // metadata carry over, and the file is sent hardly more than once.
 func TestResumeAcrossRuns(t *testing.T) {
-	const size, cut = 1 << 20, 400 << 10
+	for _, cut := range []int64{metaAfter / 4, metaAfter + 100<<10} {
+		t.Run(fmt.Sprintf("cut at %d", cut), func(t *testing.T) { testResumeAcrossRuns(t, cut) })
+	}
+}
+
+// testResumeAcrossRuns cuts the first run after cut bytes: below metaAfter
+// the metadata is written when the run stops, above it during the transfer.
+func testResumeAcrossRuns(t *testing.T, cut int64) {
+	const size = 1 << 20
 	data := content(size, 11)
 	s := newFakeService(t)
 	f := &fakeFile{data: data, etag: `"v1"`, reply: func(n int, w http.ResponseWriter, r *http.Request) bool {
@@ -101,8 +110,8 @@ func TestResumeAcrossRuns(t *testing.T) {
 	if fi, err := os.Stat(part); err != nil || fi.Size() != cut {
 		t.Fatalf("part after cancellation: %v, %v; want %d bytes", fi, err, cut)
 	}
-	if _, ok := readMeta(part + ".meta"); !ok {
-		t.Fatalf("no resume metadata kept beside the part")
+	if m, err := readMeta(part + ".meta"); err != nil || m.ETag != `"v1"` || m.Size != size {
+		t.Fatalf("resume metadata beside the part: %+v, %v; want ETag \"v1\", size %d", m, err, size)
 	}
 
 	d2 := newTest(t, Config{Dir: dir, Workers: 1})
@@ -116,7 +125,7 @@ func TestResumeAcrossRuns(t *testing.T) {
 		}
 	}
 	checkFile(t, filepath.Join(dir, "a.bin"), data)
-	if seen := s.seenFor("/a.bin"); len(seen) != 2 || seen[1].Range != "bytes="+strconv.Itoa(cut)+"-" {
+	if seen := s.seenFor("/a.bin"); len(seen) != 2 || seen[1].Range != "bytes="+strconv.FormatInt(cut, 10)+"-" {
 		t.Errorf("requests for a.bin: %+v, want a second one for bytes=%d-", seen, cut)
 	}
 	if got := s.sent.Load(); float64(got) >= 1.3*size+200 {
@@ -180,31 +189,38 @@ func TestTwoDownloadersOneFolder(t *testing.T) {
 	}
 }
 
-func TestLockFile(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "f.bin.lock")
-	l, err := lockFile(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
+// TestLockPart: a held lock makes others wait; unlock with remove leaves
+// no part, and the next holder creates a new one.
+func TestLockPart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "f.bin.part")
+	l, created, err := lockPart(context.Background(), path)
+	if err != nil || !created {
+		t.Fatalf("first lock: created %v, %v; want a new part", created, err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := lockFile(ctx, path); !errors.Is(err, context.Canceled) {
+	if _, _, err := lockPart(ctx, path); !errors.Is(err, context.Canceled) {
 		t.Fatalf("second lock while held: %v, want context.Canceled", err)
 	}
-	got := make(chan error, 1)
+	if err := os.WriteFile(path, []byte("bytes"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan bool, 1)
 	go func() {
-		l2, err := lockFile(context.Background(), path)
-		if err == nil {
-			l2.unlock()
+		l2, created, err := lockPart(context.Background(), path)
+		if err != nil {
+			t.Errorf("lock after release: %v", err)
+		} else {
+			l2.unlock(true)
 		}
-		got <- err
+		got <- created
 	}()
-	l.unlock()
-	if err := <-got; err != nil {
-		t.Fatalf("lock after release: %v", err)
+	l.unlock(true)
+	if created := <-got; !created {
+		t.Errorf("lock after the holder removed the part: created = false, want a new part")
 	}
 	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("lock file left behind: %v", err)
+		t.Errorf("part left behind after unlock(true): %v", err)
 	}
 }
 
