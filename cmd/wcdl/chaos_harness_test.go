@@ -263,8 +263,10 @@ func writeChaosManifest(t *testing.T, dir, file string, names []string) string {
 
 // assertFiles checks that dir holds exactly one file per name, each
 // byte-identical to what srv serves, and nothing else (no .part, .meta,
-// .lock or temporary file).
-func assertFiles(t *testing.T, srv *terrascopetest.Server, dir string, names []string) {
+// .lock or temporary file). It returns the sidecars it found beside a
+// complete final file (<final>.lock, <final>.part.meta[.*.tmp]): the caller
+// decides whether they are errors.
+func assertFiles(t *testing.T, srv *terrascopetest.Server, dir string, names []string) (sidecars []string) {
 	t.Helper()
 	want := map[string]string{} // file name -> URL
 	for _, n := range names {
@@ -278,6 +280,10 @@ func assertFiles(t *testing.T, srv *terrascopetest.Server, dir string, names []s
 	for _, e := range ents {
 		u, ok := want[e.Name()]
 		if !ok || !e.Type().IsRegular() {
+			if final, _, cut := strings.Cut(e.Name(), ".tif."); cut && want[final+".tif"] != "" && !strings.HasSuffix(e.Name(), ".tif.part") {
+				sidecars = append(sidecars, e.Name())
+				continue
+			}
 			t.Errorf("output folder: unexpected %s (mode %v); want only final files", e.Name(), e.Type())
 			continue
 		}
@@ -291,6 +297,15 @@ func assertFiles(t *testing.T, srv *terrascopetest.Server, dir string, names []s
 		if !seen[n] {
 			t.Errorf("output folder: %s missing", n)
 		}
+	}
+	return sidecars
+}
+
+// assertNoSidecars fails for every sidecar assertFiles found.
+func assertNoSidecars(t *testing.T, sidecars []string) {
+	t.Helper()
+	for _, s := range sidecars {
+		t.Errorf("output folder: unexpected %s left beside its final file", s)
 	}
 }
 
