@@ -18,6 +18,13 @@ N=${BENCH_CONCURRENCY:-16}
 WORKLOADS=${BENCH_WORKLOADS:-"large small"}
 WGET_TIMEOUT=${BENCH_WGET_TIMEOUT:-300}
 mkdir -p "$OUT"
+# One run at a time per output folder: runs would overwrite each other's
+# token, config and output files, and share the CPU.
+exec 9>"$OUT/.run.lock"
+if ! flock -n 9; then
+	echo "another bench/run.sh is using $OUT; waiting for it" >&2
+	flock 9
+fi
 
 # Tools, installed only when missing.
 need=()
@@ -106,7 +113,9 @@ measure() {
 			echo "  $tool: wrote $got bytes, want $expected" >&2
 		fi
 	fi
-	read -r wall user sys rss <"$OUT/time.txt"
+	# GNU time puts "Command exited with non-zero status N" first when the
+	# command fails: the numbers are on the last line.
+	read -r wall user sys rss < <(tail -n 1 "$OUT/time.txt")
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$workload" "$tool" "$rep" "$wall" "$user" "$sys" "$rss" "$expected" "$ok" >>"$RAW"
 	printf '  %-6s rep %s: %6.2fs wall, %5.2fs user, %5.2fs sys, %6d KiB RSS, %s\n' "$tool" "$rep" "$wall" "$user" "$sys" "$rss" "$ok" >&2
 	rm -rf "$dir"

@@ -245,15 +245,10 @@ func TestChaosKillAndResume(t *testing.T) {
 	}
 	assertNoLeak(t, append(f.rec.secrets(), chaosPassword), runs...)
 
-	// Known bug in package downloader: a process killed between creating a
-	// sidecar and removing it (the resume metadata's temporary file in
-	// writeMeta, <name>.part.meta after the final rename, <name>.lock
-	// before unlock) leaves it behind for good, because a rerun finds the
-	// final file complete and never looks at its sidecars again. The files
-	// themselves are intact; every other assertion above still ran.
-	if len(sidecars) > 0 && !t.Failed() {
-		t.Skipf("known downloader bug: SIGKILL left %d stale sidecar(s) beside complete files: %v", len(sidecars), sidecars)
-	}
+	// A SIGKILL between creating a sidecar (a lock, resume metadata or its
+	// temporary file) and removing it must not leave it behind for good: a
+	// rerun finds the final file complete and never looks at it again.
+	assertNoSidecars(t, sidecars)
 }
 
 // TestChaosBadCredentials runs with a wrong password: wcdl must try the
