@@ -77,9 +77,14 @@ func TestLockAcrossProcesses(t *testing.T) {
 		}
 		got <- res
 	}()
-	<-busy        // the Downloader found the part locked and waits
+	var res []Result
+	select {
+	case <-busy: // the Downloader found the part locked and waits
+	case res = <-got:
+		t.Fatalf("Run ended (%+v) while the other process held the lock, want it to wait", res)
+	}
 	stdin.Close() // the helper publishes the file, unlocks and exits
-	res := <-got
+	res = <-got
 	if err := cmd.Wait(); err != nil {
 		t.Errorf("helper: %v", err)
 	}
