@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wcdl/wcdl/downloader/terrascopetest"
 )
@@ -174,10 +175,23 @@ func TestRunInterruptThenResume(t *testing.T) {
 	first := stderr.notifyOn("downloaded ")
 	go func() {
 		select {
-		case <-first: // one file is done, the others are part-way
-			cancel()
+		case <-first: // the small file is done
 		case <-ctx.Done():
+			return
 		}
+		// Interrupt once the others are part-way: the service has sent
+		// about a megabyte of them. Its counter has no event to wait on,
+		// so watch it.
+		tick := time.NewTicker(5 * time.Millisecond)
+		defer tick.Stop()
+		for svc.ts.Stats().BytesServed < 16<<10+1<<20 {
+			select {
+			case <-tick.C:
+			case <-ctx.Done():
+				return
+			}
+		}
+		cancel()
 	}()
 	res := runWCDL(t, ctx, creds(), "", stderr, svc.args("-m", m, "-o", out, "-w", "4", "--report", rep, "--progress", "plain")...)
 	if res.code != exitInterrupted {
