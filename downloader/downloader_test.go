@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -544,5 +545,24 @@ func TestLogsThroughSlog(t *testing.T) {
 		if !strings.Contains(line, "level=DEBUG") {
 			t.Errorf("a retried attempt is logged above debug level: %s", line)
 		}
+	}
+}
+
+// TestTransportErrorNamesURLOnce: a file whose host cannot be reached fails
+// with an error that names its URL once, not once per wrapping layer.
+func TestTransportErrorNamesURLOnce(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := "http://" + l.Addr().String() + "/gone.bin"
+	l.Close() // nothing listens there now: connection refused
+	e := manifest.Entry{Raw: u, URL: u, Name: "gone.bin", Size: -1}
+	r := run(t, newTest(t, Config{Attempts: 2}), e)[0]
+	if r.Status != Failed {
+		t.Fatalf("Status = %s, want failed", r.Status)
+	}
+	if n := strings.Count(r.Err.Error(), u); n != 1 {
+		t.Errorf("error names the URL %d times, want once: %v", n, r.Err)
 	}
 }

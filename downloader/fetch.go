@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"mime"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -80,8 +81,13 @@ func (d *Downloader) fetch(ctx context.Context, e manifest.Entry) Result {
 		r.Status = Missing
 	default:
 		r.Status = Failed
+		var ue *url.Error
+		if errors.As(err, &ue) && err == error(ue) {
+			err = ue.Err // it would repeat the URL named here
+		}
 		r.Err = fmt.Errorf("download %s: %w", e.URL, err)
-		d.cfg.logger().Warn("download failed", "url", e.URL, "attempts", r.Attempts, "error", err)
+		// The caller reports how each file ended; this is for -v.
+		d.cfg.logger().Debug("download failed", "url", e.URL, "attempts", r.Attempts, "error", err)
 	}
 	j.setExpected(r.Bytes) // nothing more will come for this entry
 	r.Duration = time.Since(start)
