@@ -3,11 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -153,8 +150,8 @@ func (w *recordingWriter) Write(p []byte) (int, error) {
 type chaosRun struct {
 	name    string
 	cmd     *exec.Cmd
-	stdout  *lockedBuffer
-	stderr  *lockedBuffer
+	stdout  *syncBuffer
+	stderr  *syncBuffer
 	started time.Time
 	elapsed time.Duration
 	code    int
@@ -166,7 +163,7 @@ type chaosRun struct {
 func startChaos(t *testing.T, name, password string, args ...string) *chaosRun {
 	t.Helper()
 	bin := chaosBinary(t)
-	r := &chaosRun{name: name, stdout: &lockedBuffer{}, stderr: &lockedBuffer{}}
+	r := &chaosRun{name: name, stdout: &syncBuffer{}, stderr: &syncBuffer{}}
 	r.cmd = exec.Command(bin, args...)
 	r.cmd.Env = append(chaosBaseEnv(), "WCDL_USERNAME="+chaosUser, "WCDL_PASSWORD="+password)
 	r.cmd.Stdout, r.cmd.Stderr = r.stdout, r.stderr
@@ -288,7 +285,7 @@ func assertFiles(t *testing.T, srv *terrascopetest.Server, dir string, names []s
 			continue
 		}
 		seen[e.Name()] = true
-		got, wantSum := fileSum(t, filepath.Join(dir, e.Name())), srv.SHA256(u)
+		got, wantSum := fileSHA256(t, filepath.Join(dir, e.Name())), srv.SHA256(u)
 		if got != wantSum {
 			t.Errorf("%s: sha256 %s, want %s (the server's)", e.Name(), got, wantSum)
 		}
@@ -316,20 +313,6 @@ func productPath(name string) string {
 	year, ver, layer := parts[3], parts[4], parts[6]
 	coll := fmt.Sprintf("ESA_WORLDCOVER_10M_%s_%s", year, strings.ToUpper(ver))
 	return fmt.Sprintf("WORLDCOVER/%s/%s/%s/%s.tif", coll, strings.ToUpper(layer), name, name)
-}
-
-func fileSum(t *testing.T, path string) string {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		t.Fatal(err)
-	}
-	return hex.EncodeToString(h.Sum(nil))
 }
 
 // assertNoLeak fails if any of secrets (the password, the tokens the fake
@@ -364,24 +347,6 @@ func tailLines(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
-}
-
-// lockedBuffer is a bytes.Buffer safe for a writer and a reader at once.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // watchStats calls f with the server's counters on every tick until done is

@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/wcdl/wcdl/downloader/terrascopetest"
 )
@@ -180,17 +179,8 @@ func TestRunInterruptThenResume(t *testing.T) {
 			return
 		}
 		// Interrupt once the others are part-way: the service has sent
-		// about a megabyte of them. Its counter has no event to wait on,
-		// so watch it.
-		tick := time.NewTicker(5 * time.Millisecond)
-		defer tick.Stop()
-		for svc.ts.Stats().BytesServed < 16<<10+1<<20 {
-			select {
-			case <-tick.C:
-			case <-ctx.Done():
-				return
-			}
-		}
+		// about a megabyte of them.
+		watchStats(ctx, svc.ts, nil, func(s terrascopetest.Stats) bool { return s.BytesServed >= 16<<10+1<<20 })
 		cancel()
 	}()
 	res := runWCDL(t, ctx, creds(), "", stderr, svc.args("-m", m, "-o", out, "-w", "4", "--report", rep, "--progress", "plain")...)

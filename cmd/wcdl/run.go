@@ -6,9 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -19,7 +16,6 @@ import (
 
 	"github.com/wcdl/wcdl/auth"
 	"github.com/wcdl/wcdl/downloader"
-	"github.com/wcdl/wcdl/manifest"
 )
 
 // Exit codes. README.md documents them; scripts depend on them.
@@ -209,178 +205,6 @@ func authFailure(err error) string {
 		return "login failed, the batch was stopped: " + auth.ErrBadCredentials.Error()
 	}
 	return "the batch was stopped: " + auth.ErrTokenRefused.Error() + " (the account may lack access to these files)"
-}
-
-// plan reads every manifest and the bounding box into one checked plan, and
-// keeps this machine's shard of it.
-func (c *command) plan(o *options, log *slog.Logger) (*manifest.Plan, error) {
-	years, err := manifest.ParseYears(o.years)
-	if err != nil {
-		return nil, fmt.Errorf("--year: %w", err)
-	}
-	layers, err := manifest.ParseLayers(o.layers)
-	if err != nil {
-		return nil, fmt.Errorf("--layer: %w", err)
-	}
-	mo := manifest.Options{Years: years, Layers: layers, BaseURL: o.baseURL}
-	var (
-		groups [][]manifest.Entry
-		errs   []error
-	)
-	// Parse everything, keeping the good entries of bad files too, so that
-	// one run reports every error: bad lines, then duplicates and
-	// collisions between the good ones.
-	for _, name := range o.manifests {
-		entries, err := c.parseManifest(name, mo)
-		if err != nil {
-			errs = append(errs, err)
-		}
-		groups = append(groups, entries)
-	}
-	if o.bbox != "" {
-		entries, err := manifest.ParseBBox(o.bbox, mo)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("--bbox: %w", err))
-		}
-		groups = append(groups, entries)
-	}
-	plan, err := manifest.NewPlan(groups...)
-	if err != nil {
-		errs = append(errs, err)
-	}
-	if len(errs) > 0 {
-		return nil, fmt.Errorf("nothing was downloaded, the manifest has errors:\n%w", errors.Join(errs...))
-	}
-	for _, w := range plan.Warnings {
-		log.Warn(w)
-	}
-	if o.shard != "" {
-		k, n, err := manifest.ParseShard(o.shard)
-		if err != nil {
-			return nil, fmt.Errorf("--shard: %w", err)
-		}
-		plan = plan.Shard(k, n)
-	}
-	return plan, nil
-}
-
-// parseManifest parses one manifest file, or standard input for "-".
-func (c *command) parseManifest(name string, mo manifest.Options) ([]manifest.Entry, error) {
-	if name == "-" {
-		return manifest.Parse(c.stdin, "-", mo)
-	}
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return manifest.Parse(f, name, mo)
-}
-
-// provider builds the shared token provider from the flags, and returns the
-// hosts that may receive its tokens.
-func (c *command) provider(o *options, sim *simulator) (*auth.Provider, []string, error) {
-	preset, err := auth.LookupPreset(o.provider)
-	if err != nil {
-		return nil, nil, fmt.Errorf("--provider: %w", err)
-	}
-	if o.tokenURL != "" {
-		preset.TokenURL = o.tokenURL
-	}
-	if o.clientID != "" {
-		preset.ClientID = o.clientID
-	}
-	if o.scope != "" {
-		preset.Scope = o.scope
-	}
-	baseURL := o.baseURL
-	if baseURL == "" {
-		baseURL = manifest.DefaultBaseURL
-	}
-	base, err := url.Parse(baseURL)
-	if err != nil || base.Host == "" {
-		return nil, nil, fmt.Errorf("--base-url %q is not an absolute URL", baseURL)
-	}
-	tokenURL, err := url.Parse(preset.TokenURL)
-	if err != nil || tokenURL.Host == "" {
-		return nil, nil, fmt.Errorf("--token-url %q is not an absolute URL", preset.TokenURL)
-	}
-
-	var creds auth.Credentials
-	if sim != nil {
-		creds = auth.Credentials{Username: simUser, Password: simPassword}
-	} else {
-		creds, err = auth.LoadCredentials(auth.CredentialOptions{
-			Username:     o.username,
-			PasswordFile: o.passwordFile,
-			Getenv:       c.getenv,
-			Stdin:        c.stdin,
-			NetrcPath:    netrcPath(c.getenv),
-			TokenHost:    tokenURL.Hostname(),
-			Prompt:       c.prompt(),
-		})
-		if err != nil {
-			return nil, nil, err
-		}
-	}
-	p, err := auth.NewProvider(auth.Config{
-		TokenURL:    preset.TokenURL,
-		ClientID:    preset.ClientID,
-		Scope:       preset.Scope,
-		Credentials: creds,
-	})
-	if err != nil {
-		return nil, nil, err
-	}
-	return p, []string{base.Host}, nil
-}
-
-// prompt returns a no-echo password prompt when standard input and standard
-// error are a terminal, and nil otherwise (cron, CI, pipes).
-func (c *command) prompt() func(string) (string, error) {
-	in, ok := c.stdin.(*os.File)
-	if !ok || !term.IsTerminal(int(in.Fd())) || !isTerminal(c.stderr) {
-		return nil
-	}
-	return func(p string) (string, error) {
-		fmt.Fprint(c.stderr, p)
-		b, err := term.ReadPassword(int(in.Fd()))
-		fmt.Fprintln(c.stderr)
-		return string(b), err
-	}
-}
-
-// netrcPath is $NETRC, else ~/.netrc.
-func netrcPath(getenv func(string) string) string {
-	if p := getenv("NETRC"); p != "" {
-		return p
-	}
-	if home := getenv("HOME"); home != "" {
-		return filepath.Join(home, ".netrc")
-	}
-	return ""
-}
-
-// newHTTPClient is the one client every worker shares: a transport tuned for
-// a few long downloads to one host, wrapped by the auth transport that adds
-// bearer tokens for the trusted hosts only.
-func newHTTPClient(src auth.TokenSource, trusted []string, workers int) *http.Client {
-	base := &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          2 * workers,
-		MaxIdleConnsPerHost:   2 * workers,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   15 * time.Second,
-		ResponseHeaderTimeout: 2 * time.Minute,
-		ExpectContinueTimeout: time.Second,
-		// Files are fetched byte for byte: a transparent gzip would break
-		// Content-Length checks and Range resumes.
-		DisableCompression: true,
-		ReadBufferSize:     128 << 10,
-	}
-	return &http.Client{Transport: &auth.Transport{Source: src, Base: base, Trusted: trusted}}
 }
 
 // newLogger logs to stderr at the level that -q and -v choose.
