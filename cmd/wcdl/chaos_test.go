@@ -361,3 +361,59 @@ func TestChaosConcurrentRuns(t *testing.T) {
 	}
 	assertNoLeak(t, append(f.rec.secrets(), chaosPassword), ra, rb)
 }
+
+// TestChaosSignals sends SIGINT or SIGTERM to a run mid-batch: it must exit
+// 130 with its partial files kept, its report written and its Keycloak
+// session ended, and a rerun must finish the batch.
+func TestChaosSignals(t *testing.T) {
+	chaosBinary(t) // skips under -short, builds once
+	const (
+		files = 16
+		size  = 1 << 20
+	)
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) {
+			f := newChaosFakes(t, nil, terrascopetest.WithFileSize(size), terrascopetest.WithBandwidth(8<<20))
+			dir := t.TempDir()
+			names := chaosNames(files, 0)
+			m := writeChaosManifest(t, dir, "tiles.txt", names)
+			rep := filepath.Join(dir, "report.json")
+			args := f.args(append(chaosCommon(dir, m, 4), "--report", rep)...)
+
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			r := startChaos(t, "interrupted run", chaosPassword, args...)
+			r.report = rep
+			exited := make(chan struct{})
+			go func() { r.wait(t); close(exited) }()
+			// A quarter of the batch has been sent: files are in flight.
+			watchStats(ctx, f.ts, exited, func(s terrascopetest.Stats) bool { return s.BytesServed >= files*size/4 })
+			if err := r.cmd.Process.Signal(sig); err != nil {
+				t.Fatalf("signal: %v", err)
+			}
+			<-exited
+			r.wantExit(t, exitInterrupted)
+
+			got := readChaosReport(t, rep)
+			if got.ExitCode != exitInterrupted || got.Summary.Downloaded == files {
+				t.Errorf("report: exit %d, %d downloaded; want 130 with the batch unfinished", got.ExitCode, got.Summary.Downloaded)
+			}
+			parts, _ := filepath.Glob(filepath.Join(dir, "out", "*.part"))
+			if len(parts) == 0 {
+				t.Errorf("no .part file was kept for the next run")
+			}
+			if st := f.kc.Stats(); st.PasswordGrants != 1 || st.Logouts != 1 || st.LiveSessions != 0 {
+				t.Errorf("keycloak: %d logins, %d logouts, %d live sessions; want the one session ended", st.PasswordGrants, st.Logouts, st.LiveSessions)
+			}
+
+			last := runChaos(t, "rerun", chaosPassword, args...)
+			last.report = rep
+			last.wantExit(t, 0)
+			assertNoSidecars(t, assertFiles(t, f.ts, filepath.Join(dir, "out"), names))
+			if served, limit := f.ts.Stats().BytesServed, int64(files*size*13/10); served > limit {
+				t.Errorf("bytes served %d for a %d-byte batch, want at most %d: the rerun did not resume", served, files*size, limit)
+			}
+			assertNoLeak(t, append(f.rec.secrets(), chaosPassword), r, last)
+		})
+	}
+}
