@@ -37,7 +37,7 @@ func main() {
 // config holds the simulator's flags.
 type config struct {
 	keycloakAddr, downloadAddr string
-	user, password             string
+	user                       string
 	accessLife, refreshLife    time.Duration
 	rotation                   bool
 	staticToken                string
@@ -53,6 +53,10 @@ type config struct {
 	seed                       int64
 }
 
+// demoPassword is the simulated account's password. It is fixed, and not a
+// flag, so that no password ever needs to appear on a command line.
+const demoPassword = "demo-password"
+
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var c config
 	fs := pflag.NewFlagSet("wcdl-sim", pflag.ContinueOnError)
@@ -60,8 +64,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SortFlags = false
 	fs.StringVar(&c.keycloakAddr, "keycloak-listen", "127.0.0.1:0", "address of the fake Keycloak")
 	fs.StringVar(&c.downloadAddr, "download-listen", "127.0.0.1:0", "address of the fake download service")
-	fs.StringVar(&c.user, "user", "demo", "the demo account's username")
-	fs.StringVar(&c.password, "password", "demo-password", "the demo account's password (a simulator-only secret)")
+	fs.StringVar(&c.user, "user", "demo", "the demo account's username (its password is \""+demoPassword+"\")")
 	fs.DurationVar(&c.accessLife, "access-lifetime", 300*time.Second, "access token lifetime (expires_in)")
 	fs.DurationVar(&c.refreshLife, "refresh-lifetime", 3600*time.Second, "refresh token lifetime (refresh_expires_in)")
 	fs.BoolVar(&c.rotation, "rotation", false, "revoke the old token pair on every refresh, as Keycloak's refresh-token rotation does")
@@ -99,7 +102,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	kc := keycloaktest.NewServer(
 		keycloaktest.WithListener(kl),
-		keycloaktest.WithUser(c.user, c.password),
+		keycloaktest.WithUser(c.user, demoPassword),
 		keycloaktest.WithAccessLifetime(c.accessLife),
 		keycloaktest.WithRefreshLifetime(c.refreshLife),
 		keycloaktest.WithRotation(c.rotation),
