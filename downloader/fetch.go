@@ -38,6 +38,15 @@ import (
 // much again per file in flight.
 const metaAfter = 256 << 10
 
+// writebackChunk is how many bytes of the part are written between two
+// calls to startWriteback: each completed chunk is handed to the disk while
+// the rest of the body arrives, so that the fsync before the rename waits
+// for at most about one chunk instead of the whole file.
+const writebackChunk = 8 << 20
+
+// writeback is startWriteback; tests replace it to see the ranges.
+var writeback = startWriteback
+
 // sniffLen is how many leading bytes of a body are inspected for a web page.
 const sniffLen = 512
 
@@ -384,11 +393,16 @@ func (j *job) attempt(ctx context.Context) error {
 	w := io.MultiWriter(append([]io.Writer{f}, hashWriters(hs)...)...)
 
 	var received int64
+	flushed := offset // bytes of the part handed to startWriteback
 	write := func(p []byte) error {
 		if _, err := w.Write(p); err != nil {
 			return fmt.Errorf("write partial file: %w", err)
 		}
 		received += int64(len(p))
+		if end := offset + received; end-flushed >= writebackChunk {
+			writeback(f, flushed, end-flushed)
+			flushed = end
+		}
 		if metaPending && received >= metaAfter && offset+received < total {
 			return j.saveMeta(meta, &metaPending)
 		}

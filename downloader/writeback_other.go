@@ -1,0 +1,9 @@
+//go:build !linux
+
+package downloader
+
+import "os"
+
+// startWriteback does nothing where sync_file_range is missing: the fsync
+// before the part's rename writes the whole part.
+func startWriteback(*os.File, int64, int64) {}
