@@ -387,6 +387,9 @@ func (j *job) attempt(ctx context.Context) error {
 		}
 		j.stall.Reset(j.d.cfg.StallTimeout)
 	}
+	if total > offset {
+		preallocate(f, offset, total-offset) // a hint; the writes report a full disk
+	}
 	if _, err := f.Seek(offset, io.SeekStart); err != nil {
 		return fmt.Errorf("seek partial file: %w", err)
 	}

@@ -21,3 +21,25 @@ func startWriteback(f *os.File, off, n int64) {
 		unix.SyncFileRange(int(fd), off, n, unix.SYNC_FILE_RANGE_WRITE)
 	})
 }
+
+// preallocate reserves disk blocks for n bytes of f from off without
+// changing its size (fallocate with FALLOC_FL_KEEP_SIZE), so that the
+// file system allocates the part's extents once instead of at every write.
+// The size stays the count of bytes received, which is what a resume reads
+// as the part's length. Blocks reserved for bytes that never arrive stay
+// beyond the end of the part until it is resumed, emptied or removed. It
+// is a hint: the caller may ignore the error (a file system without
+// fallocate, a full disk, which the writes then report).
+func preallocate(f *os.File, off, n int64) error {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	cerr := rc.Control(func(fd uintptr) {
+		err = unix.Fallocate(int(fd), unix.FALLOC_FL_KEEP_SIZE, off, n)
+	})
+	if cerr != nil {
+		return cerr
+	}
+	return err
+}
