@@ -27,9 +27,9 @@ func startWriteback(f *os.File, off, n int64) {
 // file system allocates the part's extents once instead of at every write.
 // The size stays the count of bytes received, which is what a resume reads
 // as the part's length. Blocks reserved for bytes that never arrive stay
-// beyond the end of the part until it is resumed, emptied or removed. It
-// is a hint: the caller may ignore the error (a file system without
-// fallocate, a full disk, which the writes then report).
+// beyond the end of the part until it is resumed, emptied or removed. off
+// must be f's size. It is a hint: the caller may ignore the error (a file
+// system without fallocate, a full disk, which the writes then report).
 func preallocate(f *os.File, off, n int64) error {
 	rc, err := f.SyscallConn()
 	if err != nil {
@@ -37,6 +37,13 @@ func preallocate(f *os.File, off, n int64) error {
 	}
 	cerr := rc.Control(func(fd uintptr) {
 		err = unix.Fallocate(int(fd), unix.FALLOC_FL_KEEP_SIZE, off, n)
+		if err != nil && err != unix.EOPNOTSUPP {
+			// A failed fallocate (say, a full disk for a size that a
+			// service announced but will not send) may keep what it did
+			// reserve: truncating to the unchanged size releases the
+			// blocks past the end.
+			unix.Ftruncate(int(fd), off)
+		}
 	})
 	if cerr != nil {
 		return cerr
