@@ -116,7 +116,10 @@ type Downloader struct {
 	cfg    Config
 	client *retryablehttp.Client
 	now    func() time.Time
-	bufs   sync.Pool // *[]byte copy buffers
+	// writeback starts writing a range of a part to disk
+	// (startWriteback); tests replace it to see the ranges.
+	writeback func(f *os.File, off, n int64)
+	bufs      sync.Pool // *[]byte copy buffers
 
 	filesTotal, filesDone, bytesDone, bytesExpected atomic.Int64
 	downloaded, skipped, missing, failed            atomic.Int64
@@ -167,7 +170,7 @@ func New(cfg Config) (*Downloader, error) {
 		}
 		return nil
 	}
-	d := &Downloader{cfg: cfg, now: time.Now}
+	d := &Downloader{cfg: cfg, now: time.Now, writeback: startWriteback}
 	d.client = newRetryClient(&hc, cfg, func() time.Time { return d.now() })
 	d.bufs.New = func() any { b := make([]byte, copyBufSize); return &b }
 	return d, nil

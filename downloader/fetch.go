@@ -44,9 +44,6 @@ const metaAfter = 256 << 10
 // for at most about one chunk instead of the whole file.
 const writebackChunk = 8 << 20
 
-// writeback is startWriteback; tests replace it to see the ranges.
-var writeback = startWriteback
-
 // sniffLen is how many leading bytes of a body are inspected for a web page.
 const sniffLen = 512
 
@@ -403,7 +400,7 @@ func (j *job) attempt(ctx context.Context) error {
 		}
 		received += int64(len(p))
 		if end := offset + received; end-flushed >= writebackChunk {
-			writeback(f, flushed, end-flushed)
+			j.d.writeback(f, flushed, end-flushed)
 			flushed = end
 		}
 		if metaPending && received >= metaAfter && offset+received < total {

@@ -28,15 +28,14 @@ func TestWritebackDuringTransfer(t *testing.T) {
 			var mu sync.Mutex
 			var ranges [][2]int64
 			var files []*os.File // the part's descriptor, one per attempt
-			old := writeback
-			writeback = func(f *os.File, off, n int64) {
+			d := newTest(t, Config{})
+			d.writeback = func(f *os.File, off, n int64) {
 				mu.Lock()
 				ranges = append(ranges, [2]int64{off, n})
 				files = append(files, f)
 				mu.Unlock()
-				old(f, off, n)
+				startWriteback(f, off, n)
 			}
-			t.Cleanup(func() { writeback = old })
 
 			s := newFakeService(t)
 			f := &fakeFile{data: data}
@@ -44,7 +43,7 @@ func TestWritebackDuringTransfer(t *testing.T) {
 				f.cutAfter = cutFirst(1, tt.cut)
 			}
 			e := entry(s.add("/f.bin", f), "f.bin")
-			r := run(t, newTest(t, Config{}), e)[0]
+			r := run(t, d, e)[0]
 			if r.Status != Downloaded {
 				t.Fatalf("Status = %s (%v), want downloaded", r.Status, r.Err)
 			}
