@@ -133,6 +133,8 @@ func NewProvider(cfg Config) (*Provider, error) {
 	switch {
 	case u.Host == "":
 		return nil, fmt.Errorf("auth: token URL %q has no host", u.Redacted())
+	case u.User != nil:
+		return nil, fmt.Errorf("auth: token URL %s: credentials do not belong in the URL", u.Redacted())
 	case u.Scheme == "https":
 	case u.Scheme == "http":
 		if !isLoopback(u.Hostname()) {
@@ -401,6 +403,11 @@ func (p *Provider) grantOnce(ctx context.Context, kind, body string) (st *tokenS
 	}
 	var a tokenAnswer
 	if !isJSON {
+		if json.Valid(data) {
+			// JSON under another Content-Type: a successful answer
+			// that may hold tokens, so it is never quoted.
+			return nil, false, fmt.Errorf("token endpoint answered %d with JSON labelled %q, not application/json (%d bytes, not shown)", resp.StatusCode, excerpt([]byte(mt)), len(data))
+		}
 		return nil, false, &RetrieveError{StatusCode: resp.StatusCode, Excerpt: excerpt(data), grant: kind}
 	}
 	if err := json.Unmarshal(data, &a); err != nil {
@@ -431,6 +438,13 @@ func (p *Provider) grantOnce(ctx context.Context, kind, body string) (st *tokenS
 // final "/token" replaced by "/logout") and forgets the tokens. Call it
 // once the workers are done; later calls to Token would log in again.
 func (p *Provider) Close(ctx context.Context) error {
+	// A renewal still under way (the run was interrupted mid-login) would
+	// open a session after this one ended: join it, and end what it
+	// brings, unless ctx ends first.
+	select {
+	case <-p.flight.DoChan("renew", func() (any, error) { return nil, nil }):
+	case <-ctx.Done():
+	}
 	st := p.state.Swap(nil)
 	if st == nil || st.refresh == "" {
 		return nil
@@ -458,6 +472,15 @@ func (p *Provider) Close(ctx context.Context) error {
 	}
 	return nil
 }
+
+// String describes the provider by its token URL and client, so that
+// printing one never prints its credentials or tokens.
+func (p *Provider) String() string {
+	return fmt.Sprintf("auth.Provider{%s, client %s}", p.tokenURL.Redacted(), p.cfg.ClientID)
+}
+
+// GoString is String, for %#v.
+func (p *Provider) GoString() string { return p.String() }
 
 // Stats returns the token request counters.
 func (p *Provider) Stats() Stats {

@@ -650,6 +650,7 @@ func TestNewProviderValidation(t *testing.T) {
 		{"https:///token", "c", creds, errAny},
 		{"https://sso.example.org/token", "", creds, errAny},
 		{"https://sso.example.org/token", "c", Credentials{Username: "u"}, errAny},
+		{"https://u:hunter2@sso.example.org/token", "c", creds, errAny},
 	}
 	for _, tt := range tests {
 		_, err := NewProvider(Config{TokenURL: tt.url, ClientID: tt.client, Credentials: tt.creds})
@@ -658,6 +659,8 @@ func TestNewProviderValidation(t *testing.T) {
 			t.Errorf("%s: got %v, want accepted", tt.url, err)
 		case tt.wantErr == errAny && err == nil, tt.wantErr != nil && tt.wantErr != errAny && !errors.Is(err, tt.wantErr):
 			t.Errorf("%s: got %v, want %v", tt.url, err, tt.wantErr)
+		case err != nil && strings.Contains(err.Error(), "hunter2"):
+			t.Errorf("%s: the error shows the password in the URL: %v", tt.url, err)
 		}
 	}
 }
@@ -703,5 +706,74 @@ func TestLookupPreset(t *testing.T) {
 	_, err := LookupPreset("nasa")
 	if err == nil || !strings.Contains(err.Error(), "terrascope, maxar, cdse") {
 		t.Errorf("unknown preset: got %v, want an error listing the known ones", err)
+	}
+}
+
+// TestCloseEndsSessionOfInterruptedLogin: a run interrupted while its login
+// is under way still ends the session that login opens.
+func TestCloseEndsSessionOfInterruptedLogin(t *testing.T) {
+	f := newFixture(t, Config{})
+	release := f.kc.Hold()
+	ctx, cancel := context.WithCancel(context.Background())
+	first := make(chan error)
+	go func() {
+		_, err := f.p.Token(ctx)
+		first <- err
+	}()
+	<-f.kc.WaitFor(func(s keycloaktest.Stats) bool { return s.Received == 1 })
+	cancel() // the interrupt: the worker stops waiting, the login goes on
+	if err := <-first; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Token: got %v, want context.Canceled", err)
+	}
+	closed := make(chan error)
+	go func() { closed <- f.p.Close(context.Background()) }()
+	release()
+	if err := <-closed; err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if st := f.kc.Stats(); st.PasswordGrants != 1 || st.Logouts != 1 || st.LiveSessions != 0 {
+		t.Errorf("fake Keycloak: %d logins, %d logouts, %d live sessions; want the session the login opened ended", st.PasswordGrants, st.Logouts, st.LiveSessions)
+	}
+}
+
+// TestNonJSONSuccessNotQuoted: a 200 answer with the wrong Content-Type is
+// an error that never quotes the body, which may hold tokens.
+func TestNonJSONSuccessNotQuoted(t *testing.T) {
+	const access, refresh = "SECRET-ACCESS-0a1b2c3d", "SECRET-REFRESH-4e5f6a7b"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		fmt.Fprintf(w, `{"access_token":%q,"refresh_token":%q,"token_type":"Bearer","expires_in":300}`, access, refresh)
+	}))
+	defer srv.Close()
+	p, err := NewProvider(Config{TokenURL: srv.URL + "/token", ClientID: "c", Credentials: Credentials{Username: testUser, Password: testPassword}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = p.Token(context.Background())
+	if err == nil {
+		t.Fatal("Token: no error for a text/plain answer")
+	}
+	for _, s := range []string{access, refresh, testPassword} {
+		if strings.Contains(err.Error(), s) {
+			t.Errorf("error quotes a secret: %v", err)
+		}
+	}
+	if !strings.Contains(err.Error(), `labelled "text/plain"`) {
+		t.Errorf("error = %v, want it to name the Content-Type", err)
+	}
+}
+
+// TestProviderPrintsNoSecret: printing a Provider, in any verb, shows no
+// credential.
+func TestProviderPrintsNoSecret(t *testing.T) {
+	f := newFixture(t, Config{})
+	f.token(t)
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+		out := fmt.Sprintf(verb, f.p)
+		for _, s := range f.secrets() {
+			if strings.Contains(out, s) {
+				t.Errorf("%s of a Provider holds a secret: %s", verb, out)
+			}
+		}
 	}
 }

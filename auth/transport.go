@@ -29,7 +29,8 @@ type Transport struct {
 	Base http.RoundTripper
 	// Trusted lists the hosts that receive the token, as in URL.Host:
 	// "host" or "host:port". A host without a port matches the default
-	// port of the request's scheme only.
+	// port of the request's scheme only. The token goes over https only,
+	// or over plain http to a loopback host (tests, the simulator).
 	Trusted []string
 	// LoginHosts lists the identity provider's hosts. A redirect from a
 	// trusted host to one of them, or to any URL whose path contains
@@ -120,7 +121,12 @@ func discard(resp *http.Response) {
 	_ = resp.Body.Close()
 }
 
+// trusted reports whether a request to u may carry the token: its host is
+// trusted and the connection is encrypted, or stays on this machine.
 func (t *Transport) trusted(u *url.URL) bool {
+	if !strings.EqualFold(u.Scheme, "https") && !isLoopback(u.Hostname()) {
+		return false
+	}
 	host := hostPort(u.Scheme, u.Host)
 	return slices.ContainsFunc(t.Trusted, func(h string) bool { return hostPort(u.Scheme, h) == host })
 }

@@ -146,7 +146,7 @@ func TestHostMatching(t *testing.T) {
 		{"https://download.example.org/x", true},
 		{"https://Download.Example.org/x", true},
 		{"https://download.example.org:443/x", true},
-		{"http://download.example.org:80/x", true},
+		{"http://download.example.org:80/x", false}, // plain http: never
 		{"https://download.example.org:8443/x", false},
 		{"https://download.example.org.evil.test/x", false},
 		{"https://local.test:8443/x", true},
@@ -342,6 +342,43 @@ func TestRotationNoChain(t *testing.T) {
 		}
 		if st := kc.Stats(); st.PasswordGrants != 1 || st.RefreshGrants != int64(round) || st.FailedRefreshGrants != 0 {
 			t.Fatalf("round %d: got %+v, want 1 password grant and %d refresh grants", round, st, round)
+		}
+	}
+}
+
+// recordingRoundTripper answers 200 to every request and keeps its
+// Authorization header; no request leaves the process.
+type recordingRoundTripper struct{ auth []string }
+
+func (r *recordingRoundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
+	r.auth = append(r.auth, req.Header.Get("Authorization"))
+	return &http.Response{StatusCode: 200, Body: io.NopCloser(strings.NewReader("ok")), Header: http.Header{}, Request: req}, nil
+}
+
+// TestTransportNoTokenOverPlainHTTP: a trusted host gets the token over
+// https only; over plain http only a loopback host does.
+func TestTransportNoTokenOverPlainHTTP(t *testing.T) {
+	f := newFixture(t, Config{})
+	tests := []struct {
+		url       string
+		wantToken bool
+	}{
+		{"https://data.example.org/tile.tif", true},
+		{"http://data.example.org/tile.tif", false},
+		{"http://data.example.org:443/tile.tif", false},
+		{"http://127.0.0.1:8080/tile.tif", true},
+	}
+	for _, tt := range tests {
+		rec := &recordingRoundTripper{}
+		tr := &Transport{Source: f.p, Base: rec, Trusted: []string{"data.example.org", "127.0.0.1:8080", "data.example.org:443"}}
+		req, _ := http.NewRequest(http.MethodGet, tt.url, nil)
+		resp, err := tr.RoundTrip(req)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.url, err)
+		}
+		resp.Body.Close()
+		if got := strings.HasPrefix(rec.auth[0], "Bearer "); got != tt.wantToken {
+			t.Errorf("%s: sent a token: %v, want %v", tt.url, got, tt.wantToken)
 		}
 	}
 }
