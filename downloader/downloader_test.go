@@ -566,3 +566,17 @@ func TestTransportErrorNamesURLOnce(t *testing.T) {
 		t.Errorf("error names the URL %d times, want once: %v", n, r.Err)
 	}
 }
+
+func TestRedact(t *testing.T) {
+	tests := map[string]string{
+		"https://h.example/d/x.tif":                  "https://h.example/d/x.tif",
+		"https://h.example/d/x.tif?X-Sig=abc&e=1":    "https://h.example/d/x.tif?…",
+		"https://u:secret@h.example/x.tif#frag":      "https://h.example/x.tif",
+		"http://127.0.0.1:8080/download/a%20b.tif?t": "http://127.0.0.1:8080/download/a%20b.tif?…",
+	}
+	for in, want := range tests {
+		if got := redact(in); got != want {
+			t.Errorf("redact(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

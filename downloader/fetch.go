@@ -69,6 +69,20 @@ type job struct {
 	published               bool // the part was renamed to the final name
 }
 
+// redact returns raw for errors and logs: without a query or user
+// information, which may hold a signature or a password.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	if u.RawQuery != "" || u.ForceQuery {
+		u.RawQuery, u.ForceQuery = "…", false
+	}
+	u.User, u.Fragment, u.RawFragment = nil, "", ""
+	return u.String()
+}
+
 func (d *Downloader) path(e manifest.Entry) string { return filepath.Join(d.cfg.Dir, e.Name) }
 
 // fetch downloads one entry and reports how it ended.
@@ -91,9 +105,9 @@ func (d *Downloader) fetch(ctx context.Context, e manifest.Entry) Result {
 		if errors.As(err, &ue) && err == error(ue) {
 			err = ue.Err // it would repeat the URL named here
 		}
-		r.Err = fmt.Errorf("download %s: %w", e.URL, err)
+		r.Err = fmt.Errorf("download %s: %w", redact(e.URL), err)
 		// The caller reports how each file ended; this is for -v.
-		d.cfg.logger().Debug("download failed", "url", e.URL, "attempts", r.Attempts, "error", err)
+		d.cfg.logger().Debug("download failed", "url", redact(e.URL), "attempts", r.Attempts, "error", err)
 	}
 	j.setExpected(r.Bytes) // nothing more will come for this entry
 	r.Duration = time.Since(start)
@@ -134,7 +148,7 @@ func (j *job) run(ctx context.Context) error {
 		} else if isFinal(err) {
 			return err
 		}
-		j.d.cfg.logger().Debug("retrying download", "url", j.e.URL, "attempts", j.att.n, "error", err)
+		j.d.cfg.logger().Debug("retrying download", "url", redact(j.e.URL), "attempts", j.att.n, "error", err)
 	}
 }
 
@@ -427,7 +441,7 @@ func (j *job) attempt(ctx context.Context) error {
 		// received so that the next attempt or the next run resumes them.
 		if received > 0 {
 			if err := j.saveMeta(meta, &metaPending); err != nil {
-				j.d.cfg.logger().Warn("partial file kept without resume metadata", "url", j.e.URL, "error", err)
+				j.d.cfg.logger().Warn("partial file kept without resume metadata", "url", redact(j.e.URL), "error", err)
 			}
 		}
 	}
