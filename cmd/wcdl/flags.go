@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -98,7 +99,9 @@ func parseArgs(args []string, getenv func(string) string) (*options, *pflag.Flag
 	}
 	var envErr error
 	fs.VisitAll(func(f *pflag.Flag) {
-		if envErr != nil || f.Changed {
+		// --help and --version are actions, not settings: a WCDL_VERSION
+		// that pins an install must not turn a run into a version print.
+		if envErr != nil || f.Changed || f.Name == "help" || f.Name == "version" {
 			return
 		}
 		name := envName(f.Name)
@@ -142,6 +145,9 @@ func (o *options) check() error {
 	case "text", "json":
 	default:
 		return usageError("--log-format must be text or json, not %q", o.logFormat)
+	}
+	if o.passwordFile == "-" && slices.Contains(o.manifests, "-") {
+		return usageError("standard input cannot hold both the manifest (-m -) and the password (--password-file -)")
 	}
 	if _, err := parseRate(o.limitRate); err != nil {
 		return usageError("--limit-rate: %v", err)

@@ -69,6 +69,7 @@ func TestParseArgsErrors(t *testing.T) {
 		{"bad rate", []string{"--limit-rate", "fast"}},
 		{"positional argument", []string{"tiles.txt"}},
 		{"quiet and verbose", []string{"-q", "-v"}},
+		{"stdin for manifest and password", []string{"-m", "-", "--password-file", "-"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -87,6 +88,8 @@ func TestParseArgsEnvironment(t *testing.T) {
 		"WCDL_DRY_RUN":    "true",
 		"WCDL_LIMIT_RATE": "20M",
 		"WCDL_MANIFEST":   "env.txt",
+		"WCDL_VERSION":    "v1.2.3", // as a CI job pins an install: not an action
+		"WCDL_HELP":       "true",
 	}
 	getenv := func(k string) string { return env[k] }
 
@@ -99,6 +102,9 @@ func TestParseArgsEnvironment(t *testing.T) {
 	}
 	if o.out != "from-flag" {
 		t.Errorf("out = %q, want the flag to beat WCDL_OUT", o.out)
+	}
+	if o.version || o.help {
+		t.Errorf("WCDL_VERSION or WCDL_HELP turned the run into an action: version=%v help=%v", o.version, o.help)
 	}
 	if !slices.Equal(o.manifests, []string{"env.txt"}) {
 		t.Errorf("manifests = %q, want [env.txt] from WCDL_MANIFEST", o.manifests)

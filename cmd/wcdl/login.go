@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -17,7 +18,7 @@ import (
 
 // provider builds the shared token provider from the flags, and returns the
 // hosts that may receive its tokens.
-func (c *command) provider(o *options, sim *simulator) (*auth.Provider, []string, error) {
+func (c *command) provider(o *options, sim *simulator, log *slog.Logger) (*auth.Provider, []string, error) {
 	preset, err := auth.LookupPreset(o.provider)
 	if err != nil {
 		return nil, nil, fmt.Errorf("--provider: %w", err)
@@ -66,6 +67,7 @@ func (c *command) provider(o *options, sim *simulator) (*auth.Provider, []string
 		ClientID:    preset.ClientID,
 		Scope:       preset.Scope,
 		Credentials: creds,
+		Logger:      log,
 	})
 	if err != nil {
 		return nil, nil, err

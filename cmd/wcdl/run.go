@@ -78,10 +78,7 @@ func (c *command) run(ctx context.Context, args []string) int {
 
 	var sim *simulator
 	if o.simulate && !o.dryRun {
-		if sim, err = startSimulator(); err != nil {
-			fmt.Fprintf(c.stderr, "wcdl: starting the simulator: %v\n", err)
-			return exitFailed
-		}
+		sim = startSimulator()
 		defer sim.Close()
 		if c.simulated != nil {
 			c.simulated(sim)
@@ -103,7 +100,7 @@ func (c *command) run(ctx context.Context, args []string) int {
 		return exitOK
 	}
 
-	provider, trusted, err := c.provider(o, sim)
+	provider, trusted, err := c.provider(o, sim, log)
 	if err != nil {
 		fmt.Fprintf(c.stderr, "wcdl: %v\n", err)
 		return exitUsage

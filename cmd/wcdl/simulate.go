@@ -23,7 +23,7 @@ type simulator struct {
 
 // startSimulator starts both services. Tokens live a short time, so that a
 // longer demo run shows refreshes.
-func startSimulator() (*simulator, error) {
+func startSimulator() *simulator {
 	kc := keycloaktest.NewServer(
 		keycloaktest.WithUser(simUser, simPassword),
 		keycloaktest.WithClient(simClient),
@@ -35,7 +35,7 @@ func startSimulator() (*simulator, error) {
 		terrascopetest.WithFileSize(4<<20),
 		terrascopetest.WithLoginRedirect(kc.LoginURL()),
 	)
-	return &simulator{kc: kc, ts: ts}, nil
+	return &simulator{kc: kc, ts: ts}
 }
 
 // Close stops both services.
