@@ -102,8 +102,9 @@ type Progress struct {
 	// BytesDone is the number of bytes received so far. BytesExpected is
 	// the number of bytes the run expects to receive: the sizes known so
 	// far (manifest size=, else the announced length) of the files not
-	// skipped, less what resumed parts already hold. When the run ends the
-	// two are equal.
+	// skipped, less what resumed parts already hold. When every entry has
+	// ended the two are equal; after a stop, entries never started keep
+	// their manifest size in BytesExpected.
 	BytesDone, BytesExpected int64
 
 	Downloaded, Skipped, Missing, Failed int64 // entries by status
@@ -119,7 +120,10 @@ type Downloader struct {
 	// writeback starts writing a range of a part to disk
 	// (startWriteback); tests replace it to see the ranges.
 	writeback func(f *os.File, off, n int64)
-	bufs      sync.Pool // *[]byte copy buffers
+	// lockBusy, if set (by tests), is called each time a part's lock is
+	// found held by another Downloader or process.
+	lockBusy func()
+	bufs     sync.Pool // *[]byte copy buffers
 
 	filesTotal, filesDone, bytesDone, bytesExpected atomic.Int64
 	downloaded, skipped, missing, failed            atomic.Int64

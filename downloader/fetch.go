@@ -30,12 +30,10 @@ import (
 // it writes the part's metadata (<name>.part.meta), if the file is not
 // complete by then. The metadata is what lets a part survive a crash; an
 // attempt that ends early while the process lives (a cut body, a stall, a
-// cancelled run) writes it anyway. Written up front for every file, it cost
-// about as much folder work as the file itself on small files (an inode
-// creation, a rename, removals: see docs/BENCHMARKS.md), while writing
-// 256 KiB into the page cache costs about as much as one metadata file: so
-// a file up to this size never gets one, and a crash costs at most this
-// much again per file in flight.
+// cancelled run) writes it anyway. A metadata file costs the folder about
+// as much work as receiving this many bytes (docs/BENCHMARKS.md), so a file
+// up to this size never gets one, and a crash costs at most this much again
+// per file in flight.
 const metaAfter = 256 << 10
 
 // writebackChunk is how many bytes of the part are written between two
@@ -123,7 +121,7 @@ func (j *job) run(ctx context.Context) error {
 	if j.skip() {
 		return nil
 	}
-	lock, created, err := lockPart(ctx, j.part)
+	lock, created, err := lockPart(ctx, j.part, j.d.lockBusy)
 	if err != nil {
 		return err
 	}

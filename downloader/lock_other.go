@@ -24,7 +24,7 @@ type partLock struct{ path string }
 // lockPart takes the lock on the part at path, creating the part if it does
 // not exist, and waits while another Downloader of this process holds it,
 // until ctx ends. created reports whether this call created the part.
-func lockPart(ctx context.Context, path string) (l *partLock, created bool, err error) {
+func lockPart(ctx context.Context, path string, onBusy func()) (l *partLock, created bool, err error) {
 	for {
 		locksMu.Lock()
 		ch, held := locks[path]

@@ -15,10 +15,6 @@ import (
 // lockPoll is how often a worker retries a lock held by another process.
 const lockPoll = 20 * time.Millisecond
 
-// lockBusyHook, when set (by tests), is called each time lockPart finds the
-// lock held by someone else, before it waits.
-var lockBusyHook func(path string)
-
 // partLock is an exclusive advisory lock (flock) on a file's <name>.part,
 // held through an open descriptor of the part for as long as the file is
 // being downloaded. The lock travels with the part's inode: when the holder
@@ -32,7 +28,8 @@ type partLock struct {
 // lockPart takes the exclusive lock on the part at path, creating the part
 // if it does not exist, and waits while another process (or another
 // Downloader) holds it, until ctx ends. created reports whether this call
-// created the part's file.
+// created the part's file. onBusy, if not nil, is called each time the
+// lock is found held, before waiting.
 //
 // A waiter can open the part just before its holder renames it to the final
 // name (or removes it) and lock it once the holder lets go: it then holds
@@ -43,7 +40,7 @@ type partLock struct {
 // While the lock is held, the part's name must keep naming the locked file:
 // it may be truncated or renamed to the final name, never removed and
 // created again (the new file would not be locked).
-func lockPart(ctx context.Context, path string) (l *partLock, created bool, err error) {
+func lockPart(ctx context.Context, path string, onBusy func()) (l *partLock, created bool, err error) {
 	var tick *time.Ticker
 	for {
 		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
@@ -69,8 +66,8 @@ func lockPart(ctx context.Context, path string) (l *partLock, created bool, err 
 		if !errors.Is(err, unix.EWOULDBLOCK) && !errors.Is(err, unix.EINTR) {
 			return nil, false, fmt.Errorf("lock %s: %w", path, err)
 		}
-		if lockBusyHook != nil {
-			lockBusyHook(path)
+		if onBusy != nil {
+			onBusy()
 		}
 		if tick == nil {
 			tick = time.NewTicker(lockPoll)

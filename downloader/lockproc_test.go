@@ -54,7 +54,7 @@ func TestLockAcrossProcesses(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if l, _, err := lockPart(ctx, part); !errors.Is(err, context.Canceled) {
+	if l, _, err := lockPart(ctx, part, nil); !errors.Is(err, context.Canceled) {
 		if l != nil {
 			l.unlock(false)
 		}
@@ -62,16 +62,16 @@ func TestLockAcrossProcesses(t *testing.T) {
 	}
 
 	busy := make(chan struct{}, 1)
-	lockBusyHook = func(string) {
+	d := newTest(t, Config{Dir: dir})
+	d.lockBusy = func() {
 		select {
 		case busy <- struct{}{}:
 		default:
 		}
 	}
-	defer func() { lockBusyHook = nil }()
 	got := make(chan []Result, 1)
 	go func() {
-		res, err := newTest(t, Config{Dir: dir}).Run(context.Background(), []manifest.Entry{e})
+		res, err := d.Run(context.Background(), []manifest.Entry{e})
 		if err != nil {
 			t.Errorf("Run: %v", err)
 		}
@@ -102,7 +102,7 @@ func TestLockAcrossProcesses(t *testing.T) {
 // Downloader of another process would.
 func holdLock(dir string) {
 	part := filepath.Join(dir, "f.bin.part")
-	l, _, err := lockPart(context.Background(), part)
+	l, _, err := lockPart(context.Background(), part, nil)
 	if err == nil {
 		err = os.WriteFile(part, content(64<<10, 90), 0o644)
 	}

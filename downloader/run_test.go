@@ -193,13 +193,13 @@ func TestTwoDownloadersOneFolder(t *testing.T) {
 // no part, and the next holder creates a new one.
 func TestLockPart(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "f.bin.part")
-	l, created, err := lockPart(context.Background(), path)
+	l, created, err := lockPart(context.Background(), path, nil)
 	if err != nil || !created {
 		t.Fatalf("first lock: created %v, %v; want a new part", created, err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, _, err := lockPart(ctx, path); !errors.Is(err, context.Canceled) {
+	if _, _, err := lockPart(ctx, path, nil); !errors.Is(err, context.Canceled) {
 		t.Fatalf("second lock while held: %v, want context.Canceled", err)
 	}
 	if err := os.WriteFile(path, []byte("bytes"), 0o644); err != nil {
@@ -207,7 +207,7 @@ func TestLockPart(t *testing.T) {
 	}
 	got := make(chan bool, 1)
 	go func() {
-		l2, created, err := lockPart(context.Background(), path)
+		l2, created, err := lockPart(context.Background(), path, nil)
 		if err != nil {
 			t.Errorf("lock after release: %v", err)
 		} else {
