@@ -349,22 +349,14 @@ func tailLines(s string, n int) string {
 	return strings.Join(lines, "\n")
 }
 
-// watchStats calls f with the server's counters on every tick until done is
-// closed or ctx ends. The fake has no event for "n requests seen", so this
-// bounded poll is the only way to act in the middle of a run.
-func watchStats(ctx context.Context, ts *terrascopetest.Server, done <-chan struct{}, f func(terrascopetest.Stats) bool) {
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		select {
-		case <-done:
-			return
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-			if f(ts.Stats()) {
-				return
-			}
-		}
+// waitStats waits until cond holds for the server's counters, stop is
+// closed or ctx ends, and reports whether cond held.
+func waitStats(ctx context.Context, ts *terrascopetest.Server, stop <-chan struct{}, cond func(terrascopetest.Stats) bool) bool {
+	select {
+	case <-ts.WaitFor(cond):
+		return true
+	case <-stop:
+	case <-ctx.Done():
 	}
+	return false
 }

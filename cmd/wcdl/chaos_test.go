@@ -83,18 +83,13 @@ func TestChaosFaults(t *testing.T) {
 			toggled := make(chan [2]int64, 1)
 			go func() {
 				var off, on int64
-				watchStats(ctx, f.ts, done, func(s terrascopetest.Stats) bool {
-					switch {
-					case off == 0 && s.Requests >= files/5:
-						f.ts.SetRange(false)
-						off = s.Requests
-					case off != 0 && s.Requests >= files*3/4:
-						f.ts.SetRange(true)
-						on = s.Requests
-						return true
+				if waitStats(ctx, f.ts, done, func(s terrascopetest.Stats) bool { return s.Requests >= files/5 }) {
+					f.ts.SetRange(false)
+					off = f.ts.Stats().Requests
+					if waitStats(ctx, f.ts, done, func(s terrascopetest.Stats) bool { return s.Requests >= files*3/4 }) {
+						on = f.ts.Stats().Requests
 					}
-					return false
-				})
+				}
 				f.ts.SetRange(true)
 				toggled <- [2]int64{off, on}
 			}()
@@ -201,7 +196,7 @@ func TestChaosKillAndResume(t *testing.T) {
 		runs = append(runs, r)
 		exited := make(chan struct{})
 		go func() { r.cmd.Wait(); close(exited) }()
-		watchStats(ctx, f.ts, exited, func(s terrascopetest.Stats) bool { return s.BytesServed >= threshold })
+		waitStats(ctx, f.ts, exited, func(s terrascopetest.Stats) bool { return s.BytesServed >= threshold })
 		select {
 		case <-exited:
 			t.Fatalf("run %d exited (%v) before it could be killed\nstderr tail:\n%s", k+1, r.cmd.ProcessState, tailLines(r.stderr.String(), 40))
@@ -387,7 +382,7 @@ func TestChaosSignals(t *testing.T) {
 			exited := make(chan struct{})
 			go func() { r.wait(t); close(exited) }()
 			// A quarter of the batch has been sent: files are in flight.
-			watchStats(ctx, f.ts, exited, func(s terrascopetest.Stats) bool { return s.BytesServed >= files*size/4 })
+			waitStats(ctx, f.ts, exited, func(s terrascopetest.Stats) bool { return s.BytesServed >= files*size/4 })
 			if err := r.cmd.Process.Signal(sig); err != nil {
 				t.Fatalf("signal: %v", err)
 			}

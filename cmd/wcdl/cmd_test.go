@@ -180,8 +180,9 @@ func TestRunInterruptThenResume(t *testing.T) {
 		}
 		// Interrupt once the others are part-way: the service has sent
 		// about a megabyte of them.
-		watchStats(ctx, svc.ts, nil, func(s terrascopetest.Stats) bool { return s.BytesServed >= 16<<10+1<<20 })
-		cancel()
+		if waitStats(ctx, svc.ts, nil, func(s terrascopetest.Stats) bool { return s.BytesServed >= 16<<10+1<<20 }) {
+			cancel()
+		}
 	}()
 	res := runWCDL(t, ctx, creds(), "", stderr, svc.args("-m", m, "-o", out, "-w", "4", "--report", rep, "--progress", "plain")...)
 	if res.code != exitInterrupted {

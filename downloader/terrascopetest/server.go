@@ -85,6 +85,12 @@ type Server struct {
 	requests, bytes, auth, early, ranges, cuts, revocations, downloads atomic.Int64
 	status                                                             [600]atomic.Int64
 
+	// waiters are the conditions of WaitFor calls not met yet; nwaiters
+	// counts them, so that updating a counter costs nothing without them.
+	waitMu   sync.Mutex
+	waiters  []waiter
+	nwaiters atomic.Int32
+
 	mu        sync.Mutex
 	rng       *rand.Rand
 	versions  map[string]int
@@ -203,6 +209,54 @@ func (s *Server) SHA256(name string) string {
 	return sum
 }
 
+// A waiter is a WaitFor call waiting for its condition.
+type waiter struct {
+	cond func(Stats) bool
+	ch   chan struct{}
+}
+
+// WaitFor returns a channel that is closed as soon as cond holds for the
+// server's counters, so that a test can act in the middle of a run (after
+// so many requests, or bytes) without polling. cond is called with
+// the server's internal lock held: it must be quick and must not call the
+// Server.
+func (s *Server) WaitFor(cond func(Stats) bool) <-chan struct{} {
+	ch := make(chan struct{})
+	// Counted before the first look, so that an update racing with this
+	// call sees a waiter and looks again.
+	s.nwaiters.Add(1)
+	s.waitMu.Lock()
+	defer s.waitMu.Unlock()
+	if cond(s.Stats()) {
+		s.nwaiters.Add(-1)
+		close(ch)
+		return ch
+	}
+	s.waiters = append(s.waiters, waiter{cond, ch})
+	return ch
+}
+
+// changed wakes the waiters whose condition the counters now meet. It is
+// called after every counter update.
+func (s *Server) changed() {
+	if s.nwaiters.Load() == 0 {
+		return
+	}
+	s.waitMu.Lock()
+	defer s.waitMu.Unlock()
+	st := s.Stats()
+	kept := s.waiters[:0]
+	for _, w := range s.waiters {
+		if w.cond(st) {
+			close(w.ch)
+			s.nwaiters.Add(-1)
+		} else {
+			kept = append(kept, w)
+		}
+	}
+	s.waiters = kept
+}
+
 // Stats returns a copy of the server's counters.
 func (s *Server) Stats() Stats {
 	st := Stats{
@@ -284,6 +338,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Header.Get("Range") != "" {
 		s.ranges.Add(1)
 	}
+	s.changed()
 	rw := &recorder{ResponseWriter: w, s: s, req: r, limit: -1}
 
 	if s.cfg.latency > 0 {
@@ -312,6 +367,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.early.Add(1)
 	}
 	s.mu.Unlock()
+	s.changed()
 
 	if s.tokens != nil {
 		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
@@ -322,6 +378,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		if n := s.downloads.Add(1); s.cfg.revokeEvery > 0 && n%int64(s.cfg.revokeEvery) == 0 {
 			s.revocations.Add(1)
 			s.tokens.RevokeAccess()
+			s.changed()
 		}
 	}
 
@@ -478,6 +535,7 @@ func (w *recorder) WriteHeader(code int) {
 	if code >= 0 && code < len(w.s.status) {
 		w.s.status[code].Add(1)
 	}
+	w.s.changed()
 	w.ResponseWriter.WriteHeader(code)
 }
 
@@ -502,6 +560,7 @@ func (w *recorder) Write(p []byte) (int, error) {
 		// Count before writing, so the count is in place by the time
 		// the client has the bytes.
 		w.s.bytes.Add(int64(len(chunk)))
+		w.s.changed()
 		n, err := w.ResponseWriter.Write(chunk)
 		w.s.bytes.Add(int64(n - len(chunk)))
 		written += n

@@ -692,3 +692,32 @@ func TestWithListener(t *testing.T) {
 		t.Fatalf("GET: got %d, %v, want 200", resp.StatusCode, err)
 	}
 }
+
+// TestWaitFor: a WaitFor channel closes once its condition holds, at once
+// if it already does, and not before.
+func TestWaitFor(t *testing.T) {
+	s := newServer(t, nil, WithFileSize(3000))
+	if _, ok := <-s.WaitFor(func(st Stats) bool { return st.Requests == 0 }); ok {
+		t.Fatal("a condition that holds now: the channel should be closed")
+	}
+	second := s.WaitFor(func(st Stats) bool { return st.Requests >= 2 })
+	bytes := s.WaitFor(func(st Stats) bool { return st.BytesServed >= 6000 })
+	for i := range 2 {
+		select {
+		case <-second:
+			t.Fatalf("closed after %d requests, want 2", i)
+		default:
+		}
+		resp, err := http.Get(s.URL() + "/f.tif")
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	<-second // the test would hang, and time out, if it never closed
+	<-bytes
+	if n := s.nwaiters.Load(); n != 0 {
+		t.Errorf("%d waiters left after their conditions held, want 0", n)
+	}
+}
