@@ -303,33 +303,9 @@ func (j *job) attempt(ctx context.Context) error {
 	j.stall = time.AfterFunc(j.d.cfg.StallTimeout, func() { cancelReq(ErrStalled) })
 	defer j.stall.Stop()
 
-	total := int64(-1)
-	switch resp.StatusCode {
-	case http.StatusOK:
-		total = resp.ContentLength
-	case http.StatusPartialContent:
-		start, end, size, ok := parseContentRange(resp.Header.Get("Content-Range"))
-		etag := strongETag(resp.Header.Get("ETag"))
-		if offset == 0 || !ok || start != offset || size != meta.Size || end != size-1 ||
-			(meta.ETag != "" && etag != "" && etag != meta.ETag) {
-			j.discard()
-			return fmt.Errorf("%w: asked for bytes %d- of %d, got %q", ErrBadRange, offset, meta.Size, resp.Header.Get("Content-Range"))
-		}
-		total = size
-	case http.StatusRequestedRangeNotSatisfiable:
-		if offset > 0 {
-			j.discard() // the part does not fit the file any more: start over
-			return fmt.Errorf("%w: range %d- not satisfiable", ErrBadRange, offset)
-		}
-		return &statusError{resp.StatusCode, ErrHTTPStatus}
-	case http.StatusNotFound:
-		return &statusError{resp.StatusCode, ErrNotFound}
-	case http.StatusForbidden:
-		return &statusError{resp.StatusCode, ErrForbidden}
-	case http.StatusUnauthorized:
-		return &statusError{resp.StatusCode, ErrUnauthorized}
-	default:
-		return &statusError{resp.StatusCode, ErrHTTPStatus}
+	total, err := j.checkAnswer(resp, offset, meta)
+	if err != nil {
+		return err
 	}
 	if resp.StatusCode == http.StatusOK {
 		offset = 0 // a full answer: start over, never splice
@@ -464,6 +440,40 @@ func (j *job) attempt(ctx context.Context) error {
 	ff := f
 	f = nil
 	return j.publish(ff, size, hs)
+}
+
+// checkAnswer maps the status of the answer to a request for the part from
+// offset to the file's total size (-1 if unknown), or to the error that
+// ends the attempt. A 206 must continue the part exactly: from offset, of
+// the same version and size; anything else empties the part.
+func (j *job) checkAnswer(resp *http.Response, offset int64, meta partMeta) (int64, error) {
+	switch resp.StatusCode {
+	case http.StatusOK:
+		return resp.ContentLength, nil
+	case http.StatusPartialContent:
+		start, end, size, ok := parseContentRange(resp.Header.Get("Content-Range"))
+		etag := strongETag(resp.Header.Get("ETag"))
+		if offset == 0 || !ok || start != offset || size != meta.Size || end != size-1 ||
+			(meta.ETag != "" && etag != "" && etag != meta.ETag) {
+			j.discard()
+			return 0, fmt.Errorf("%w: asked for bytes %d- of %d, got %q", ErrBadRange, offset, meta.Size, resp.Header.Get("Content-Range"))
+		}
+		return size, nil
+	case http.StatusRequestedRangeNotSatisfiable:
+		if offset > 0 {
+			j.discard() // the part does not fit the file any more: start over
+			return 0, fmt.Errorf("%w: range %d- not satisfiable", ErrBadRange, offset)
+		}
+		return 0, &statusError{resp.StatusCode, ErrHTTPStatus}
+	case http.StatusNotFound:
+		return 0, &statusError{resp.StatusCode, ErrNotFound}
+	case http.StatusForbidden:
+		return 0, &statusError{resp.StatusCode, ErrForbidden}
+	case http.StatusUnauthorized:
+		return 0, &statusError{resp.StatusCode, ErrUnauthorized}
+	default:
+		return 0, &statusError{resp.StatusCode, ErrHTTPStatus}
+	}
 }
 
 // read reads into p from body, at most the limiter's burst, and waits for
