@@ -223,20 +223,6 @@ func (r *chaosRun) wantExit(t *testing.T, want int) {
 	}
 }
 
-// readChaosReport reads a --report file.
-func readChaosReport(t *testing.T, path string) *report {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("reading the report: %v", err)
-	}
-	var rep report
-	if err := json.Unmarshal(b, &rep); err != nil {
-		t.Fatalf("parsing the report %s: %v", path, err)
-	}
-	return &rep
-}
-
 // chaosNames returns n product names of distinct WorldCover tiles.
 func chaosNames(n, first int) []string {
 	var out []string

@@ -134,7 +134,7 @@ func TestChaosFaults(t *testing.T) {
 					got, bound, r.elapsed.Round(time.Millisecond), lifetime, tst.Revocations)
 			}
 
-			got := readChaosReport(t, rep)
+			got := readReport(t, rep)
 			if got.ExitCode != 0 || got.Summary.Entries != files || got.Summary.Downloaded != files || got.Summary.Failed != 0 {
 				t.Errorf("report summary: got exit %d, %d entries, %d downloaded, %d failed; want 0, %d, %d, 0",
 					got.ExitCode, got.Summary.Entries, got.Summary.Downloaded, got.Summary.Failed, files, files)
@@ -233,7 +233,7 @@ func TestChaosKillAndResume(t *testing.T) {
 		t.Errorf("grants: got %d password, %d failed refresh, %d failed password; want %d (one per run), 0, 0",
 			kst.PasswordGrants, kst.FailedRefreshGrants, kst.FailedPasswordGrants, len(runs))
 	}
-	got := readChaosReport(t, rep)
+	got := readReport(t, rep)
 	if got.ExitCode != 0 || got.Summary.Failed != 0 || got.Summary.Downloaded+got.Summary.Skipped != files {
 		t.Errorf("final report: got exit %d, %d downloaded + %d skipped, %d failed; want 0, %d in all, 0 failed",
 			got.ExitCode, got.Summary.Downloaded, got.Summary.Skipped, got.Summary.Failed, files)
@@ -342,7 +342,7 @@ func TestChaosConcurrentRuns(t *testing.T) {
 
 	status := map[string][]string{}
 	for _, rep := range []string{repA, repB} {
-		for _, e := range readChaosReport(t, rep).Entries {
+		for _, e := range readReport(t, rep).Entries {
 			status[e.Entry] = append(status[e.Entry], e.Status)
 		}
 	}
@@ -389,7 +389,7 @@ func TestChaosSignals(t *testing.T) {
 			<-exited
 			r.wantExit(t, exitInterrupted)
 
-			got := readChaosReport(t, rep)
+			got := readReport(t, rep)
 			if got.ExitCode != exitInterrupted || got.Summary.Downloaded == files {
 				t.Errorf("report: exit %d, %d downloaded; want 130 with the batch unfinished", got.ExitCode, got.Summary.Downloaded)
 			}
