@@ -6,6 +6,7 @@
 #   bench/rss.sh                       # 16 files of 256 MiB
 #   RSS_FILES=4 RSS_SIZE=1073741824 bench/rss.sh
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 
 cd "$(dirname "$0")/.."
 OUT=$PWD/bench/out/rss
@@ -20,9 +21,7 @@ go build -o "$OUT/wcdl-sim" ./cmd/wcdl-sim
 "$OUT/wcdl-sim" --file-size "$SIZE" >"$OUT/sim.out" 2>"$OUT/sim.err" &
 SIM=$!
 trap 'kill -TERM $SIM 2>/dev/null; wait $SIM 2>/dev/null; rm -rf "$OUT/dl"' EXIT
-for _ in $(seq 1 100); do grep -q '^username=' "$OUT/sim.out" && break; sleep 0.05; done
-TOKEN_URL=$(sed -n 's/^token_url=//p' "$OUT/sim.out")
-BASE_URL=$(sed -n 's/^base_url=//p' "$OUT/sim.out")
+wait_sim "$OUT/sim.out" "$OUT/sim.err"
 
 for i in $(seq 0 $((FILES - 1))); do printf 'N%02dE%03d\n' $(((i / 60) * 3)) $(((i % 60) * 3)); done >"$OUT/tiles.txt"
 

@@ -9,6 +9,7 @@
 # Everything it builds and writes goes to bench/out/ (ignored by git); the
 # table is bench/out/results.md.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -75,15 +76,7 @@ start_sim() {
 	"$OUT/wcdl-sim" --file-size "$size" --static-token "$TOKEN" \
 		--access-lifetime 1h --refresh-lifetime 2h >"$OUT/sim.out" 2>"$OUT/sim.err" &
 	SIM_PID=$!
-	for _ in $(seq 1 100); do
-		grep -q '^username=' "$OUT/sim.out" && break
-		sleep 0.05
-	done
-	TOKEN_URL=$(sed -n 's/^token_url=//p' "$OUT/sim.out")
-	CLIENT_ID=$(sed -n 's/^client_id=//p' "$OUT/sim.out")
-	BASE_URL=$(sed -n 's/^base_url=//p' "$OUT/sim.out")
-	SIM_USER=$(sed -n 's/^username=//p' "$OUT/sim.out")
-	[ -n "$BASE_URL" ] || { echo "wcdl-sim did not start" >&2; cat "$OUT/sim.err" >&2; exit 1; }
+	wait_sim "$OUT/sim.out" "$OUT/sim.err"
 }
 
 # names COUNT: COUNT distinct WorldCover product names.

@@ -12,6 +12,7 @@
 # wcdl's exit code, failed entries from its report, and files that are
 # missing, of the wrong size or left over.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -32,15 +33,7 @@ go build -o "$ROOT/bench/out/wcdl-sim" ./cmd/wcdl-sim
 	>"$OUT/sim.out" 2>"$OUT/sim.err" &
 SIM_PID=$!
 trap 'kill -TERM $SIM_PID 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do
-	grep -q '^username=' "$OUT/sim.out" && break
-	sleep 0.05
-done
-TOKEN_URL=$(sed -n 's/^token_url=//p' "$OUT/sim.out")
-CLIENT_ID=$(sed -n 's/^client_id=//p' "$OUT/sim.out")
-BASE_URL=$(sed -n 's/^base_url=//p' "$OUT/sim.out")
-SIM_USER=$(sed -n 's/^username=//p' "$OUT/sim.out")
-[ -n "$BASE_URL" ] || { echo "wcdl-sim did not start" >&2; cat "$OUT/sim.err" >&2; exit 1; }
+wait_sim "$OUT/sim.out" "$OUT/sim.err"
 
 # FILES distinct products over the whole grid (rows S60 to N81): 2 years x
 # 2 layers x 5760 tiles.
