@@ -39,8 +39,8 @@ func TestRunDownloadsAndReports(t *testing.T) {
 	if r.Options.Workers != 4 || r.Options.Years != "2021" || r.Options.Out != out {
 		t.Errorf("report options = %+v, want the defaults and -o %s", r.Options, out)
 	}
-	if strings.Contains(res.stderr, "\r") {
-		t.Errorf("non-terminal output holds a carriage return:\n%q", res.stderr)
+	if strings.ContainsAny(res.stderr, "\r\x1b") {
+		t.Errorf("non-terminal output holds a carriage return or an escape code:\n%q", res.stderr)
 	}
 	if !strings.Contains(res.stderr, "6 downloaded") {
 		t.Errorf("stderr has no summary with 6 downloaded:\n%s", res.stderr)
