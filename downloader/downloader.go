@@ -58,7 +58,8 @@ type Config struct {
 
 	// Attempts is the per-file attempt budget: every HTTP attempt of a file
 	// counts, whether a retry, a resume or a download that failed its
-	// verification (default 5).
+	// verification (default 5), but for up to ten attempts that ended on a
+	// token the service revoked while it accepted others.
 	Attempts int
 
 	// RetryWaitMin is the backoff floor (default 1s).
@@ -127,6 +128,10 @@ type Downloader struct {
 
 	filesTotal, filesDone, bytesDone, bytesExpected atomic.Int64
 	downloaded, skipped, missing, failed            atomic.Int64
+
+	// accepted counts the answers of the service that were successful
+	// (2xx): proof that the token of the moment works (see job.run).
+	accepted atomic.Int64
 }
 
 // copyBufSize is the size of the buffers the body is copied through.
@@ -175,6 +180,7 @@ func New(cfg Config) (*Downloader, error) {
 		return nil
 	}
 	d := &Downloader{cfg: cfg, now: time.Now, writeback: startWriteback}
+	hc.Transport = countAccepted{next: hc.Transport, n: &d.accepted}
 	d.client = newRetryClient(&hc, cfg, func() time.Time { return d.now() })
 	d.bufs.New = func() any { b := make([]byte, copyBufSize); return &b }
 	return d, nil
@@ -284,6 +290,24 @@ feed:
 		}
 	}
 	return results, err
+}
+
+// countAccepted counts the successful answers of the service.
+type countAccepted struct {
+	next http.RoundTripper // nil: http.DefaultTransport
+	n    *atomic.Int64
+}
+
+func (c countAccepted) RoundTrip(req *http.Request) (*http.Response, error) {
+	next := c.next
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	resp, err := next.RoundTrip(req)
+	if err == nil && resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		c.n.Add(1)
+	}
+	return resp, err
 }
 
 // isBatchStop reports the authentication failures that stop a batch.
