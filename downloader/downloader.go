@@ -27,6 +27,13 @@ const (
 	Skipped    Status = "skipped"    // already complete at its final name
 	Missing    Status = "missing"    // 404 for an entry that may be missing
 	Failed     Status = "failed"     // see Result.Err
+
+	// Interrupted: the run's context ended while the entry was under
+	// way; what was received is kept in its part for the next run.
+	Interrupted Status = "interrupted"
+	// NotStarted: the batch stopped (its context ended, or a permanent
+	// authentication failure) before the entry was started.
+	NotStarted Status = "not_started"
 )
 
 // A Result tells how one entry ended.
@@ -39,7 +46,7 @@ type Result struct {
 	Attempts int           // HTTP attempts made for this entry
 	Duration time.Duration // time spent on this entry
 	SHA256   string        // hex SHA-256 of the whole final file when downloaded, else ""
-	Err      error         // why the entry failed; nil unless Status is Failed
+	Err      error         // why the entry failed or was not started; nil for the other statuses
 }
 
 // Config configures a Downloader. The zero value of every field but Dir
@@ -108,7 +115,8 @@ type Progress struct {
 	// their manifest size in BytesExpected.
 	BytesDone, BytesExpected int64
 
-	Downloaded, Skipped, Missing, Failed int64 // entries by status
+	// Entries by status.
+	Downloaded, Skipped, Missing, Failed, Interrupted, NotStarted int64
 }
 
 // A Downloader fetches files with a bounded pool of workers sharing one
@@ -128,6 +136,7 @@ type Downloader struct {
 
 	filesTotal, filesDone, bytesDone, bytesExpected atomic.Int64
 	downloaded, skipped, missing, failed            atomic.Int64
+	interrupted, notStarted                         atomic.Int64
 
 	// accepted counts the answers of the service that were successful
 	// (2xx): proof that the token of the moment works (see job.run).
@@ -198,6 +207,8 @@ func (d *Downloader) Progress() Progress {
 		Skipped:       d.skipped.Load(),
 		Missing:       d.missing.Load(),
 		Failed:        d.failed.Load(),
+		Interrupted:   d.interrupted.Load(),
+		NotStarted:    d.notStarted.Load(),
 	}
 }
 
@@ -209,8 +220,10 @@ func (d *Downloader) Progress() Progress {
 // rejected the credentials (auth.ErrBadCredentials), or the service refused
 // fresh tokens (auth.ErrTokenRefused) for as many consecutive files as there
 // are workers, with no file succeeding in between. The returned error is
-// then that failure or ctx.Err(), and every unfinished entry is Failed with
-// it; interrupted downloads keep their partial files for the next run.
+// then that failure or ctx.Err(). Entries never started are NotStarted,
+// with an error wrapping ErrNotStarted and that failure. Entries under way
+// when ctx ends are Interrupted and keep their partial files for the next
+// run; when an authentication failure stops the batch they are Failed.
 // Otherwise the error is nil.
 func (d *Downloader) Run(ctx context.Context, entries []manifest.Entry) ([]Result, error) {
 	d.resetProgress(entries)
@@ -246,6 +259,8 @@ func (d *Downloader) Run(ctx context.Context, entries []manifest.Entry) ([]Resul
 				if r.Status == Failed && errors.Is(r.Err, context.Canceled) {
 					if cause := context.Cause(ctx); isBatchStop(cause) && !isBatchStop(r.Err) {
 						r.Err = fmt.Errorf("%s: interrupted: %w", redact(entries[i].URL), cause)
+					} else if parent.Err() != nil {
+						r.Status, r.Err = Interrupted, nil
 					}
 				}
 				mu.Lock()
@@ -285,7 +300,7 @@ feed:
 	}
 	for i, e := range entries {
 		if !ended[i] {
-			d.finish(&results[i], Result{Entry: e, Path: d.path(e), Status: Failed,
+			d.finish(&results[i], Result{Entry: e, Path: d.path(e), Status: NotStarted,
 				Err: fmt.Errorf("%s: %w: %w", redact(e.URL), ErrNotStarted, err)})
 		}
 	}
@@ -325,6 +340,10 @@ func (d *Downloader) finish(dst *Result, r Result) {
 		d.skipped.Add(1)
 	case Missing:
 		d.missing.Add(1)
+	case Interrupted:
+		d.interrupted.Add(1)
+	case NotStarted:
+		d.notStarted.Add(1)
 	default:
 		d.failed.Add(1)
 	}
@@ -341,7 +360,7 @@ func (d *Downloader) resetProgress(entries []manifest.Entry) {
 	}
 	d.filesTotal.Store(int64(len(entries)))
 	d.bytesExpected.Store(expected)
-	for _, c := range []*atomic.Int64{&d.filesDone, &d.bytesDone, &d.downloaded, &d.skipped, &d.missing, &d.failed} {
+	for _, c := range []*atomic.Int64{&d.filesDone, &d.bytesDone, &d.downloaded, &d.skipped, &d.missing, &d.failed, &d.interrupted, &d.notStarted} {
 		c.Store(0)
 	}
 }

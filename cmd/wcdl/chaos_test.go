@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -401,8 +402,12 @@ func TestChaosSignals(t *testing.T) {
 			r.wantExit(t, exitInterrupted)
 
 			got := readReport(t, rep)
-			if got.ExitCode != exitInterrupted || got.Summary.Downloaded != 0 {
-				t.Errorf("report: exit %d, %d downloaded; want 130 with nothing downloaded", got.ExitCode, got.Summary.Downloaded)
+			if s := got.Summary; got.ExitCode != exitInterrupted || s.Downloaded != 0 || s.Interrupted != workers || s.NotStarted != files-workers || s.Failed != 0 {
+				t.Errorf("report: exit %d, summary %+v; want 130, %d interrupted, %d not started, nothing downloaded or failed",
+					got.ExitCode, s, workers, files-workers)
+			}
+			if lines := strings.Split(strings.TrimSpace(r.stderr.String()), "\n"); len(lines) > 4 {
+				t.Errorf("stderr after the signal: %d lines, want at most 4:\n%s", len(lines), r.stderr.String())
 			}
 			parts, _ := filepath.Glob(filepath.Join(out, "*.part"))
 			if len(parts) != workers {

@@ -20,7 +20,10 @@ type progress struct {
 	workers int
 	results chan downloader.Result
 	quit    chan struct{}
-	wg      sync.WaitGroup
+	// halted, if set, reports that the run was interrupted: from then on
+	// the bar is not redrawn.
+	halted func() bool
+	wg     sync.WaitGroup
 }
 
 func newProgress(mode string, w io.Writer, entries, workers int) *progress {
@@ -50,7 +53,9 @@ func (p *progress) start(sample func() downloader.Progress) {
 		go func() {
 			defer p.wg.Done()
 			for r := range p.results {
-				fmt.Fprintln(p.w, resultLine(r))
+				if shown(r) {
+					fmt.Fprintln(p.w, resultLine(r))
+				}
 			}
 		}()
 	case "bar":
@@ -87,6 +92,9 @@ func (p *progress) runBar(sample func() downloader.Progress) {
 	defer tick.Stop()
 	update := func() downloader.Progress {
 		s := sample()
+		if s.Interrupted+s.NotStarted > 0 || (p.halted != nil && p.halted()) {
+			return s // stopped: the bar stays where it was
+		}
 		total := estimateTotal(s, p.workers)
 		if s.FilesDone < s.FilesTotal {
 			// The bar counts itself finished once it reaches its
@@ -111,7 +119,9 @@ func (p *progress) runBar(sample func() downloader.Progress) {
 				fmt.Fprintln(p.w, resultLine(r))
 			}
 		case <-p.quit:
-			if s := update(); s.FilesDone == s.FilesTotal && s.BytesDone > 0 {
+			// A stopped run leaves the bar where it was, not at an end
+			// that its entries never reached.
+			if s := update(); s.FilesDone == s.FilesTotal && s.BytesDone > 0 && s.Interrupted+s.NotStarted == 0 {
 				_ = bar.Finish()
 			} else {
 				_ = bar.Exit()
@@ -137,6 +147,13 @@ func estimateTotal(s downloader.Progress, workers int) int64 {
 	}
 	queued := s.FilesTotal - started
 	return max(s.BytesExpected+queued*s.BytesExpected/started, s.BytesDone)
+}
+
+// shown reports whether plain output gives r a line of its own: an entry
+// cut or never started by a stop is in the summary only, so that a stop
+// prints a few lines, not one per entry.
+func shown(r downloader.Result) bool {
+	return r.Status != downloader.Interrupted && r.Status != downloader.NotStarted
 }
 
 // resultLine is the one line a finished entry gets in plain output.

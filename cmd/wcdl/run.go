@@ -100,8 +100,12 @@ func (c *command) run(ctx context.Context, args []string) int {
 		return exitOK
 	}
 
-	provider, trusted, err := c.provider(o, sim, log)
+	provider, trusted, err := c.provider(ctx, o, sim, log)
 	if err != nil {
+		if ctx.Err() != nil {
+			fmt.Fprintln(c.stderr, "wcdl: interrupted; nothing was downloaded")
+			return exitInterrupted
+		}
 		fmt.Fprintf(c.stderr, "wcdl: %v\n", err)
 		return exitUsage
 	}
@@ -126,6 +130,7 @@ func (c *command) run(ctx context.Context, args []string) int {
 	}
 
 	ui := newProgress(c.progressMode(o), c.stderr, len(plan.Entries), o.workers)
+	ui.halted = func() bool { return ctx.Err() != nil }
 	d, err := downloader.New(downloader.Config{
 		Dir:          o.out,
 		Workers:      o.workers,
@@ -148,8 +153,9 @@ func (c *command) run(ctx context.Context, args []string) int {
 	ui.stop()
 	finished := time.Now()
 
-	if ui.mode == "none" && !o.quiet {
-		// No progress lines were shown, but failures are not progress.
+	if ui.mode == "none" {
+		// No progress lines were shown (-q, --progress none), but failures
+		// are not progress: -q is quiet, not silent.
 		for _, r := range results {
 			if r.Status == downloader.Failed {
 				fmt.Fprintln(c.stderr, resultLine(r))
@@ -159,13 +165,15 @@ func (c *command) run(ctx context.Context, args []string) int {
 	sum := summarize(results, finished.Sub(started), provider.Stats())
 	code := exitCode(ctx, runErr, sum)
 	if !o.quiet {
-		fmt.Fprintln(c.stderr, sum.line())
+		for _, l := range sum.lines() {
+			fmt.Fprintln(c.stderr, l)
+		}
 	}
 	switch {
 	case code == exitAuth:
 		fmt.Fprintf(c.stderr, "wcdl: %s\n", authFailure(runErr))
 	case code == exitInterrupted:
-		fmt.Fprintln(c.stderr, "wcdl: interrupted; partial files are kept and the next run resumes them")
+		fmt.Fprintf(c.stderr, "wcdl: %s\n", interruptLine(sum))
 	}
 	if o.report != "" {
 		rep := newReport(o, started, finished, sum, code, results)
@@ -190,6 +198,14 @@ func exitCode(ctx context.Context, runErr error, sum summary) int {
 		return exitFailed
 	}
 	return exitOK
+}
+
+// interruptLine says in one line what an interrupt left for the next run.
+func interruptLine(sum summary) string {
+	if sum.Interrupted == 0 {
+		return "interrupted; the next run starts where this one stopped"
+	}
+	return fmt.Sprintf("interrupted; %d partial file%s kept, the next run resumes them", sum.Interrupted, plural(sum.Interrupted))
 }
 
 // authFailure says in one line why the batch stopped for authentication.
