@@ -305,3 +305,42 @@ func TestRunSimulate(t *testing.T) {
 		t.Error("the demo password appears in stderr")
 	}
 }
+
+// TestRunQuietPrintsErrors: -q prints nothing for a good run (see
+// TestRunShardsCoverThePlanOnce), but one line per failed entry, and the
+// one-line reason when a batch stops.
+func TestRunQuietPrintsErrors(t *testing.T) {
+	gone := []string{"S15W048", "S15W045"}
+	svc := newServices(t, terrascopetest.WithNotFound(func(name string) bool {
+		return strings.Contains(name, gone[0]) || strings.Contains(name, gone[1])
+	}))
+	t.Run("failed entries", func(t *testing.T) {
+		res := runWCDL(t, t.Context(), creds(), "", nil,
+			svc.args("-q", "-m", writeManifest(t, "N00E006", gone[0], gone[1]), "-o", t.TempDir())...)
+		if res.code != exitFailed {
+			t.Fatalf("exit code %d, want %d; stderr:\n%s", res.code, exitFailed, res.stderr)
+		}
+		lines := strings.Split(strings.TrimSpace(res.stderr), "\n")
+		if len(lines) != 2 {
+			t.Fatalf("stderr with -q: %d lines, want 2 (one per failed entry):\n%s", len(lines), res.stderr)
+		}
+		for i, l := range lines {
+			if !strings.HasPrefix(l, "failed ") || !strings.Contains(l, gone[i]) || !strings.Contains(l, "404") {
+				t.Errorf("line %d: %q, want \"failed <name of %s>: ... 404 ...\"", i+1, l, gone[i])
+			}
+		}
+		assertNoSecrets(t, svc, res.stdout, res.stderr)
+	})
+	t.Run("batch stopped", func(t *testing.T) {
+		env := map[string]string{"WCDL_USERNAME": testUser, "WCDL_PASSWORD": "wrong-" + testPassword}
+		res := runWCDL(t, t.Context(), env, "", nil, svc.args("-q", "-m", writeManifest(t, tiles(6)...), "-o", t.TempDir())...)
+		if res.code != exitAuth {
+			t.Fatalf("exit code %d, want %d; stderr:\n%s", res.code, exitAuth, res.stderr)
+		}
+		lines := strings.Split(strings.TrimSpace(res.stderr), "\n")
+		if want := "wcdl: login failed, the batch was stopped: "; len(lines) != 1 || !strings.HasPrefix(lines[0], want) {
+			t.Errorf("stderr with -q: %q, want the one line %q...", lines, want)
+		}
+		assertNoSecrets(t, svc, res.stdout, res.stderr)
+	})
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
+	"github.com/wcdl/wcdl/auth"
 	"github.com/wcdl/wcdl/downloader"
 )
 
@@ -114,7 +116,7 @@ func (p *progress) runBar(sample func() downloader.Progress) {
 		case <-tick.C:
 			update()
 		case r, ok := <-p.results:
-			if ok && r.Status == downloader.Failed {
+			if ok && r.Status == downloader.Failed && shown(r) {
 				_ = bar.Clear()
 				fmt.Fprintln(p.w, resultLine(r))
 			}
@@ -128,7 +130,7 @@ func (p *progress) runBar(sample func() downloader.Progress) {
 			}
 			fmt.Fprintln(p.w)
 			for r := range p.results {
-				if r.Status == downloader.Failed {
+				if r.Status == downloader.Failed && shown(r) {
 					fmt.Fprintln(p.w, resultLine(r))
 				}
 			}
@@ -149,11 +151,13 @@ func estimateTotal(s downloader.Progress, workers int) int64 {
 	return max(s.BytesExpected+queued*s.BytesExpected/started, s.BytesDone)
 }
 
-// shown reports whether plain output gives r a line of its own: an entry
-// cut or never started by a stop is in the summary only, so that a stop
-// prints a few lines, not one per entry.
+// shown reports whether r gets a line of its own: an entry cut or never
+// started by a stop is in the summary only, and a rejected login, which
+// stops the batch, is told once for the batch, so that a stop prints a
+// few lines, not one per entry.
 func shown(r downloader.Result) bool {
-	return r.Status != downloader.Interrupted && r.Status != downloader.NotStarted
+	return r.Status != downloader.Interrupted && r.Status != downloader.NotStarted &&
+		!errors.Is(r.Err, auth.ErrBadCredentials)
 }
 
 // resultLine is the one line a finished entry gets in plain output.

@@ -157,7 +157,7 @@ func (c *command) run(ctx context.Context, args []string) int {
 		// No progress lines were shown (-q, --progress none), but failures
 		// are not progress: -q is quiet, not silent.
 		for _, r := range results {
-			if r.Status == downloader.Failed {
+			if r.Status == downloader.Failed && shown(r) {
 				fmt.Fprintln(c.stderr, resultLine(r))
 			}
 		}
