@@ -100,6 +100,10 @@ func (c *command) run(ctx context.Context, args []string) int {
 		return exitOK
 	}
 
+	if err := checkPaths(o); err != nil {
+		fmt.Fprintf(c.stderr, "wcdl: %v\nNothing was downloaded.\n", err)
+		return exitUsage
+	}
 	provider, trusted, err := c.provider(ctx, o, sim, log)
 	if err != nil {
 		if ctx.Err() != nil {
