@@ -19,6 +19,7 @@ import (
 type progress struct {
 	mode    string // "bar", "plain" or "none"
 	w       io.Writer
+	con     *console // tells the results
 	workers int
 	results chan downloader.Result
 	quit    chan struct{}
@@ -28,8 +29,8 @@ type progress struct {
 	wg     sync.WaitGroup
 }
 
-func newProgress(mode string, w io.Writer, entries, workers int) *progress {
-	p := &progress{mode: mode, w: w, workers: workers, quit: make(chan struct{})}
+func newProgress(mode string, con *console, entries, workers int) *progress {
+	p := &progress{mode: mode, w: con.w, con: con, workers: workers, quit: make(chan struct{})}
 	if mode != "none" {
 		p.results = make(chan downloader.Result, entries)
 	}
@@ -56,7 +57,7 @@ func (p *progress) start(sample func() downloader.Progress) {
 			defer p.wg.Done()
 			for r := range p.results {
 				if shown(r) {
-					fmt.Fprintln(p.w, resultLine(r))
+					p.con.result(r, sample())
 				}
 			}
 		}()
@@ -118,7 +119,7 @@ func (p *progress) runBar(sample func() downloader.Progress) {
 		case r, ok := <-p.results:
 			if ok && r.Status == downloader.Failed && shown(r) {
 				_ = bar.Clear()
-				fmt.Fprintln(p.w, resultLine(r))
+				p.con.result(r, sample())
 			}
 		case <-p.quit:
 			// A stopped run leaves the bar where it was, not at an end
@@ -131,7 +132,7 @@ func (p *progress) runBar(sample func() downloader.Progress) {
 			fmt.Fprintln(p.w)
 			for r := range p.results {
 				if r.Status == downloader.Failed && shown(r) {
-					fmt.Fprintln(p.w, resultLine(r))
+					p.con.result(r, sample())
 				}
 			}
 			return

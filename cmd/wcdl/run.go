@@ -59,7 +59,7 @@ type command struct {
 func (c *command) run(ctx context.Context, args []string) int {
 	o, fs, err := parseArgs(args, c.getenv)
 	if err != nil {
-		fmt.Fprintf(c.stderr, "wcdl: %v\nRun 'wcdl --help' for usage.\n", err)
+		newConsole(c.stderr, jsonRequested(args, c.getenv)).errorf("Run 'wcdl --help' for usage.", "%v", err)
 		return exitUsage
 	}
 	if o.help {
@@ -71,8 +71,9 @@ func (c *command) run(ctx context.Context, args []string) int {
 		return exitOK
 	}
 	log := c.newLogger(o)
+	con := newConsole(c.stderr, o.logFormat == "json")
 	if len(o.manifests) == 0 && o.bbox == "" {
-		fmt.Fprintf(c.stderr, "wcdl: nothing to download: give a manifest with -m FILE or a box with --bbox W,S,E,N\nRun 'wcdl --help' for usage.\n")
+		con.errorf("Run 'wcdl --help' for usage.", "nothing to download: give a manifest with -m FILE or a box with --bbox W,S,E,N")
 		return exitUsage
 	}
 
@@ -84,13 +85,15 @@ func (c *command) run(ctx context.Context, args []string) int {
 			c.simulated(sim)
 		}
 		o.tokenURL, o.clientID, o.scope, o.baseURL = sim.kc.TokenURL(), simClient, "", sim.ts.URL()
-		log.Info("simulating: using a built-in Keycloak and download service on loopback, with demo credentials",
-			"token_url", o.tokenURL, "base_url", o.baseURL)
+		if !o.quiet {
+			con.say(slog.LevelInfo, "simulating: a built-in Keycloak and download service on this machine, with a demo account; nothing leaves it",
+				"token_url", o.tokenURL, "base_url", o.baseURL)
+		}
 	}
 
-	plan, err := c.plan(o, log)
+	plan, err := c.plan(o, con)
 	if err != nil {
-		fmt.Fprintf(c.stderr, "wcdl: %v\n", err)
+		con.errorf("", "%v", err)
 		return exitUsage
 	}
 	if o.dryRun {
@@ -101,16 +104,16 @@ func (c *command) run(ctx context.Context, args []string) int {
 	}
 
 	if err := checkPaths(o); err != nil {
-		fmt.Fprintf(c.stderr, "wcdl: %v\nNothing was downloaded.\n", err)
+		con.errorf("", "%v", err)
 		return exitUsage
 	}
 	provider, trusted, err := c.provider(ctx, o, sim, log)
 	if err != nil {
 		if ctx.Err() != nil {
-			fmt.Fprintln(c.stderr, "wcdl: interrupted; nothing was downloaded")
+			con.say(slog.LevelWarn, "interrupted; nothing was downloaded")
 			return exitInterrupted
 		}
-		fmt.Fprintf(c.stderr, "wcdl: %v\n", err)
+		con.errorf("", "%v", err)
 		return exitUsage
 	}
 	defer func() {
@@ -124,7 +127,7 @@ func (c *command) run(ctx context.Context, args []string) int {
 	}()
 
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
-		fmt.Fprintf(c.stderr, "wcdl: creating the output folder: %v\n", err)
+		con.errorf("", "creating the output folder: %v", err)
 		return exitFailed
 	}
 	limit, _ := parseRate(o.limitRate) // checked by parseArgs
@@ -133,7 +136,7 @@ func (c *command) run(ctx context.Context, args []string) int {
 		limiter = rate.NewLimiter(rate.Limit(limit), int(min(limit, 256<<10)))
 	}
 
-	ui := newProgress(c.progressMode(o), c.stderr, len(plan.Entries), o.workers)
+	ui := newProgress(c.progressMode(o), con, len(plan.Entries), o.workers)
 	ui.halted = func() bool { return ctx.Err() != nil }
 	d, err := downloader.New(downloader.Config{
 		Dir:          o.out,
@@ -147,7 +150,7 @@ func (c *command) run(ctx context.Context, args []string) int {
 		OnResult:     ui.result,
 	})
 	if err != nil {
-		fmt.Fprintf(c.stderr, "wcdl: %v\n", err)
+		con.errorf("", "%v", err)
 		return exitUsage
 	}
 
@@ -162,27 +165,25 @@ func (c *command) run(ctx context.Context, args []string) int {
 		// are not progress: -q is quiet, not silent.
 		for _, r := range results {
 			if r.Status == downloader.Failed && shown(r) {
-				fmt.Fprintln(c.stderr, resultLine(r))
+				con.result(r, d.Progress())
 			}
 		}
 	}
 	sum := summarize(results, finished.Sub(started), provider.Stats())
 	code := exitCode(ctx, runErr, sum)
 	if !o.quiet {
-		for _, l := range sum.lines() {
-			fmt.Fprintln(c.stderr, l)
-		}
+		con.summary(sum)
 	}
 	switch {
 	case code == exitAuth:
-		fmt.Fprintf(c.stderr, "wcdl: %s\n", authFailure(runErr))
+		con.errorf("", "%s", authFailure(runErr))
 	case code == exitInterrupted:
-		fmt.Fprintf(c.stderr, "wcdl: %s\n", interruptLine(sum))
+		con.say(slog.LevelWarn, interruptLine(sum), "interrupted", sum.Interrupted, "not_started", sum.NotStarted)
 	}
 	if o.report != "" {
 		rep := newReport(o, started, finished, sum, code, results)
 		if err := rep.write(o.report, c.stdout); err != nil {
-			fmt.Fprintf(c.stderr, "wcdl: writing the report: %v\n", err)
+			con.errorf("", "writing the report: %v", err)
 			if code == exitOK {
 				code = exitFailed
 			}
@@ -245,6 +246,8 @@ func (c *command) progressMode(o *options) string {
 	switch {
 	case o.quiet:
 		return "none"
+	case o.logFormat == "json" && o.progress != "none":
+		return "plain" // a line per file, as JSON; no bar
 	case o.progress != "auto":
 		return o.progress
 	case isTerminal(c.stderr):
