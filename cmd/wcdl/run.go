@@ -54,6 +54,8 @@ type command struct {
 	// simulated is called with the simulator's services once they are up
 	// (tests use it to reach the fakes' counters); nil in production.
 	simulated func(*simulator)
+	// simPort, if not 0, replaces simPort (tests use a port of their own).
+	simPort int
 }
 
 func (c *command) run(ctx context.Context, args []string) int {
@@ -79,7 +81,11 @@ func (c *command) run(ctx context.Context, args []string) int {
 
 	var sim *simulator
 	if o.simulate && !o.dryRun {
-		sim = startSimulator()
+		port := simPort
+		if c.simPort != 0 {
+			port = c.simPort
+		}
+		sim = startSimulator(port)
 		defer sim.Close()
 		if c.simulated != nil {
 			c.simulated(sim)
@@ -88,6 +94,9 @@ func (c *command) run(ctx context.Context, args []string) int {
 		if !o.quiet {
 			con.say(slog.LevelInfo, "simulating: a built-in Keycloak and download service on this machine, with a demo account; nothing leaves it",
 				"token_url", o.tokenURL, "base_url", o.baseURL)
+			if sim.portTaken {
+				con.warn(fmt.Sprintf("port %d is taken (another simulation?): parts of an earlier simulated run are downloaded again", port))
+			}
 		}
 	}
 
