@@ -48,17 +48,34 @@ func (c *command) plan(o *options, con *console) (*manifest.Plan, error) {
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("nothing was downloaded, the manifest has errors:\n%w", errors.Join(errs...))
 	}
-	if !o.quiet {
-		for _, w := range plan.Warnings {
-			con.warn(w)
+	warnings := plan.Warnings
+	if o.bbox != "" {
+		if w := manifest.BBoxWarning(o.bbox); w != "" {
+			warnings = append(warnings, w)
 		}
 	}
+	all := len(plan.Entries)
 	if o.shard != "" {
 		k, n, err := manifest.ParseShard(o.shard)
 		if err != nil {
 			return nil, fmt.Errorf("--shard: %w", err)
 		}
 		plan = plan.Shard(k, n)
+	}
+	switch {
+	case all == 0:
+		warnings = append(warnings, "the plan is empty: the manifests and the box select no file")
+	case len(plan.Entries) == 0:
+		noun := "entries"
+		if all == 1 {
+			noun = "entry"
+		}
+		warnings = append(warnings, fmt.Sprintf("shard %s is empty: the plan has %d %s", o.shard, all, noun))
+	}
+	if !o.quiet {
+		for _, w := range warnings {
+			con.warn(w)
+		}
 	}
 	return plan, nil
 }
