@@ -2,6 +2,7 @@ package downloader
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -23,7 +24,10 @@ const writebackChunk = 8 << 20
 // attempt makes one request (retried by the HTTP layer within the budget),
 // streams the body into the part, verifies and publishes it.
 func (j *job) attempt(ctx context.Context) error {
-	offset, meta := j.resumePoint()
+	offset, meta, err := j.resumePoint()
+	if err != nil {
+		return err
+	}
 	if offset > 0 && offset == meta.Size {
 		// A previous run received everything but did not publish it.
 		return j.finishPart(ctx, offset, meta)
@@ -91,7 +95,7 @@ func (j *job) attempt(ctx context.Context) error {
 		}
 	}
 
-	f, err := os.OpenFile(j.part, os.O_RDWR, 0)
+	f, err := openFile(j.part, os.O_RDWR, 0)
 	if err != nil {
 		return fmt.Errorf("open partial file: %w", err)
 	}
@@ -164,7 +168,9 @@ func (j *job) attempt(ctx context.Context) error {
 		// Interrupted while this process lives on: describe the bytes
 		// received so that the next attempt or the next run resumes them.
 		if received > 0 {
-			if err := j.saveMeta(meta, &metaPending); err != nil {
+			if err := j.saveMeta(meta, &metaPending); errors.Is(err, ErrNotRegular) {
+				return err
+			} else if err != nil {
 				j.d.cfg.logger().Warn("partial file kept without resume metadata", "url", redact(j.e.URL), "error", err)
 			}
 		}

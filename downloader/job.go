@@ -74,6 +74,9 @@ func (j *job) run(ctx context.Context) error {
 	if n := j.e.Name; n == "" || n == "." || n == ".." || filepath.Base(n) != n || strings.ContainsAny(n, `/\`) {
 		return fmt.Errorf("%w: %q", ErrBadName, n)
 	}
+	if _, err := checkFinal(j.final); err != nil {
+		return err
+	}
 	if j.skip() {
 		return nil
 	}
@@ -113,7 +116,7 @@ func (j *job) skip() bool {
 	if j.d.cfg.Force {
 		return false
 	}
-	fi, err := os.Stat(j.final)
+	fi, err := os.Lstat(j.final) // a link is never trusted as complete
 	if err != nil || !fi.Mode().IsRegular() || (j.e.Size >= 0 && fi.Size() != j.e.Size) {
 		return false
 	}
@@ -150,7 +153,7 @@ func isFinal(err error) bool {
 	if errors.As(err, &se) {
 		return !retryableStatus(se.code)
 	}
-	return isPermanentError(err) || errors.Is(err, errSizeAnnounced)
+	return isPermanentError(err) || errors.Is(err, errSizeAnnounced) || errors.Is(err, ErrNotRegular)
 }
 
 // statusError is an HTTP status that ends an attempt.
