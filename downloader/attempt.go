@@ -61,6 +61,9 @@ func (j *job) attempt(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := checkEncoding(resp.Header); err != nil {
+		return err
+	}
 	if resp.StatusCode == http.StatusOK {
 		offset = 0 // a full answer: start over, never splice
 	}
@@ -73,6 +76,11 @@ func (j *job) attempt(ctx context.Context) error {
 	if total >= 0 {
 		j.setExpected(j.r.Bytes + total - offset)
 	}
+	limit, err := j.bodyLimit(total, offset)
+	if err != nil {
+		return err
+	}
+	body := io.LimitReader(resp.Body, limit+1)
 
 	bufp := j.d.bufs.Get().(*[]byte)
 	defer j.d.bufs.Put(bufp)
@@ -86,7 +94,7 @@ func (j *job) attempt(ctx context.Context) error {
 		var n int
 		for n < sniffLen && rerr == nil {
 			var m int
-			m, rerr = j.read(ctx, resp.Body, buf[n:sniffLen])
+			m, rerr = j.read(ctx, body, buf[n:sniffLen])
 			n += m
 		}
 		head = buf[:n]
@@ -155,13 +163,17 @@ func (j *job) attempt(ctx context.Context) error {
 	}
 	for rerr == nil {
 		var n int
-		n, rerr = j.read(ctx, resp.Body, buf)
+		n, rerr = j.read(ctx, body, buf)
 		if err := write(buf[:n]); err != nil {
 			return err
 		}
 		if rerr == nil && ctx.Err() != nil {
 			rerr = ctx.Err() // stop promptly even if buffered bytes remain
 		}
+	}
+	if received > limit {
+		j.discard()
+		return j.overLimit(total, offset, limit)
 	}
 	size := offset + received
 	if rerr != io.EOF || (total >= 0 && size < total) {
@@ -208,11 +220,16 @@ func (j *job) checkAnswer(resp *http.Response, offset int64, meta partMeta) (int
 		return resp.ContentLength, nil
 	case http.StatusPartialContent:
 		start, end, size, ok := parseContentRange(resp.Header.Get("Content-Range"))
-		etag := strongETag(resp.Header.Get("ETag"))
-		if offset == 0 || !ok || start != offset || size != meta.Size || end != size-1 ||
-			(meta.ETag != "" && etag != "" && etag != meta.ETag) {
+		if offset == 0 || !ok || start != offset || size != meta.Size || end != size-1 {
 			j.discard()
 			return 0, fmt.Errorf("%w: asked for bytes %d- of %d, got %q", ErrBadRange, offset, meta.Size, resp.Header.Get("Content-Range"))
+		}
+		if !sameVersion(meta, resp.Header) {
+			// Never splice: without proof that the rest belongs to the
+			// version in the part, start over.
+			j.discard()
+			return 0, fmt.Errorf("%w: the answer to a resume does not carry the validator %q of the partial file (ETag %q, Last-Modified %q); starting over",
+				ErrBadRange, meta.validator(), resp.Header.Get("ETag"), resp.Header.Get("Last-Modified"))
 		}
 		return size, nil
 	case http.StatusRequestedRangeNotSatisfiable:

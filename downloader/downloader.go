@@ -72,6 +72,16 @@ type Config struct {
 	// response headers of the plain client (default 2m).
 	StallTimeout time.Duration
 
+	// MaxFileSize bounds every file: a larger announced length is refused,
+	// and a body without a length (and without a manifest size=) is cut
+	// one byte beyond it (default DefaultMaxFileSize).
+	MaxFileSize int64
+
+	// MinRate, when positive, cuts a transfer whose average rate over the
+	// last StallTimeout stays below MinRate bytes per second, so that it
+	// resumes on a new connection (default 0: off).
+	MinRate int64
+
 	// Limiter limits the byte rate of the whole run; nil means unlimited.
 	Limiter *rate.Limiter
 
@@ -151,6 +161,9 @@ func New(cfg Config) (*Downloader, error) {
 	}
 	if cfg.RetryMaxWait < cfg.RetryWaitMin {
 		cfg.RetryMaxWait = cfg.RetryWaitMin
+	}
+	if cfg.MaxFileSize <= 0 {
+		cfg.MaxFileSize = DefaultMaxFileSize
 	}
 	if cfg.StallTimeout <= 0 {
 		cfg.StallTimeout = 2 * time.Minute

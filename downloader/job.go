@@ -153,7 +153,8 @@ func isFinal(err error) bool {
 	if errors.As(err, &se) {
 		return !retryableStatus(se.code)
 	}
-	return isPermanentError(err) || errors.Is(err, errSizeAnnounced) || errors.Is(err, ErrNotRegular)
+	return isPermanentError(err) || errors.Is(err, errSizeAnnounced) || errors.Is(err, ErrNotRegular) ||
+		errors.Is(err, ErrTooLarge) || errors.Is(err, ErrContentEncoding)
 }
 
 // statusError is an HTTP status that ends an attempt.

@@ -7,13 +7,6 @@ import (
 	"os"
 )
 
-// ErrNotRegular reports a name in the output folder that is taken by
-// something wcdl never writes into or reads from: a symbolic link, a
-// directory, a named pipe, a device or a socket. Another account that can
-// write to a shared folder could plant one to make wcdl (perhaps run as
-// root) write elsewhere; the entry fails instead, and it is final.
-var ErrNotRegular = errors.New("not a regular file")
-
 // notRegularError names the path and what was found there.
 type notRegularError struct {
 	path string
