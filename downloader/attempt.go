@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -38,7 +39,11 @@ func (j *job) attempt(ctx context.Context) error {
 	defer cancelReq(nil)
 	req, err := retryablehttp.NewRequestWithContext(withAttempts(reqCtx, &j.att), http.MethodGet, j.e.URL, nil)
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrHTTPStatus, err) // a malformed URL: final
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // without the URL, which may hold a secret
+		}
+		return fmt.Errorf("%w: %v", ErrBadURL, err)
 	}
 	// No transparent gzip: lengths and ranges must count the file's bytes.
 	req.Header.Set("Accept-Encoding", "identity")
@@ -124,7 +129,7 @@ func (j *job) attempt(ctx context.Context) error {
 				return fmt.Errorf("truncate partial file: %w", err)
 			}
 		}
-		meta = partMeta{URL: j.e.URL, ETag: strongETag(resp.Header.Get("ETag")),
+		meta = partMeta{URLDigest: urlDigest(j.e.URL), ETag: strongETag(resp.Header.Get("ETag")),
 			LastModified: resp.Header.Get("Last-Modified"), Size: total}
 		metaPending = true
 	} else {

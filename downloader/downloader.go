@@ -180,7 +180,10 @@ func New(cfg Config) (*Downloader, error) {
 	next := hc.CheckRedirect
 	hc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
 		if len(via) > maxRedirects {
-			return fmt.Errorf("%w: stopped after %d redirects at %s", ErrTooManyRedirects, maxRedirects, req.URL.Redacted())
+			return fmt.Errorf("%w: stopped after %d redirects at %s", ErrTooManyRedirects, maxRedirects, redact(req.URL.String()))
+		}
+		if s := req.URL.Scheme; s != "http" && s != "https" {
+			return fmt.Errorf("%w: to %s", ErrBadRedirect, redact(req.URL.String()))
 		}
 		if next != nil {
 			return next(req, via)

@@ -59,6 +59,7 @@ func (d *Downloader) fetch(ctx context.Context, e manifest.Entry) Result {
 		if errors.As(err, &ue) && err == error(ue) {
 			err = ue.Err // it would repeat the URL named here
 		}
+		err = redactErr(err)
 		r.Err = fmt.Errorf("download %s: %w", redact(e.URL), err)
 		// The caller reports how each file ended; this is for -v.
 		d.cfg.logger().Debug("download failed", "url", redact(e.URL), "attempts", r.Attempts, "error", err)
@@ -105,7 +106,7 @@ func (j *job) run(ctx context.Context) error {
 		} else if isFinal(err) {
 			return err
 		}
-		j.d.cfg.logger().Debug("retrying download", "url", redact(j.e.URL), "attempts", j.att.n, "error", err)
+		j.d.cfg.logger().Debug("retrying download", "url", redact(j.e.URL), "attempts", j.att.n, "error", redactErr(err))
 	}
 }
 
@@ -154,7 +155,8 @@ func isFinal(err error) bool {
 		return !retryableStatus(se.code)
 	}
 	return isPermanentError(err) || errors.Is(err, errSizeAnnounced) || errors.Is(err, ErrNotRegular) ||
-		errors.Is(err, ErrTooLarge) || errors.Is(err, ErrContentEncoding)
+		errors.Is(err, ErrTooLarge) || errors.Is(err, ErrContentEncoding) ||
+		errors.Is(err, ErrBadURL) || errors.Is(err, ErrBadRedirect)
 }
 
 // statusError is an HTTP status that ends an attempt.

@@ -14,7 +14,7 @@ import (
 // run can ask for the rest of the same version with If-Range, or start over
 // when it cannot. A part without metadata is restarted from zero.
 type partMeta struct {
-	URL          string `json:"url"`
+	URLDigest    string `json:"url_sha256"`              // urlDigest: no secret of the URL is stored
 	ETag         string `json:"etag,omitempty"`          // strong ETag, or ""
 	LastModified string `json:"last_modified,omitempty"` // Last-Modified, or ""
 	Size         int64  `json:"size"`                    // total size, or -1
@@ -55,7 +55,7 @@ const maxMeta = 64 << 10
 // parseMeta decodes the metadata b read from path.
 func parseMeta(path string, b []byte) (partMeta, error) {
 	var m partMeta
-	if len(b) > maxMeta || json.Unmarshal(b, &m) != nil || m.URL == "" || m.Size < 0 {
+	if len(b) > maxMeta || json.Unmarshal(b, &m) != nil || m.URLDigest == "" || m.Size < 0 {
 		return partMeta{}, fmt.Errorf("%s: %w", path, errBadMeta)
 	}
 	return m, nil

@@ -34,7 +34,7 @@ func (j *job) resumePoint() (int64, partMeta, error) {
 	if size == 0 {
 		return 0, partMeta{}, nil
 	}
-	if err == nil && m.URL == j.e.URL && m.validator() != "" && size <= m.Size &&
+	if err == nil && m.URLDigest == urlDigest(j.e.URL) && m.validator() != "" && size <= m.Size &&
 		(j.e.Size < 0 || m.Size == j.e.Size) {
 		return size, m, nil
 	}

@@ -128,9 +128,9 @@ func newReport(o *options, started, finished time.Time, sum summary, code int, r
 	}
 	for _, res := range results {
 		rec := reportRecord{
-			Entry:           res.Entry.Raw,
+			Entry:           downloader.RedactEntry(res.Entry.Raw),
 			Source:          res.Entry.Source.String(),
-			URL:             res.Entry.URL,
+			URL:             downloader.Redact(res.Entry.URL),
 			Path:            res.Path,
 			Status:          string(res.Status),
 			Bytes:           res.Bytes,
@@ -140,7 +140,7 @@ func newReport(o *options, started, finished time.Time, sum summary, code int, r
 			SHA256:          res.SHA256,
 		}
 		if res.Err != nil {
-			rec.Error = res.Err.Error()
+			rec.Error = downloader.RedactText(res.Err.Error())
 		}
 		r.Entries = append(r.Entries, rec)
 	}

@@ -95,7 +95,7 @@ func (c *command) run(ctx context.Context, args []string) int {
 	}
 	if o.dryRun {
 		for _, e := range plan.Entries {
-			fmt.Fprintf(c.stdout, "%s\t%s\n", e.URL, filepath.Join(o.out, e.Name))
+			fmt.Fprintf(c.stdout, "%s\t%s\n", downloader.Redact(e.URL), filepath.Join(o.out, e.Name))
 		}
 		return exitOK
 	}
