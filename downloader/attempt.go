@@ -61,6 +61,7 @@ func (j *job) attempt(ctx context.Context) error {
 	defer resp.Body.Close()
 	j.stall = time.AfterFunc(j.d.cfg.StallTimeout, func() { cancelReq(ErrStalled) })
 	defer j.stall.Stop()
+	j.rate = newRateWindow(j.d.cfg.MinRate, j.d.cfg.StallTimeout, j.d.now)
 
 	total, err := j.checkAnswer(resp, offset, meta)
 	if err != nil {
@@ -138,6 +139,7 @@ func (j *job) attempt(ctx context.Context) error {
 			return err
 		}
 		j.stall.Reset(j.d.cfg.StallTimeout)
+		j.rate = newRateWindow(j.d.cfg.MinRate, j.d.cfg.StallTimeout, j.d.now)
 	}
 	if total > offset {
 		preallocate(f, offset, total-offset) // a hint; the writes report a full disk
@@ -272,6 +274,9 @@ func (j *job) read(ctx context.Context, body io.Reader, p []byte) (int, error) {
 			}
 		}
 		j.stall.Reset(j.d.cfg.StallTimeout)
+		if rerr := j.rate.add(n); rerr != nil && err == nil {
+			err = rerr
+		}
 	}
 	return n, err
 }

@@ -177,6 +177,11 @@ func New(cfg Config) (*Downloader, error) {
 		t.ResponseHeaderTimeout = cfg.StallTimeout
 		hc.Transport = t
 	}
+	rt := hc.Transport
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	hc.Transport = headerTimeout{next: rt, d: cfg.StallTimeout}
 	next := hc.CheckRedirect
 	hc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
 		if len(via) > maxRedirects {

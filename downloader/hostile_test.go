@@ -3,10 +3,12 @@ package downloader
 import (
 	"bytes"
 	"errors"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wcdl/wcdl/downloader/hostiletest"
 	"github.com/wcdl/wcdl/manifest"
@@ -164,6 +166,41 @@ func TestNeverSplice(t *testing.T) {
 			}
 			if tt.wantResume && bytes.Equal(tt.rangeData, v2) {
 				t.Fatal("bad test: a resume of another version")
+			}
+		})
+	}
+}
+
+// TestTimeouts checks that a server that never answers, one that stops
+// sending, and one that trickles a byte at a time each cost an attempt
+// that is retried, never a worker held forever, and that such a failure is
+// not final.
+func TestTimeouts(t *testing.T) {
+	data := content(100<<10, 13)
+	tests := []struct {
+		name    string
+		opts    []hostiletest.Option
+		minRate int64
+		wantErr error
+	}{
+		{name: "no response headers", opts: []hostiletest.Option{hostiletest.WithHang()}, wantErr: ErrStalled},
+		{name: "body stops", opts: []hostiletest.Option{hostiletest.WithStallAfter(1000)}, wantErr: ErrStalled},
+		{name: "trickle below --min-rate", opts: []hostiletest.Option{hostiletest.WithTrickle(2 * time.Millisecond)},
+			minRate: 1 << 20, wantErr: ErrTooSlow},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, e := hostile(t, data, tt.opts...)
+			// A client of its own, as the authentication transport is: the
+			// wait for headers must be bounded all the same.
+			d := newTest(t, Config{Attempts: 3, StallTimeout: 100 * time.Millisecond, MinRate: tt.minRate,
+				Client: &http.Client{Transport: &http.Transport{}}})
+			r := run(t, d, e)[0]
+			if r.Status != Failed || !errors.Is(r.Err, tt.wantErr) {
+				t.Fatalf("Status = %s, Err = %v; want failed with %v", r.Status, r.Err, tt.wantErr)
+			}
+			if r.Attempts != 3 || s.Requests() != 3 {
+				t.Errorf("%d attempts, %d requests; want 3 each: the cut is retried, not final", r.Attempts, s.Requests())
 			}
 		})
 	}

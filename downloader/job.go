@@ -25,6 +25,7 @@ type job struct {
 	meta    string
 	att     attempts
 	stall   *time.Timer // cuts the current request when no data arrives
+	rate    rateWindow  // cuts the current request when data trickles
 	contrib int64       // this entry's share of Progress.BytesExpected
 
 	lock *partLock // held on the part from the first attempt to the end

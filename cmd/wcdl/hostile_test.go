@@ -1,10 +1,12 @@
 package main
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wcdl/wcdl/downloader/terrascopetest"
 )
@@ -71,6 +73,39 @@ func TestRunRefusesInternalNames(t *testing.T) {
 	if _, err := os.Stat(out); err == nil {
 		if ents, _ := os.ReadDir(out); len(ents) > 0 {
 			t.Errorf("the output folder holds %d files, want none", len(ents))
+		}
+	}
+}
+
+// TestTimeoutAndSizeFlags checks the defaults and the checks of
+// --stall-timeout, --min-rate and --max-file-size, and that --help lists
+// them.
+func TestTimeoutAndSizeFlags(t *testing.T) {
+	o, fs, err := parseArgs(nil, noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.stallTimeout != 2*time.Minute || o.minRate != "" || o.maxFileSize != "64G" {
+		t.Errorf("defaults: stall %v, min-rate %q, max-file-size %q; want 2m, off, 64G", o.stallTimeout, o.minRate, o.maxFileSize)
+	}
+	for _, f := range []string{"--stall-timeout", "--min-rate", "--max-file-size"} {
+		if !strings.Contains(fs.FlagUsages(), f) {
+			t.Errorf("--help lacks %s", f)
+		}
+	}
+	o, _, err = parseArgs([]string{"--stall-timeout", "30s", "--min-rate", "10K", "--max-file-size", "2G"}, noEnv)
+	if err != nil || o.stallTimeout != 30*time.Second || o.minRate != "10K" || o.maxFileSize != "2G" {
+		t.Errorf("got %+v, %v", o, err)
+	}
+	for _, args := range [][]string{
+		{"--stall-timeout", "0s"},
+		{"--min-rate", "fast"},
+		{"--max-file-size", "huge"},
+		{"--max-file-size", ""},
+		{"--limit-rate", "100K", "--min-rate", "50K", "-w", "4"},
+	} {
+		if _, _, err := parseArgs(args, noEnv); !errors.Is(err, errUsage) {
+			t.Errorf("parseArgs(%q) = %v, want a usage error", args, err)
 		}
 	}
 }

@@ -119,7 +119,9 @@ func (c *command) run(ctx context.Context, args []string) int {
 		fmt.Fprintf(c.stderr, "wcdl: creating the output folder: %v\n", err)
 		return exitFailed
 	}
-	limit, _ := parseRate(o.limitRate) // checked by parseArgs
+	limit, _ := parseRate(o.limitRate) // checked by parseArgs, as are these
+	minRate, _ := parseRate(o.minRate)
+	maxFileSize, _ := parseRate(o.maxFileSize)
 	var limiter *rate.Limiter
 	if limit > 0 {
 		limiter = rate.NewLimiter(rate.Limit(limit), int(min(limit, 256<<10)))
@@ -132,6 +134,9 @@ func (c *command) run(ctx context.Context, args []string) int {
 		Client:       newHTTPClient(provider, trusted, o.workers),
 		Attempts:     o.retries,
 		RetryMaxWait: o.retryMaxWait,
+		StallTimeout: o.stallTimeout,
+		MinRate:      minRate,
+		MaxFileSize:  maxFileSize,
 		Limiter:      limiter,
 		Force:        o.force,
 		Logger:       log,
