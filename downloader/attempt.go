@@ -152,6 +152,11 @@ func (j *job) attempt(ctx context.Context) error {
 	var received int64
 	flushed := offset // bytes of the part handed to startWriteback
 	write := func(p []byte) error {
+		if j.d.failWrite != nil {
+			if err := j.d.failWrite(); err != nil {
+				return fmt.Errorf("write partial file: %w", err)
+			}
+		}
 		if _, err := w.Write(p); err != nil {
 			return fmt.Errorf("write partial file: %w", err)
 		}
@@ -172,6 +177,9 @@ func (j *job) attempt(ctx context.Context) error {
 		var n int
 		n, rerr = j.read(ctx, body, buf)
 		if err := write(buf[:n]); err != nil {
+			if isStorageFull(err) && received > 0 {
+				j.saveMeta(meta, &metaPending) // the next run resumes it
+			}
 			return err
 		}
 		if rerr == nil && ctx.Err() != nil {

@@ -133,7 +133,10 @@ type Downloader struct {
 	// lockBusy, if set (by tests), is called each time a part's lock is
 	// found held by another Downloader or process.
 	lockBusy func()
-	bufs     sync.Pool // *[]byte copy buffers
+	// failWrite, if set (by tests), is called before each write to a part;
+	// an error it returns is the write's.
+	failWrite func() error
+	bufs      sync.Pool // *[]byte copy buffers
 
 	filesTotal, filesDone, bytesDone, bytesExpected atomic.Int64
 	downloaded, skipped, missing, failed            atomic.Int64
@@ -220,7 +223,9 @@ func (d *Downloader) Progress() Progress {
 // always, also when the batch stops early.
 //
 // A failing file does not stop the others. The batch stops only when ctx
-// ends, or on a permanent authentication failure: the identity provider
+// ends, when the output folder's file system is full or read-only (ENOSPC,
+// EDQUOT, EROFS: the returned error is that one), or on a permanent
+// authentication failure: the identity provider
 // rejected the credentials (auth.ErrBadCredentials), or the service refused
 // fresh tokens (auth.ErrTokenRefused) for as many consecutive files as there
 // are workers, with no file succeeding in between. The returned error is
@@ -265,7 +270,7 @@ func (d *Downloader) Run(ctx context.Context, entries []manifest.Entry) ([]Resul
 				}
 				mu.Lock()
 				switch {
-				case errors.Is(r.Err, auth.ErrBadCredentials):
+				case errors.Is(r.Err, auth.ErrBadCredentials), isStorageFull(r.Err):
 					stop(r.Err)
 				case errors.Is(r.Err, auth.ErrTokenRefused):
 					if refused++; refused >= workers {
@@ -307,9 +312,10 @@ feed:
 	return results, err
 }
 
-// isBatchStop reports the authentication failures that stop a batch.
+// isBatchStop reports the failures that stop a batch: authentication, and
+// a full or read-only output file system.
 func isBatchStop(err error) bool {
-	return errors.Is(err, auth.ErrBadCredentials) || errors.Is(err, auth.ErrTokenRefused)
+	return errors.Is(err, auth.ErrBadCredentials) || errors.Is(err, auth.ErrTokenRefused) || isStorageFull(err)
 }
 
 // finish records r as the result of its entry: counters, OnResult.

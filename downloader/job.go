@@ -82,7 +82,7 @@ func (j *job) run(ctx context.Context) error {
 	if j.skip() {
 		return nil
 	}
-	lock, created, err := lockPart(ctx, j.part, j.d.lockBusy)
+	lock, created, err := lockPart(ctx, j.part, j.onLockBusy())
 	if err != nil {
 		return err
 	}
@@ -157,7 +157,7 @@ func isFinal(err error) bool {
 	}
 	return isPermanentError(err) || errors.Is(err, errSizeAnnounced) || errors.Is(err, ErrNotRegular) ||
 		errors.Is(err, ErrTooLarge) || errors.Is(err, ErrContentEncoding) ||
-		errors.Is(err, ErrBadURL) || errors.Is(err, ErrBadRedirect)
+		errors.Is(err, ErrBadURL) || errors.Is(err, ErrBadRedirect) || isStorageFull(err)
 }
 
 // statusError is an HTTP status that ends an attempt.

@@ -34,9 +34,9 @@ func openFile(path string, flag int, perm os.FileMode) (*os.File, error) {
 		unix.Close(fd)
 		return nil, &fs.PathError{Op: "fstat", Path: path, Err: err}
 	}
-	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+	if uint32(st.Mode)&unix.S_IFMT != unix.S_IFREG {
 		unix.Close(fd)
-		return nil, &notRegularError{path: path, kind: kindOfStat(st.Mode)}
+		return nil, &notRegularError{path: path, kind: kindOfStat(uint32(st.Mode))}
 	}
 	if err := unix.SetNonblock(fd, false); err != nil {
 		unix.Close(fd)

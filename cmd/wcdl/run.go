@@ -171,6 +171,8 @@ func (c *command) run(ctx context.Context, args []string) int {
 		fmt.Fprintf(c.stderr, "wcdl: %s\n", authFailure(runErr))
 	case code == exitInterrupted:
 		fmt.Fprintln(c.stderr, "wcdl: interrupted; partial files are kept and the next run resumes them")
+	case runErr != nil: // a full or read-only output file system
+		fmt.Fprintf(c.stderr, "wcdl: the batch was stopped: %v; partial files are kept and the next run resumes them\n", runErr)
 	}
 	if o.report != "" {
 		rep := newReport(o, started, finished, sum, code, results)
