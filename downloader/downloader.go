@@ -270,7 +270,7 @@ func (d *Downloader) Run(ctx context.Context, entries []manifest.Entry) ([]Resul
 				}
 				mu.Lock()
 				switch {
-				case errors.Is(r.Err, auth.ErrBadCredentials), isStorageFull(r.Err):
+				case errors.Is(r.Err, auth.ErrBadCredentials), errors.Is(r.Err, auth.ErrBadTokenAnswer), isStorageFull(r.Err):
 					stop(r.Err)
 				case errors.Is(r.Err, auth.ErrTokenRefused):
 					if refused++; refused >= workers {
@@ -315,7 +315,8 @@ feed:
 // isBatchStop reports the failures that stop a batch: authentication, and
 // a full or read-only output file system.
 func isBatchStop(err error) bool {
-	return errors.Is(err, auth.ErrBadCredentials) || errors.Is(err, auth.ErrTokenRefused) || isStorageFull(err)
+	return errors.Is(err, auth.ErrBadCredentials) || errors.Is(err, auth.ErrTokenRefused) ||
+		errors.Is(err, auth.ErrBadTokenAnswer) || isStorageFull(err)
 }
 
 // finish records r as the result of its entry: counters, OnResult.

@@ -189,7 +189,7 @@ func (c *command) run(ctx context.Context, args []string) int {
 // exitCode maps the run's outcome to the documented exit codes.
 func exitCode(ctx context.Context, runErr error, sum summary) int {
 	switch {
-	case errors.Is(runErr, auth.ErrBadCredentials), errors.Is(runErr, auth.ErrTokenRefused):
+	case errors.Is(runErr, auth.ErrBadCredentials), errors.Is(runErr, auth.ErrTokenRefused), errors.Is(runErr, auth.ErrBadTokenAnswer):
 		return exitAuth
 	case ctx.Err() != nil:
 		return exitInterrupted
@@ -207,6 +207,8 @@ func authFailure(err error) string {
 		return fmt.Sprintf("login failed, the batch was stopped: %v", re)
 	case errors.Is(err, auth.ErrBadCredentials):
 		return "login failed, the batch was stopped: " + auth.ErrBadCredentials.Error()
+	case errors.Is(err, auth.ErrBadTokenAnswer):
+		return fmt.Sprintf("login failed, the batch was stopped: %v", err)
 	}
 	return "the batch was stopped: " + auth.ErrTokenRefused.Error() + " (the account may lack access to these files)"
 }
