@@ -25,6 +25,8 @@ func plant(t *testing.T, kind, path, victim string) {
 		err = unix.Mkfifo(path, 0o644)
 	case "dir":
 		err = os.Mkdir(path, 0o755)
+	case "hardlink":
+		err = os.Link(victim, path)
 	default:
 		t.Fatalf("unknown kind %q", kind)
 	}
@@ -42,7 +44,7 @@ func TestOutputFolderIsBoundary(t *testing.T) {
 	data := content(4*metaAfter, 91) // large enough to get a .part.meta
 	const victimText = "precious: must never be read, truncated or written"
 	for _, suffix := range []string{"", ".part", ".part.meta"} {
-		for _, kind := range []string{"symlink", "fifo", "dir"} {
+		for _, kind := range []string{"symlink", "fifo", "dir", "hardlink"} {
 			for _, withPart := range []bool{false, true} {
 				if withPart && suffix != ".part.meta" {
 					continue // a part beside the meta matters only for the meta
@@ -78,6 +80,23 @@ func TestOutputFolderIsBoundary(t *testing.T) {
 					if got, err := os.ReadFile(victim); err != nil || string(got) != victimText {
 						t.Fatalf("the file the link points to was changed: %q, %v", got, err)
 					}
+					if suffix == "" && kind == "hardlink" {
+						// A regular file at the final name: trusted as
+						// complete (size unknown), and left alone.
+						if r.Status != Skipped {
+							t.Fatalf("Status = %s (%v), want skipped", r.Status, r.Err)
+						}
+						return
+					}
+					if suffix == ".part.meta" && kind == "hardlink" {
+						// Metadata is written into a new file: the link is
+						// removed, what it shares an inode with is untouched.
+						if r.Status != Downloaded {
+							t.Fatalf("Status = %s (%v), want downloaded", r.Status, r.Err)
+						}
+						checkFile(t, final, data)
+						return
+					}
 					if suffix == "" && kind == "symlink" {
 						if r.Status != Downloaded {
 							t.Fatalf("Status = %s (%v), want downloaded: the link is replaced", r.Status, r.Err)
@@ -98,7 +117,7 @@ func TestOutputFolderIsBoundary(t *testing.T) {
 						t.Errorf("Attempts = %d: a name taken by a link or special file is final", r.Attempts)
 					}
 					fi, err := os.Lstat(final + suffix)
-					if err != nil || fi.Mode().IsRegular() {
+					if err != nil || (fi.Mode().IsRegular() && kind != "hardlink") {
 						t.Errorf("what was planted at %s was replaced (%v, %v)", final+suffix, fi, err)
 					}
 					if suffix != "" {

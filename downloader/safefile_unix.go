@@ -13,7 +13,8 @@ import (
 // openFile opens path without following a symbolic link at its last
 // element (O_NOFOLLOW) and without blocking on a named pipe (O_NONBLOCK),
 // then checks what was opened (fstat): anything but a regular file is
-// closed again and refused with an error naming the path. Checking the
+// closed again and refused with an error naming the path, and so is a file
+// opened for writing that has other hard links. Checking the
 // open descriptor, not the path, leaves no gap for a link to be swapped in
 // between the check and the use.
 func openFile(path string, flag int, perm os.FileMode) (*os.File, error) {
@@ -37,6 +38,12 @@ func openFile(path string, flag int, perm os.FileMode) (*os.File, error) {
 	if uint32(st.Mode)&unix.S_IFMT != unix.S_IFREG {
 		unix.Close(fd)
 		return nil, &notRegularError{path: path, kind: kindOfStat(uint32(st.Mode))}
+	}
+	if flag&(unix.O_WRONLY|unix.O_RDWR) != 0 && st.Nlink > 1 {
+		// A hard link planted at the name would make writes land in
+		// another file (where fs.protected_hardlinks does not stop it).
+		unix.Close(fd)
+		return nil, &notRegularError{path: path, kind: "a file with other hard links"}
 	}
 	if err := unix.SetNonblock(fd, false); err != nil {
 		unix.Close(fd)
