@@ -3,6 +3,7 @@ module github.com/wcdl/wcdl
 go 1.26.0
 
 require (
+	github.com/creack/pty v1.1.24
 	github.com/hashicorp/go-retryablehttp v0.7.8
 	github.com/schollz/progressbar/v3 v3.19.1
 	github.com/spf13/pflag v1.1.0

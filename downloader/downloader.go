@@ -27,6 +27,13 @@ const (
 	Skipped    Status = "skipped"    // already complete at its final name
 	Missing    Status = "missing"    // 404 for an entry that may be missing
 	Failed     Status = "failed"     // see Result.Err
+
+	// Interrupted: the run's context ended while the entry was under
+	// way; what was received is kept in its part for the next run.
+	Interrupted Status = "interrupted"
+	// NotStarted: the batch stopped (its context ended, or a permanent
+	// authentication failure) before the entry was started.
+	NotStarted Status = "not_started"
 )
 
 // A Result tells how one entry ended.
@@ -39,7 +46,7 @@ type Result struct {
 	Attempts int           // HTTP attempts made for this entry
 	Duration time.Duration // time spent on this entry
 	SHA256   string        // hex SHA-256 of the whole final file when downloaded, else ""
-	Err      error         // why the entry failed; nil unless Status is Failed
+	Err      error         // why the entry failed or was not started; nil for the other statuses
 }
 
 // Config configures a Downloader. The zero value of every field but Dir
@@ -58,7 +65,8 @@ type Config struct {
 
 	// Attempts is the per-file attempt budget: every HTTP attempt of a file
 	// counts, whether a retry, a resume or a download that failed its
-	// verification (default 5).
+	// verification (default 5), but for up to ten attempts that ended on a
+	// token the service revoked while it accepted others.
 	Attempts int
 
 	// RetryWaitMin is the backoff floor (default 1s).
@@ -117,7 +125,8 @@ type Progress struct {
 	// their manifest size in BytesExpected.
 	BytesDone, BytesExpected int64
 
-	Downloaded, Skipped, Missing, Failed int64 // entries by status
+	// Entries by status.
+	Downloaded, Skipped, Missing, Failed, Interrupted, NotStarted int64
 }
 
 // A Downloader fetches files with a bounded pool of workers sharing one
@@ -140,6 +149,11 @@ type Downloader struct {
 
 	filesTotal, filesDone, bytesDone, bytesExpected atomic.Int64
 	downloaded, skipped, missing, failed            atomic.Int64
+	interrupted, notStarted                         atomic.Int64
+
+	// accepted counts the answers of the service that were successful
+	// (2xx): proof that the token of the moment works (see job.run).
+	accepted atomic.Int64
 }
 
 // copyBufSize is the size of the buffers the body is copied through.
@@ -199,6 +213,7 @@ func New(cfg Config) (*Downloader, error) {
 		return nil
 	}
 	d := &Downloader{cfg: cfg, now: time.Now, writeback: startWriteback}
+	hc.Transport = countAccepted{next: hc.Transport, n: &d.accepted}
 	d.client = newRetryClient(&hc, cfg, func() time.Time { return d.now() })
 	d.bufs.New = func() any { b := make([]byte, copyBufSize); return &b }
 	return d, nil
@@ -216,6 +231,8 @@ func (d *Downloader) Progress() Progress {
 		Skipped:       d.skipped.Load(),
 		Missing:       d.missing.Load(),
 		Failed:        d.failed.Load(),
+		Interrupted:   d.interrupted.Load(),
+		NotStarted:    d.notStarted.Load(),
 	}
 }
 
@@ -229,8 +246,10 @@ func (d *Downloader) Progress() Progress {
 // rejected the credentials (auth.ErrBadCredentials), or the service refused
 // fresh tokens (auth.ErrTokenRefused) for as many consecutive files as there
 // are workers, with no file succeeding in between. The returned error is
-// then that failure or ctx.Err(), and every unfinished entry is Failed with
-// it; interrupted downloads keep their partial files for the next run.
+// then that failure or ctx.Err(). Entries never started are NotStarted,
+// with an error wrapping ErrNotStarted and that failure. Entries under way
+// when ctx ends are Interrupted and keep their partial files for the next
+// run; when an authentication failure stops the batch they are Failed.
 // Otherwise the error is nil.
 func (d *Downloader) Run(ctx context.Context, entries []manifest.Entry) ([]Result, error) {
 	d.resetProgress(entries)
@@ -266,6 +285,8 @@ func (d *Downloader) Run(ctx context.Context, entries []manifest.Entry) ([]Resul
 				if r.Status == Failed && errors.Is(r.Err, context.Canceled) {
 					if cause := context.Cause(ctx); isBatchStop(cause) && !isBatchStop(r.Err) {
 						r.Err = fmt.Errorf("%s: interrupted: %w", redact(entries[i].URL), cause)
+					} else if parent.Err() != nil {
+						r.Status, r.Err = Interrupted, nil
 					}
 				}
 				mu.Lock()
@@ -305,11 +326,29 @@ feed:
 	}
 	for i, e := range entries {
 		if !ended[i] {
-			d.finish(&results[i], Result{Entry: e, Path: d.path(e), Status: Failed,
+			d.finish(&results[i], Result{Entry: e, Path: d.path(e), Status: NotStarted,
 				Err: fmt.Errorf("%s: %w: %w", redact(e.URL), ErrNotStarted, err)})
 		}
 	}
 	return results, err
+}
+
+// countAccepted counts the successful answers of the service.
+type countAccepted struct {
+	next http.RoundTripper // nil: http.DefaultTransport
+	n    *atomic.Int64
+}
+
+func (c countAccepted) RoundTrip(req *http.Request) (*http.Response, error) {
+	next := c.next
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	resp, err := next.RoundTrip(req)
+	if err == nil && resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		c.n.Add(1)
+	}
+	return resp, err
 }
 
 // isBatchStop reports the failures that stop a batch: authentication, and
@@ -329,6 +368,10 @@ func (d *Downloader) finish(dst *Result, r Result) {
 		d.skipped.Add(1)
 	case Missing:
 		d.missing.Add(1)
+	case Interrupted:
+		d.interrupted.Add(1)
+	case NotStarted:
+		d.notStarted.Add(1)
 	default:
 		d.failed.Add(1)
 	}
@@ -345,7 +388,7 @@ func (d *Downloader) resetProgress(entries []manifest.Entry) {
 	}
 	d.filesTotal.Store(int64(len(entries)))
 	d.bytesExpected.Store(expected)
-	for _, c := range []*atomic.Int64{&d.filesDone, &d.bytesDone, &d.downloaded, &d.skipped, &d.missing, &d.failed} {
+	for _, c := range []*atomic.Int64{&d.filesDone, &d.bytesDone, &d.downloaded, &d.skipped, &d.missing, &d.failed, &d.interrupted, &d.notStarted} {
 		c.Store(0)
 	}
 }

@@ -91,20 +91,36 @@ func (j *job) run(ctx context.Context) error {
 	if j.skip() { // another process finished it while we waited
 		return nil
 	}
-	refusals := 0
+	refusals := 0      // refused tokens since the service last accepted one
+	revoked := 0       // refusals forgiven as revocations
+	var accepted int64 // d.accepted at the last refusal
 	for {
 		err = j.attempt(ctx)
-		if err == nil || j.published || ctx.Err() != nil || j.att.n >= j.att.budget {
+		if err == nil || j.published || ctx.Err() != nil {
 			return err
 		}
-		// A 401 after a refresh usually means the fresh token was revoked
-		// again before this request used it (the service dropped its
-		// tokens, or another worker's refresh rotated them): the next
-		// attempt picks up the current token. A service that refuses
-		// every token still ends the file after a few tries.
-		if errors.Is(err, auth.ErrTokenRefused) && refusals < maxRefusals {
-			refusals++
+		// A 401 to a fresh token usually means that the service revoked it
+		// after it had worked for other requests, or that a concurrent
+		// renewal replaced it: the next attempt takes the current token,
+		// and up to maxRevoked such attempts are not charged to the
+		// budget. Only refusals with no successful answer anywhere in the
+		// run between them count against the file: a service that
+		// refuses every token still ends it after a few tries.
+		if errors.Is(err, auth.ErrTokenRefused) {
+			if n := j.d.accepted.Load(); n != accepted {
+				accepted, refusals = n, 0
+				if revoked < maxRevoked {
+					revoked++
+					j.att.budget++
+				}
+			}
+			if refusals++; refusals > maxRefusals {
+				return err
+			}
 		} else if isFinal(err) {
+			return err
+		}
+		if j.att.n >= j.att.budget {
 			return err
 		}
 		j.d.cfg.logger().Debug("retrying download", "url", redact(j.e.URL), "attempts", j.att.n, "error", redactErr(err))
@@ -146,8 +162,12 @@ func (j *job) setExpected(v int64) {
 }
 
 // maxRefusals is how many times one file is tried again after the service
-// refused a freshly renewed token.
+// refused a freshly renewed token with no successful answer in between.
 const maxRefusals = 2
+
+// maxRevoked is how many attempts of one file that ended on a revoked token
+// are not charged to its budget.
+const maxRevoked = 10
 
 // isFinal reports errors that another attempt of the same file cannot cure.
 func isFinal(err error) bool {

@@ -41,8 +41,12 @@ func TestStorageFullStopsBatch(t *testing.T) {
 			}
 			var hit, notStarted int
 			for _, r := range res {
-				if r.Status != Failed {
-					t.Errorf("%s: Status %s, want failed", r.Entry.Name, r.Status)
+				want := Failed
+				if errors.Is(r.Err, ErrNotStarted) {
+					want = NotStarted
+				}
+				if r.Status != want {
+					t.Errorf("%s: Status %s, want %s (%v)", r.Entry.Name, r.Status, want, r.Err)
 				}
 				if errors.Is(r.Err, errno) && !errors.Is(r.Err, ErrNotStarted) && !strings.Contains(r.Err.Error(), "interrupted") {
 					hit++

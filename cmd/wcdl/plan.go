@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 
 	"github.com/wcdl/wcdl/manifest"
@@ -11,7 +10,7 @@ import (
 
 // plan reads every manifest and the bounding box into one checked plan, and
 // keeps this machine's shard of it.
-func (c *command) plan(o *options, log *slog.Logger) (*manifest.Plan, error) {
+func (c *command) plan(o *options, con *console) (*manifest.Plan, error) {
 	years, err := manifest.ParseYears(o.years)
 	if err != nil {
 		return nil, fmt.Errorf("--year: %w", err)
@@ -49,8 +48,10 @@ func (c *command) plan(o *options, log *slog.Logger) (*manifest.Plan, error) {
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("nothing was downloaded, the manifest has errors:\n%w", errors.Join(errs...))
 	}
-	for _, w := range plan.Warnings {
-		log.Warn(w)
+	if !o.quiet {
+		for _, w := range plan.Warnings {
+			con.warn(w)
+		}
 	}
 	if o.shard != "" {
 		k, n, err := manifest.ParseShard(o.shard)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
+	"github.com/wcdl/wcdl/auth"
 	"github.com/wcdl/wcdl/downloader"
 )
 
@@ -17,14 +19,18 @@ import (
 type progress struct {
 	mode    string // "bar", "plain" or "none"
 	w       io.Writer
+	con     *console // tells the results
 	workers int
 	results chan downloader.Result
 	quit    chan struct{}
-	wg      sync.WaitGroup
+	// halted, if set, reports that the run was interrupted: from then on
+	// the bar is not redrawn.
+	halted func() bool
+	wg     sync.WaitGroup
 }
 
-func newProgress(mode string, w io.Writer, entries, workers int) *progress {
-	p := &progress{mode: mode, w: w, workers: workers, quit: make(chan struct{})}
+func newProgress(mode string, con *console, entries, workers int) *progress {
+	p := &progress{mode: mode, w: con.w, con: con, workers: workers, quit: make(chan struct{})}
 	if mode != "none" {
 		p.results = make(chan downloader.Result, entries)
 	}
@@ -50,7 +56,9 @@ func (p *progress) start(sample func() downloader.Progress) {
 		go func() {
 			defer p.wg.Done()
 			for r := range p.results {
-				fmt.Fprintln(p.w, resultLine(r))
+				if shown(r) {
+					p.con.result(r, sample())
+				}
 			}
 		}()
 	case "bar":
@@ -87,6 +95,9 @@ func (p *progress) runBar(sample func() downloader.Progress) {
 	defer tick.Stop()
 	update := func() downloader.Progress {
 		s := sample()
+		if s.Interrupted+s.NotStarted > 0 || (p.halted != nil && p.halted()) {
+			return s // stopped: the bar stays where it was
+		}
 		total := estimateTotal(s, p.workers)
 		if s.FilesDone < s.FilesTotal {
 			// The bar counts itself finished once it reaches its
@@ -106,20 +117,22 @@ func (p *progress) runBar(sample func() downloader.Progress) {
 		case <-tick.C:
 			update()
 		case r, ok := <-p.results:
-			if ok && r.Status == downloader.Failed {
+			if ok && r.Status == downloader.Failed && shown(r) {
 				_ = bar.Clear()
-				fmt.Fprintln(p.w, resultLine(r))
+				p.con.result(r, sample())
 			}
 		case <-p.quit:
-			if s := update(); s.FilesDone == s.FilesTotal && s.BytesDone > 0 {
+			// A stopped run leaves the bar where it was, not at an end
+			// that its entries never reached.
+			if s := update(); s.FilesDone == s.FilesTotal && s.BytesDone > 0 && s.Interrupted+s.NotStarted == 0 {
 				_ = bar.Finish()
 			} else {
 				_ = bar.Exit()
 			}
 			fmt.Fprintln(p.w)
 			for r := range p.results {
-				if r.Status == downloader.Failed {
-					fmt.Fprintln(p.w, resultLine(r))
+				if r.Status == downloader.Failed && shown(r) {
+					p.con.result(r, sample())
 				}
 			}
 			return
@@ -137,6 +150,15 @@ func estimateTotal(s downloader.Progress, workers int) int64 {
 	}
 	queued := s.FilesTotal - started
 	return max(s.BytesExpected+queued*s.BytesExpected/started, s.BytesDone)
+}
+
+// shown reports whether r gets a line of its own: an entry cut or never
+// started by a stop is in the summary only, and a rejected login, which
+// stops the batch, is told once for the batch, so that a stop prints a
+// few lines, not one per entry.
+func shown(r downloader.Result) bool {
+	return r.Status != downloader.Interrupted && r.Status != downloader.NotStarted &&
+		!errors.Is(r.Err, auth.ErrBadCredentials)
 }
 
 // resultLine is the one line a finished entry gets in plain output.

@@ -59,7 +59,7 @@ type command struct {
 func (c *command) run(ctx context.Context, args []string) int {
 	o, fs, err := parseArgs(args, c.getenv)
 	if err != nil {
-		fmt.Fprintf(c.stderr, "wcdl: %v\nRun 'wcdl --help' for usage.\n", err)
+		newConsole(c.stderr, jsonRequested(args, c.getenv)).errorf("Run 'wcdl --help' for usage.", "%v", err)
 		return exitUsage
 	}
 	if o.help {
@@ -71,8 +71,9 @@ func (c *command) run(ctx context.Context, args []string) int {
 		return exitOK
 	}
 	log := c.newLogger(o)
+	con := newConsole(c.stderr, o.logFormat == "json")
 	if len(o.manifests) == 0 && o.bbox == "" {
-		fmt.Fprintf(c.stderr, "wcdl: nothing to download: give a manifest with -m FILE or a box with --bbox W,S,E,N\nRun 'wcdl --help' for usage.\n")
+		con.errorf("Run 'wcdl --help' for usage.", "nothing to download: give a manifest with -m FILE or a box with --bbox W,S,E,N")
 		return exitUsage
 	}
 
@@ -84,13 +85,15 @@ func (c *command) run(ctx context.Context, args []string) int {
 			c.simulated(sim)
 		}
 		o.tokenURL, o.clientID, o.scope, o.baseURL = sim.kc.TokenURL(), simClient, "", sim.ts.URL()
-		log.Info("simulating: using a built-in Keycloak and download service on loopback, with demo credentials",
-			"token_url", o.tokenURL, "base_url", o.baseURL)
+		if !o.quiet {
+			con.say(slog.LevelInfo, "simulating: a built-in Keycloak and download service on this machine, with a demo account; nothing leaves it",
+				"token_url", o.tokenURL, "base_url", o.baseURL)
+		}
 	}
 
-	plan, err := c.plan(o, log)
+	plan, err := c.plan(o, con)
 	if err != nil {
-		fmt.Fprintf(c.stderr, "wcdl: %v\n", err)
+		con.errorf("", "%v", err)
 		return exitUsage
 	}
 	if o.dryRun {
@@ -100,9 +103,17 @@ func (c *command) run(ctx context.Context, args []string) int {
 		return exitOK
 	}
 
-	provider, trusted, err := c.provider(o, sim, log)
+	if err := checkPaths(o); err != nil {
+		con.errorf("", "%v", err)
+		return exitUsage
+	}
+	provider, trusted, err := c.provider(ctx, o, sim, log)
 	if err != nil {
-		fmt.Fprintf(c.stderr, "wcdl: %v\n", err)
+		if ctx.Err() != nil {
+			con.say(slog.LevelWarn, "interrupted; nothing was downloaded")
+			return exitInterrupted
+		}
+		con.errorf("", "%v", err)
 		return exitUsage
 	}
 	defer func() {
@@ -116,7 +127,7 @@ func (c *command) run(ctx context.Context, args []string) int {
 	}()
 
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
-		fmt.Fprintf(c.stderr, "wcdl: creating the output folder: %v\n", err)
+		con.errorf("", "creating the output folder: %v", err)
 		return exitFailed
 	}
 	limit, _ := parseRate(o.limitRate) // checked by parseArgs, as are these
@@ -127,7 +138,8 @@ func (c *command) run(ctx context.Context, args []string) int {
 		limiter = rate.NewLimiter(rate.Limit(limit), int(min(limit, 256<<10)))
 	}
 
-	ui := newProgress(c.progressMode(o), c.stderr, len(plan.Entries), o.workers)
+	ui := newProgress(c.progressMode(o), con, len(plan.Entries), o.workers)
+	ui.halted = func() bool { return ctx.Err() != nil }
 	d, err := downloader.New(downloader.Config{
 		Dir:          o.out,
 		Workers:      o.workers,
@@ -143,7 +155,7 @@ func (c *command) run(ctx context.Context, args []string) int {
 		OnResult:     ui.result,
 	})
 	if err != nil {
-		fmt.Fprintf(c.stderr, "wcdl: %v\n", err)
+		con.errorf("", "%v", err)
 		return exitUsage
 	}
 
@@ -153,31 +165,32 @@ func (c *command) run(ctx context.Context, args []string) int {
 	ui.stop()
 	finished := time.Now()
 
-	if ui.mode == "none" && !o.quiet {
-		// No progress lines were shown, but failures are not progress.
+	if ui.mode == "none" {
+		// No progress lines were shown (-q, --progress none), but failures
+		// are not progress: -q is quiet, not silent.
 		for _, r := range results {
-			if r.Status == downloader.Failed {
-				fmt.Fprintln(c.stderr, resultLine(r))
+			if r.Status == downloader.Failed && shown(r) {
+				con.result(r, d.Progress())
 			}
 		}
 	}
 	sum := summarize(results, finished.Sub(started), provider.Stats())
 	code := exitCode(ctx, runErr, sum)
 	if !o.quiet {
-		fmt.Fprintln(c.stderr, sum.line())
+		con.summary(sum)
 	}
 	switch {
 	case code == exitAuth:
-		fmt.Fprintf(c.stderr, "wcdl: %s\n", authFailure(runErr))
+		con.errorf("", "%s", authFailure(runErr))
 	case code == exitInterrupted:
-		fmt.Fprintln(c.stderr, "wcdl: interrupted; partial files are kept and the next run resumes them")
+		con.say(slog.LevelWarn, interruptLine(sum), "interrupted", sum.Interrupted, "not_started", sum.NotStarted)
 	case runErr != nil: // a full or read-only output file system
-		fmt.Fprintf(c.stderr, "wcdl: the batch was stopped: %v; partial files are kept and the next run resumes them\n", runErr)
+		con.errorf("", "the batch was stopped: %v; partial files are kept and the next run resumes them", runErr)
 	}
 	if o.report != "" {
 		rep := newReport(o, started, finished, sum, code, results)
 		if err := rep.write(o.report, c.stdout); err != nil {
-			fmt.Fprintf(c.stderr, "wcdl: writing the report: %v\n", err)
+			con.errorf("", "writing the report: %v", err)
 			if code == exitOK {
 				code = exitFailed
 			}
@@ -197,6 +210,14 @@ func exitCode(ctx context.Context, runErr error, sum summary) int {
 		return exitFailed
 	}
 	return exitOK
+}
+
+// interruptLine says in one line what an interrupt left for the next run.
+func interruptLine(sum summary) string {
+	if sum.Interrupted == 0 {
+		return "interrupted; the next run starts where this one stopped"
+	}
+	return fmt.Sprintf("interrupted; %d partial file%s kept, the next run resumes them", sum.Interrupted, plural(sum.Interrupted))
 }
 
 // authFailure says in one line why the batch stopped for authentication.
@@ -234,6 +255,8 @@ func (c *command) progressMode(o *options) string {
 	switch {
 	case o.quiet:
 		return "none"
+	case o.logFormat == "json" && o.progress != "none":
+		return "plain" // a line per file, as JSON; no bar
 	case o.progress != "auto":
 		return o.progress
 	case isTerminal(c.stderr):
