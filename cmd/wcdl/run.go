@@ -107,7 +107,7 @@ func (c *command) run(ctx context.Context, args []string) int {
 	}
 	if o.dryRun {
 		for _, e := range plan.Entries {
-			fmt.Fprintf(c.stdout, "%s\t%s\n", e.URL, filepath.Join(o.out, e.Name))
+			fmt.Fprintf(c.stdout, "%s\t%s\n", downloader.Redact(e.URL), filepath.Join(o.out, e.Name))
 		}
 		return exitOK
 	}
@@ -139,7 +139,9 @@ func (c *command) run(ctx context.Context, args []string) int {
 		con.errorf("", "creating the output folder: %v", err)
 		return exitFailed
 	}
-	limit, _ := parseRate(o.limitRate) // checked by parseArgs
+	limit, _ := parseRate(o.limitRate) // checked by parseArgs, as are these
+	minRate, _ := parseRate(o.minRate)
+	maxFileSize, _ := parseRate(o.maxFileSize)
 	var limiter *rate.Limiter
 	if limit > 0 {
 		limiter = rate.NewLimiter(rate.Limit(limit), int(min(limit, 256<<10)))
@@ -153,6 +155,9 @@ func (c *command) run(ctx context.Context, args []string) int {
 		Client:       newHTTPClient(provider, trusted, o.workers),
 		Attempts:     o.retries,
 		RetryMaxWait: o.retryMaxWait,
+		StallTimeout: o.stallTimeout,
+		MinRate:      minRate,
+		MaxFileSize:  maxFileSize,
 		Limiter:      limiter,
 		Force:        o.force,
 		Logger:       log,
@@ -188,6 +193,8 @@ func (c *command) run(ctx context.Context, args []string) int {
 		con.errorf("", "%s", authFailure(runErr))
 	case code == exitInterrupted:
 		con.say(slog.LevelWarn, interruptLine(sum), "interrupted", sum.Interrupted, "not_started", sum.NotStarted)
+	case runErr != nil: // a full or read-only output file system
+		con.errorf("", "the batch was stopped: %v; partial files are kept and the next run resumes them", runErr)
 	}
 	if o.report != "" {
 		rep := newReport(o, started, finished, sum, code, results)
@@ -204,7 +211,7 @@ func (c *command) run(ctx context.Context, args []string) int {
 // exitCode maps the run's outcome to the documented exit codes.
 func exitCode(ctx context.Context, runErr error, sum summary) int {
 	switch {
-	case errors.Is(runErr, auth.ErrBadCredentials), errors.Is(runErr, auth.ErrTokenRefused):
+	case errors.Is(runErr, auth.ErrBadCredentials), errors.Is(runErr, auth.ErrTokenRefused), errors.Is(runErr, auth.ErrBadTokenAnswer):
 		return exitAuth
 	case ctx.Err() != nil:
 		return exitInterrupted
@@ -230,6 +237,8 @@ func authFailure(err error) string {
 		return fmt.Sprintf("login failed, the batch was stopped: %v", re)
 	case errors.Is(err, auth.ErrBadCredentials):
 		return "login failed, the batch was stopped: " + auth.ErrBadCredentials.Error()
+	case errors.Is(err, auth.ErrBadTokenAnswer):
+		return fmt.Sprintf("login failed, the batch was stopped: %v", err)
 	}
 	return "the batch was stopped: " + auth.ErrTokenRefused.Error() + " (the account may lack access to these files)"
 }
