@@ -80,7 +80,7 @@ func TestPromptCtrlC(t *testing.T) {
 	if !waitTermios(ctx, tty, func(tio *unix.Termios) bool { return tio.Lflag&unix.ECHO == 0 }) {
 		t.Fatalf("echo never went off at the prompt")
 	}
-	said := screen.notifyOn("wcdl: interrupted") // one waiter at a time
+	said := screen.notifyOn("wcdl: interrupted")       // one waiter at a time
 	if _, err := ptm.Write([]byte{0x03}); err != nil { // Ctrl-C
 		t.Fatal(err)
 	}
