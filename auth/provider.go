@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -23,6 +24,7 @@ import (
 const (
 	DefaultMargin      = 30 * time.Second
 	DefaultMaxAttempts = 4
+	DefaultMaxWait     = 5 * time.Minute
 )
 
 const (
@@ -51,9 +53,16 @@ type Config struct {
 	// lifetime, so a token serves at least 90% of its life.
 	Margin time.Duration
 	// MaxAttempts bounds the attempts of one grant when the token
-	// endpoint cannot be reached or answers 5xx. Zero means
-	// DefaultMaxAttempts.
+	// endpoint cannot be reached or answers 5xx or 429. Zero means
+	// DefaultMaxAttempts. When they are spent the Provider makes no
+	// further token request (ErrTokenEndpointUnavailable).
 	MaxAttempts int
+	// MaxWait caps a single wait between attempts, Retry-After included.
+	// Zero means DefaultMaxWait.
+	MaxWait time.Duration
+	// Sleep waits d or until ctx ends; nil means a timer. Tests replace
+	// it so that no test waits on the clock.
+	Sleep func(ctx context.Context, d time.Duration) error
 	// Backoff returns the pause before retry n (1, 2, ...) of a failed
 	// token request; nil means about 0.5 s doubling to 8 s, with jitter.
 	Backoff func(n int) time.Duration
@@ -115,6 +124,7 @@ type Provider struct {
 
 	// backoff returns the pause before retry number n (1-based).
 	backoff func(n int) time.Duration
+	sleep   func(ctx context.Context, d time.Duration) error
 	// waiting, when set, is called when a caller starts waiting for a
 	// shared renewal.
 	waiting func()
@@ -155,6 +165,9 @@ func NewProvider(cfg Config) (*Provider, error) {
 	if cfg.MaxAttempts <= 0 {
 		cfg.MaxAttempts = DefaultMaxAttempts
 	}
+	if cfg.MaxWait <= 0 {
+		cfg.MaxWait = DefaultMaxWait
+	}
 	p := &Provider{
 		cfg:      cfg,
 		tokenURL: u,
@@ -162,6 +175,10 @@ func NewProvider(cfg Config) (*Provider, error) {
 		now:      cfg.Now,
 		log:      cfg.Logger,
 		backoff:  cfg.Backoff,
+		sleep:    cfg.Sleep,
+	}
+	if p.sleep == nil {
+		p.sleep = sleepCtx
 	}
 	if p.backoff == nil {
 		p.backoff = defaultBackoff
@@ -193,6 +210,18 @@ func defaultClient() *http.Client {
 func defaultBackoff(n int) time.Duration {
 	d := 500 * time.Millisecond << min(n-1, 4)
 	return d/2 + rand.N(d/2+1)
+}
+
+// sleepCtx waits d or until ctx ends.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
 }
 
 func isLoopback(host string) bool {
@@ -269,7 +298,11 @@ func (p *Provider) renew(ctx context.Context, refused string) (*tokenState, erro
 
 // renewNow runs inside the single flight. It first checks whether another
 // renewal already did the work, then prefers the refresh grant and falls
-// back to the password grant once.
+// back to the password grant once. Any error it returns is final for the
+// run: the refresh grant's 4xx answers lead to the password grant, and
+// everything that fails after that (a refused login, a token URL that is
+// not a token endpoint, attempts spent on an unreachable endpoint) would
+// fail the same way for every later caller.
 func (p *Provider) renewNow(ctx context.Context, refused string) (*tokenState, error) {
 	now := p.now()
 	cur := p.state.Load()
@@ -286,11 +319,12 @@ func (p *Provider) renewNow(ctx context.Context, refused string) (*tokenState, e
 			return st, nil
 		}
 		var re *RetrieveError
-		if !errors.As(err, &re) || !re.invalidRefresh() {
-			p.keepIfFatal(err)
-			return nil, err
+		if !errors.As(err, &re) || !re.refusedRefresh() {
+			return nil, p.stop(err)
 		}
-		p.log.Debug("refresh token no longer active, logging in again", "token_url", p.tokenURL.Redacted())
+		// A refused refresh token is never sent again.
+		p.state.Store(&tokenState{})
+		p.log.Debug("refresh token refused, logging in again", "token_url", p.tokenURL.Redacted(), "status", re.StatusCode, "error", re.Code)
 	}
 	st, err := p.grant(ctx, url.Values{
 		"grant_type": {"password"},
@@ -298,17 +332,20 @@ func (p *Provider) renewNow(ctx context.Context, refused string) (*tokenState, e
 		"password":   {p.cfg.Credentials.Password},
 	})
 	if err != nil {
-		p.keepIfFatal(err)
-		return nil, err
+		return nil, p.stop(err)
 	}
 	p.state.Store(st)
 	return st, nil
 }
 
-func (p *Provider) keepIfFatal(err error) {
-	if errors.Is(err, ErrBadCredentials) {
-		p.fatal.CompareAndSwap(nil, &err)
+// stop records err as final for the run and returns it, marked so that it
+// matches ErrLoginFailed.
+func (p *Provider) stop(err error) error {
+	if !errors.Is(err, ErrLoginFailed) {
+		err = &loginError{kind: ErrTokenEndpointUnavailable, err: err}
 	}
+	p.fatal.CompareAndSwap(nil, &err)
+	return err
 }
 
 // grant posts form to the token endpoint, retrying network errors and 5xx
@@ -329,16 +366,25 @@ func (p *Provider) grant(ctx context.Context, form url.Values) (*tokenState, err
 			return st, nil
 		}
 		err = fmt.Errorf("auth: %s grant at %s (attempt %d of %d): %w", kind, p.tokenURL.Redacted(), attempt, p.cfg.MaxAttempts, err)
-		if !retry || attempt >= p.cfg.MaxAttempts {
+		var re *RetrieveError
+		switch {
+		case !retry && errors.As(err, &re):
 			return nil, err
+		case !retry:
+			// An answer that is not a usable token answer: asking again
+			// gets the same.
+			return nil, &loginError{kind: ErrNotTokenEndpoint, err: err}
+		case attempt >= p.cfg.MaxAttempts:
+			return nil, &loginError{kind: ErrTokenEndpointUnavailable, err: err}
 		}
 		d := p.backoff(attempt)
+		if errors.As(err, &re) {
+			d = max(d, re.RetryAfter)
+		}
+		d = min(d, p.cfg.MaxWait)
 		p.log.Debug("token request failed, retrying", "grant", kind, "attempt", attempt, "backoff", d, "err", err)
-		t := time.NewTimer(d)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
+		if err := p.sleep(ctx, d); err != nil {
+			return nil, fmt.Errorf("auth: %s grant at %s: %w", kind, p.tokenURL.Redacted(), err)
 		}
 	}
 }
@@ -399,7 +445,10 @@ func (p *Provider) grantOnce(ctx context.Context, kind, body string) (st *tokenS
 		} else {
 			re.Excerpt = excerpt(data)
 		}
-		return nil, resp.StatusCode >= 500, re
+		if re.retryable() {
+			re.RetryAfter, _ = retryAfter(resp.Header.Get("Retry-After"), p.now())
+		}
+		return nil, re.retryable(), re
 	}
 	var a tokenAnswer
 	if !isJSON {
@@ -489,4 +538,21 @@ func (p *Provider) Stats() Stats {
 		RefreshGrants:  p.refreshGrants.Load(),
 		FailedRequests: p.failed.Load(),
 	}
+}
+
+// retryAfter reads a Retry-After value: seconds or an HTTP date.
+func retryAfter(v string, now time.Time) (time.Duration, bool) {
+	if v == "" {
+		return 0, false
+	}
+	if n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil {
+		if n < 0 {
+			return 0, false
+		}
+		return time.Duration(min(n, int64(24*time.Hour/time.Second))) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0), true
+	}
+	return 0, false
 }
