@@ -244,7 +244,7 @@ func (d *Downloader) Run(ctx context.Context, entries []manifest.Entry) ([]Resul
 				}
 				mu.Lock()
 				switch {
-				case errors.Is(r.Err, auth.ErrBadCredentials):
+				case errors.Is(r.Err, auth.ErrLoginFailed), errors.Is(r.Err, auth.ErrBadCredentials):
 					stop(r.Err)
 				case errors.Is(r.Err, auth.ErrTokenRefused):
 					if refused++; refused >= workers {
@@ -288,7 +288,7 @@ feed:
 
 // isBatchStop reports the authentication failures that stop a batch.
 func isBatchStop(err error) bool {
-	return errors.Is(err, auth.ErrBadCredentials) || errors.Is(err, auth.ErrTokenRefused)
+	return errors.Is(err, auth.ErrLoginFailed) || errors.Is(err, auth.ErrBadCredentials) || errors.Is(err, auth.ErrTokenRefused)
 }
 
 // finish records r as the result of its entry: counters, OnResult.

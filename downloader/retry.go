@@ -88,7 +88,8 @@ func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, erro
 
 // isPermanentError reports transport errors that retrying cannot cure.
 func isPermanentError(err error) bool {
-	return errors.Is(err, auth.ErrBadCredentials) ||
+	return errors.Is(err, auth.ErrLoginFailed) ||
+		errors.Is(err, auth.ErrBadCredentials) ||
 		errors.Is(err, auth.ErrTokenRefused) ||
 		errors.Is(err, auth.ErrInsecureTokenURL) ||
 		errors.Is(err, ErrTooManyRedirects) ||

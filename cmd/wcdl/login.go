@@ -67,6 +67,7 @@ func (c *command) provider(o *options, sim *simulator, log *slog.Logger) (*auth.
 		ClientID:    preset.ClientID,
 		Scope:       preset.Scope,
 		Credentials: creds,
+		MaxWait:     o.retryMaxWait,
 		Logger:      log,
 	})
 	if err != nil {

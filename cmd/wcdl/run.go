@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"golang.org/x/term"
@@ -182,7 +183,7 @@ func (c *command) run(ctx context.Context, args []string) int {
 // exitCode maps the run's outcome to the documented exit codes.
 func exitCode(ctx context.Context, runErr error, sum summary) int {
 	switch {
-	case errors.Is(runErr, auth.ErrBadCredentials), errors.Is(runErr, auth.ErrTokenRefused):
+	case errors.Is(runErr, auth.ErrLoginFailed), errors.Is(runErr, auth.ErrTokenRefused):
 		return exitAuth
 	case ctx.Err() != nil:
 		return exitInterrupted
@@ -198,8 +199,8 @@ func authFailure(err error) string {
 	switch {
 	case errors.As(err, &re):
 		return fmt.Sprintf("login failed, the batch was stopped: %v", re)
-	case errors.Is(err, auth.ErrBadCredentials):
-		return "login failed, the batch was stopped: " + auth.ErrBadCredentials.Error()
+	case errors.Is(err, auth.ErrLoginFailed):
+		return "login failed, the batch was stopped: " + loginCause(err)
 	}
 	return "the batch was stopped: " + auth.ErrTokenRefused.Error() + " (the account may lack access to these files)"
 }
@@ -248,4 +249,14 @@ func buildVersion() string {
 		return bi.Main.Version
 	}
 	return "(devel)"
+}
+
+// loginCause is the part of a login error after the request that failed,
+// without the chain of wrappers added on the way from the worker.
+func loginCause(err error) string {
+	msg := err.Error()
+	if i := strings.LastIndex(msg, "auth: "); i >= 0 {
+		return msg[i+len("auth: "):]
+	}
+	return msg
 }
