@@ -23,10 +23,11 @@ type Status string
 
 // The statuses an entry can end with.
 const (
-	Downloaded Status = "downloaded" // fetched, verified and published
-	Skipped    Status = "skipped"    // already complete at its final name
-	Missing    Status = "missing"    // 404 for an entry that may be missing
-	Failed     Status = "failed"     // see Result.Err
+	Downloaded Status = "downloaded"  // fetched, verified and published
+	Skipped    Status = "skipped"     // already complete at its final name
+	Missing    Status = "missing"     // 404 for an entry that may be missing
+	Failed     Status = "failed"      // see Result.Err
+	NotStarted Status = "not_started" // the batch stopped first; see Result.Err
 )
 
 // A Result tells how one entry ended.
@@ -108,6 +109,7 @@ type Progress struct {
 	BytesDone, BytesExpected int64
 
 	Downloaded, Skipped, Missing, Failed int64 // entries by status
+	NotStarted                           int64 // entries the batch stopped before
 }
 
 // A Downloader fetches files with a bounded pool of workers sharing one
@@ -127,6 +129,7 @@ type Downloader struct {
 
 	filesTotal, filesDone, bytesDone, bytesExpected atomic.Int64
 	downloaded, skipped, missing, failed            atomic.Int64
+	notStarted                                      atomic.Int64
 }
 
 // copyBufSize is the size of the buffers the body is copied through.
@@ -192,6 +195,7 @@ func (d *Downloader) Progress() Progress {
 		Skipped:       d.skipped.Load(),
 		Missing:       d.missing.Load(),
 		Failed:        d.failed.Load(),
+		NotStarted:    d.notStarted.Load(),
 	}
 }
 
@@ -199,13 +203,15 @@ func (d *Downloader) Progress() Progress {
 // always, also when the batch stops early.
 //
 // A failing file does not stop the others. The batch stops only when ctx
-// ends, or on a permanent authentication failure: the identity provider
-// rejected the credentials (auth.ErrBadCredentials), or the service refused
-// fresh tokens (auth.ErrTokenRefused) for as many consecutive files as there
-// are workers, with no file succeeding in between. The returned error is
-// then that failure or ctx.Err(), and every unfinished entry is Failed with
-// it; interrupted downloads keep their partial files for the next run.
-// Otherwise the error is nil.
+// ends, or on a failure common to every file: the login failed for the run
+// (auth.ErrLoginFailed), the service refused fresh tokens
+// (auth.ErrTokenRefused) for as many consecutive files as there are
+// workers, or the service could not be reached at all (ErrUnreachable, an
+// *UnreachableError) for a few consecutive files, with no file succeeding
+// in between. The returned error is then that failure or ctx.Err(); entries
+// cut short are Failed with it, and entries never started are NotStarted
+// with an error wrapping ErrNotStarted and it. Interrupted downloads keep
+// their partial files for the next run. Otherwise the error is nil.
 func (d *Downloader) Run(ctx context.Context, entries []manifest.Entry) ([]Result, error) {
 	d.resetProgress(entries)
 	results := make([]Result, len(entries))
@@ -224,6 +230,7 @@ func (d *Downloader) Run(ctx context.Context, entries []manifest.Entry) ([]Resul
 	var (
 		mu      sync.Mutex
 		refused int // consecutive files refused with fresh tokens
+		unreach int // consecutive files whose service could not be reached
 	)
 	jobs := make(chan int)
 	var wg sync.WaitGroup
@@ -251,7 +258,13 @@ func (d *Downloader) Run(ctx context.Context, entries []manifest.Entry) ([]Resul
 						stop(r.Err)
 					}
 				case r.Status == Downloaded || r.Status == Missing:
-					refused = 0
+					refused, unreach = 0, 0
+				default:
+					if ue, ok := markUnreachable(&r); ok {
+						if unreach++; unreach >= unreachableRun {
+							stop(ue)
+						}
+					}
 				}
 				ended[i] = true
 				mu.Unlock()
@@ -279,7 +292,7 @@ feed:
 	}
 	for i, e := range entries {
 		if !ended[i] {
-			d.finish(&results[i], Result{Entry: e, Path: d.path(e), Status: Failed,
+			d.finish(&results[i], Result{Entry: e, Path: d.path(e), Status: NotStarted,
 				Err: fmt.Errorf("%s: %w: %w", redact(e.URL), ErrNotStarted, err)})
 		}
 	}
@@ -288,7 +301,8 @@ feed:
 
 // isBatchStop reports the authentication failures that stop a batch.
 func isBatchStop(err error) bool {
-	return errors.Is(err, auth.ErrLoginFailed) || errors.Is(err, auth.ErrBadCredentials) || errors.Is(err, auth.ErrTokenRefused)
+	return errors.Is(err, auth.ErrLoginFailed) || errors.Is(err, auth.ErrBadCredentials) ||
+		errors.Is(err, auth.ErrTokenRefused) || errors.Is(err, ErrUnreachable)
 }
 
 // finish records r as the result of its entry: counters, OnResult.
@@ -301,6 +315,8 @@ func (d *Downloader) finish(dst *Result, r Result) {
 		d.skipped.Add(1)
 	case Missing:
 		d.missing.Add(1)
+	case NotStarted:
+		d.notStarted.Add(1)
 	default:
 		d.failed.Add(1)
 	}
@@ -317,7 +333,7 @@ func (d *Downloader) resetProgress(entries []manifest.Entry) {
 	}
 	d.filesTotal.Store(int64(len(entries)))
 	d.bytesExpected.Store(expected)
-	for _, c := range []*atomic.Int64{&d.filesDone, &d.bytesDone, &d.downloaded, &d.skipped, &d.missing, &d.failed} {
+	for _, c := range []*atomic.Int64{&d.filesDone, &d.bytesDone, &d.downloaded, &d.skipped, &d.missing, &d.failed, &d.notStarted} {
 		c.Store(0)
 	}
 }

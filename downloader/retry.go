@@ -93,6 +93,7 @@ func isPermanentError(err error) bool {
 		errors.Is(err, auth.ErrTokenRefused) ||
 		errors.Is(err, auth.ErrInsecureTokenURL) ||
 		errors.Is(err, ErrTooManyRedirects) ||
+		isCertificateError(err) ||
 		errors.Is(err, context.Canceled) ||
 		errors.Is(err, context.DeadlineExceeded)
 }

@@ -99,12 +99,12 @@ func testResumeAcrossRuns(t *testing.T, cut int64) {
 		t.Errorf("interrupted entry: %s, %d bytes, %v; want failed, %d bytes, context.Canceled", r.Status, r.Bytes, r.Err, cut)
 	}
 	for _, r := range res[1:] {
-		if r.Status != Failed || !errors.Is(r.Err, ErrNotStarted) || !errors.Is(r.Err, context.Canceled) || r.Attempts != 0 {
-			t.Errorf("%s: %s after %d attempts, %v; want failed, not started, cancelled", r.Entry.Name, r.Status, r.Attempts, r.Err)
+		if r.Status != NotStarted || !errors.Is(r.Err, ErrNotStarted) || !errors.Is(r.Err, context.Canceled) || r.Attempts != 0 {
+			t.Errorf("%s: %s after %d attempts, %v; want not_started, cancelled", r.Entry.Name, r.Status, r.Attempts, r.Err)
 		}
 	}
-	if p := d1.Progress(); p.FilesDone != 3 || p.Failed != 3 {
-		t.Errorf("Progress = %+v, want 3 failed", p)
+	if p := d1.Progress(); p.FilesDone != 3 || p.Failed != 1 || p.NotStarted != 2 {
+		t.Errorf("Progress = %+v, want 1 failed, 2 not started", p)
 	}
 	part := filepath.Join(dir, "a.bin.part")
 	if fi, err := os.Stat(part); err != nil || fi.Size() != cut {

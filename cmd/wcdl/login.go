@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net"
@@ -68,6 +69,7 @@ func (c *command) provider(o *options, sim *simulator, log *slog.Logger) (*auth.
 		Scope:       preset.Scope,
 		Credentials: creds,
 		MaxWait:     o.retryMaxWait,
+		Sleep:       c.authSleep,
 		Logger:      log,
 	})
 	if err != nil {
@@ -105,10 +107,13 @@ func netrcPath(getenv func(string) string) string {
 // newHTTPClient is the one client every worker shares: a transport tuned for
 // a few long downloads to one host, wrapped by the auth transport that adds
 // bearer tokens for the trusted hosts only.
-func newHTTPClient(src auth.TokenSource, trusted []string, workers int) *http.Client {
+func newHTTPClient(src auth.TokenSource, trusted []string, workers int, dial func(ctx context.Context, network, addr string) (net.Conn, error)) *http.Client {
+	if dial == nil {
+		dial = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	}
 	base := &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		DialContext:           dial,
 		ForceAttemptHTTP2:     true,
 		MaxIdleConns:          2 * workers,
 		MaxIdleConnsPerHost:   2 * workers,

@@ -19,8 +19,12 @@ type progress struct {
 	w       io.Writer
 	workers int
 	results chan downloader.Result
-	quit    chan struct{}
-	wg      sync.WaitGroup
+	// held are failures of a kind that stops the batch: their lines wait
+	// for the end, where they are left out if the batch did stop for
+	// that reason (one line then says why).
+	held []downloader.Result
+	quit chan struct{}
+	wg   sync.WaitGroup
 }
 
 func newProgress(mode string, w io.Writer, entries, workers int) *progress {
@@ -50,6 +54,9 @@ func (p *progress) start(sample func() downloader.Progress) {
 		go func() {
 			defer p.wg.Done()
 			for r := range p.results {
+				if p.hold(r) {
+					continue
+				}
 				fmt.Fprintln(p.w, resultLine(r))
 			}
 		}()
@@ -60,13 +67,31 @@ func (p *progress) start(sample func() downloader.Progress) {
 }
 
 // stop ends the display once the downloader has returned, and so will send
-// no more results.
-func (p *progress) stop() {
+// no more results. runErr is what Run returned.
+func (p *progress) stop(runErr error) {
 	close(p.quit)
 	if p.results != nil {
 		close(p.results)
 	}
 	p.wg.Wait()
+	for _, r := range p.held {
+		if !coveredByStop(r, runErr) {
+			fmt.Fprintln(p.w, resultLine(r))
+		}
+	}
+}
+
+// hold keeps back the line of a failure common to every file, and
+// reports whether it did. Entries never started get no line at all.
+func (p *progress) hold(r downloader.Result) bool {
+	switch {
+	case r.Status == downloader.NotStarted:
+		return true
+	case r.Status == downloader.Failed && sharedFailure(r.Err) != nil:
+		p.held = append(p.held, r)
+		return true
+	}
+	return false
 }
 
 func (p *progress) runBar(sample func() downloader.Progress) {
@@ -106,7 +131,7 @@ func (p *progress) runBar(sample func() downloader.Progress) {
 		case <-tick.C:
 			update()
 		case r, ok := <-p.results:
-			if ok && r.Status == downloader.Failed {
+			if ok && r.Status == downloader.Failed && !p.hold(r) {
 				_ = bar.Clear()
 				fmt.Fprintln(p.w, resultLine(r))
 			}
@@ -118,7 +143,7 @@ func (p *progress) runBar(sample func() downloader.Progress) {
 			}
 			fmt.Fprintln(p.w)
 			for r := range p.results {
-				if r.Status == downloader.Failed {
+				if r.Status == downloader.Failed && !p.hold(r) {
 					fmt.Fprintln(p.w, resultLine(r))
 				}
 			}

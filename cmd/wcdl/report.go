@@ -19,6 +19,7 @@ type summary struct {
 	Skipped        int     `json:"skipped"`
 	Missing        int     `json:"missing"`
 	Failed         int     `json:"failed"`
+	NotStarted     int     `json:"not_started"`
 	Bytes          int64   `json:"bytes"`
 	ElapsedSeconds float64 `json:"elapsed_seconds"`
 	BytesPerSecond float64 `json:"bytes_per_second"`
@@ -44,6 +45,8 @@ func summarize(results []downloader.Result, elapsed time.Duration, st auth.Stats
 			s.Skipped++
 		case downloader.Missing:
 			s.Missing++
+		case downloader.NotStarted:
+			s.NotStarted++
 		default:
 			s.Failed++
 		}
@@ -56,8 +59,12 @@ func summarize(results []downloader.Result, elapsed time.Duration, st auth.Stats
 
 // line is the summary wcdl prints at the end of every run.
 func (s summary) line() string {
-	return fmt.Sprintf("wcdl: %d files: %d downloaded, %d skipped, %d missing, %d failed; %s in %s (%s/s); %d token request%s",
-		s.Entries, s.Downloaded, s.Skipped, s.Missing, s.Failed,
+	failed := fmt.Sprintf("%d failed", s.Failed)
+	if s.NotStarted > 0 {
+		failed += fmt.Sprintf(", %d not started", s.NotStarted)
+	}
+	return fmt.Sprintf("wcdl: %d files: %d downloaded, %d skipped, %d missing, %s; %s in %s (%s/s); %d token request%s",
+		s.Entries, s.Downloaded, s.Skipped, s.Missing, failed,
 		formatBytes(s.Bytes), time.Duration(s.ElapsedSeconds*float64(time.Second)).Round(time.Millisecond),
 		formatBytes(int64(s.BytesPerSecond)), s.TokenRequests, plural(int(s.TokenRequests)))
 }

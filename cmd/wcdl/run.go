@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -25,6 +26,7 @@ const (
 	exitFailed      = 1   // at least one entry failed; the others were done
 	exitUsage       = 2   // bad flags or manifest; nothing was downloaded
 	exitAuth        = 3   // the login failed or the service kept refusing tokens
+	exitUnreachable = 4   // the download service could not be reached at all
 	exitInterrupted = 130 // SIGINT or SIGTERM; .part files are kept for the next run
 )
 
@@ -55,6 +57,12 @@ type command struct {
 	// simulated is called with the simulator's services once they are up
 	// (tests use it to reach the fakes' counters); nil in production.
 	simulated func(*simulator)
+	// authSleep, when set, replaces the waits between token requests
+	// (tests record them instead of waiting); nil in production.
+	authSleep func(ctx context.Context, d time.Duration) error
+	// dial, when set, replaces the download client's dialer (tests use it
+	// to make a name that does not resolve); nil in production.
+	dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 func (c *command) run(ctx context.Context, args []string) int {
@@ -130,7 +138,7 @@ func (c *command) run(ctx context.Context, args []string) int {
 	d, err := downloader.New(downloader.Config{
 		Dir:          o.out,
 		Workers:      o.workers,
-		Client:       newHTTPClient(provider, trusted, o.workers),
+		Client:       newHTTPClient(provider, trusted, o.workers, c.dial),
 		Attempts:     o.retries,
 		RetryMaxWait: o.retryMaxWait,
 		Limiter:      limiter,
@@ -146,13 +154,13 @@ func (c *command) run(ctx context.Context, args []string) int {
 	started := time.Now()
 	ui.start(d.Progress)
 	results, runErr := d.Run(ctx, plan.Entries)
-	ui.stop()
+	ui.stop(runErr)
 	finished := time.Now()
 
 	if ui.mode == "none" && !o.quiet {
 		// No progress lines were shown, but failures are not progress.
 		for _, r := range results {
-			if r.Status == downloader.Failed {
+			if r.Status == downloader.Failed && !coveredByStop(r, runErr) {
 				fmt.Fprintln(c.stderr, resultLine(r))
 			}
 		}
@@ -163,8 +171,8 @@ func (c *command) run(ctx context.Context, args []string) int {
 		fmt.Fprintln(c.stderr, sum.line())
 	}
 	switch {
-	case code == exitAuth:
-		fmt.Fprintf(c.stderr, "wcdl: %s\n", authFailure(runErr))
+	case code == exitAuth, code == exitUnreachable:
+		fmt.Fprintf(c.stderr, "wcdl: %s\n", stopReason(runErr))
 	case code == exitInterrupted:
 		fmt.Fprintln(c.stderr, "wcdl: interrupted; partial files are kept and the next run resumes them")
 	}
@@ -185,6 +193,8 @@ func exitCode(ctx context.Context, runErr error, sum summary) int {
 	switch {
 	case errors.Is(runErr, auth.ErrLoginFailed), errors.Is(runErr, auth.ErrTokenRefused):
 		return exitAuth
+	case errors.Is(runErr, downloader.ErrUnreachable):
+		return exitUnreachable
 	case ctx.Err() != nil:
 		return exitInterrupted
 	case runErr != nil, sum.Failed > 0:
