@@ -71,6 +71,10 @@ type Config struct {
 	// Logger receives debug lines about grants, never a secret. Nil
 	// discards them.
 	Logger *slog.Logger
+	// SessionEnd says how Close ends the session, usually from the
+	// provider's discovery document (Discovery.SessionEnd). Nil means
+	// Keycloak's logout for a Keycloak token URL and nothing for others.
+	SessionEnd *SessionEnd
 }
 
 // Stats counts the token requests a Provider has made.
@@ -482,10 +486,11 @@ func (p *Provider) grantOnce(ctx context.Context, kind, body string) (st *tokenS
 	return st, false, nil
 }
 
-// Close ends the session at the identity provider, best effort: it posts
-// the refresh token to the realm's logout endpoint (the token URL with its
-// final "/token" replaced by "/logout") and forgets the tokens. Call it
-// once the workers are done; later calls to Token would log in again.
+// Close ends the session at the identity provider, best effort, as
+// Config.SessionEnd says: it posts the refresh token to Keycloak's logout
+// endpoint, or revokes it (RFC 7009), or sends nothing. It then forgets the
+// tokens. Call it once the workers are done; later calls to Token would log
+// in again.
 func (p *Provider) Close(ctx context.Context) error {
 	// A renewal still under way (the run was interrupted mid-login) would
 	// open a session after this one ended: join it, and end what it
@@ -498,26 +503,42 @@ func (p *Provider) Close(ctx context.Context) error {
 	if st == nil || st.refresh == "" {
 		return nil
 	}
-	u := *p.tokenURL
-	if !strings.HasSuffix(u.Path, "/token") {
-		return fmt.Errorf("auth: logout: cannot derive a logout URL from %s", p.tokenURL.Redacted())
+	end := p.cfg.SessionEnd
+	if end == nil {
+		iss := KeycloakIssuer(p.tokenURL.String())
+		if iss == "" {
+			return nil // no standard way to end the session is known
+		}
+		end = &SessionEnd{LogoutURL: iss + "/protocol/openid-connect/logout"}
 	}
-	u.Path = strings.TrimSuffix(u.Path, "/token") + "/logout"
-	u.RawPath = ""
-	form := url.Values{"client_id": {p.cfg.ClientID}, "refresh_token": {st.refresh}}
+	switch {
+	case end.LogoutURL != "":
+		return p.postEnd(ctx, "logout", end.LogoutURL, url.Values{"client_id": {p.cfg.ClientID}, "refresh_token": {st.refresh}})
+	case end.RevocationURL != "":
+		return p.postEnd(ctx, "revocation", end.RevocationURL, url.Values{"client_id": {p.cfg.ClientID}, "token": {st.refresh}, "token_type_hint": {"refresh_token"}})
+	}
+	return nil
+}
+
+// postEnd posts form to the session-ending endpoint raw, as what.
+func (p *Provider) postEnd(ctx context.Context, what, raw string, form url.Values) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("auth: %s: %w", what, err)
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), strings.NewReader(form.Encode()))
 	if err != nil {
-		return fmt.Errorf("auth: logout: %w", err)
+		return fmt.Errorf("auth: %s: %w", what, err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	resp, err := p.client.Do(req)
 	if err != nil {
-		return fmt.Errorf("auth: logout: %w", err)
+		return fmt.Errorf("auth: %s: %w", what, err)
 	}
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
 	if resp.StatusCode != http.StatusNoContent && resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("auth: logout at %s answered %d %s: %q", u.Redacted(), resp.StatusCode, http.StatusText(resp.StatusCode), excerpt(data))
+		return fmt.Errorf("auth: %s at %s answered %d %s: %q", what, u.Redacted(), resp.StatusCode, http.StatusText(resp.StatusCode), excerpt(data))
 	}
 	return nil
 }

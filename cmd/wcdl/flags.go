@@ -24,6 +24,7 @@ type options struct {
 	tokenURL     string
 	clientID     string
 	scope        string
+	issuer       string
 	baseURL      string
 	username     string
 	passwordFile string
@@ -64,7 +65,8 @@ func newFlagSet(o *options) *pflag.FlagSet {
 	fs.StringVar(&o.provider, "provider", "terrascope", "identity provider preset: terrascope, maxar or cdse")
 	fs.StringVar(&o.tokenURL, "token-url", "", "Keycloak token endpoint `URL` (overrides the provider)")
 	fs.StringVar(&o.clientID, "client-id", "", "OIDC client `ID` (overrides the provider)")
-	fs.StringVar(&o.scope, "scope", "", "OIDC `SCOPE` to request (overrides the provider)")
+	fs.StringVar(&o.scope, "scope", "", "OIDC `SCOPE` to request (overrides the provider), such as openid")
+	fs.StringVar(&o.issuer, "issuer", "", "OpenID issuer `URL` whose discovery document names the token, revocation and logout endpoints (default: the realm of a Keycloak token URL)")
 	fs.StringVar(&o.baseURL, "base-url", "", "download service `URL` (default https://services.terrascope.be/download)")
 	fs.StringVarP(&o.username, "username", "u", "", "account `USER` (else WCDL_USERNAME, else ~/.netrc)")
 	fs.StringVar(&o.passwordFile, "password-file", "", "read the password from `FILE` (- for standard input); else WCDL_PASSWORD, ~/.netrc or a prompt")

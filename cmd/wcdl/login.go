@@ -19,7 +19,7 @@ import (
 
 // provider builds the shared token provider from the flags, and returns the
 // hosts that may receive its tokens.
-func (c *command) provider(o *options, sim *simulator, log *slog.Logger) (*auth.Provider, []string, error) {
+func (c *command) provider(ctx context.Context, o *options, sim *simulator, log *slog.Logger) (*auth.Provider, []string, error) {
 	preset, err := auth.LookupPreset(o.provider)
 	if err != nil {
 		return nil, nil, fmt.Errorf("--provider: %w", err)
@@ -32,6 +32,10 @@ func (c *command) provider(o *options, sim *simulator, log *slog.Logger) (*auth.
 	}
 	if o.scope != "" {
 		preset.Scope = o.scope
+	}
+	end, err := discover(ctx, o, &preset, log)
+	if err != nil {
+		return nil, nil, err
 	}
 	baseURL := o.baseURL
 	if baseURL == "" {
@@ -70,6 +74,7 @@ func (c *command) provider(o *options, sim *simulator, log *slog.Logger) (*auth.
 		Credentials: creds,
 		MaxWait:     o.retryMaxWait,
 		Sleep:       c.authSleep,
+		SessionEnd:  end,
 		Logger:      log,
 	})
 	if err != nil {

@@ -92,7 +92,7 @@ func (c *command) run(ctx context.Context, args []string) int {
 		if c.simulated != nil {
 			c.simulated(sim)
 		}
-		o.tokenURL, o.clientID, o.scope, o.baseURL = sim.kc.TokenURL(), simClient, "", sim.ts.URL()
+		o.tokenURL, o.clientID, o.scope, o.issuer, o.baseURL = sim.kc.TokenURL(), simClient, "", "", sim.ts.URL()
 		log.Info("simulating: using a built-in Keycloak and download service on loopback, with demo credentials",
 			"token_url", o.tokenURL, "base_url", o.baseURL)
 	}
@@ -109,7 +109,7 @@ func (c *command) run(ctx context.Context, args []string) int {
 		return exitOK
 	}
 
-	provider, trusted, err := c.provider(o, sim, log)
+	provider, trusted, err := c.provider(ctx, o, sim, log)
 	if err != nil {
 		fmt.Fprintf(c.stderr, "wcdl: %v\n", err)
 		return exitUsage
