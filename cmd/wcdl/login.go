@@ -80,7 +80,8 @@ func (c *command) provider(ctx context.Context, o *options, sim *simulator, log 
 	if err != nil {
 		return nil, nil, err
 	}
-	return p, []string{base.Host}, nil
+	trusted := append([]string{base.Host}, preset.AuthHosts...)
+	return p, append(trusted, o.authHosts...), nil
 }
 
 // prompt returns a no-echo password prompt when standard input and standard
