@@ -207,6 +207,8 @@ func exitCode(ctx context.Context, runErr error, sum summary) int {
 func authFailure(err error) string {
 	var re *auth.RetrieveError
 	switch {
+	case errors.Is(err, auth.ErrTokenEndpointUnavailable):
+		return "login failed, the batch was stopped: " + auth.ErrTokenEndpointUnavailable.Error() + ": " + loginCause(err)
 	case errors.As(err, &re):
 		return fmt.Sprintf("login failed, the batch was stopped: %v", re)
 	case errors.Is(err, auth.ErrLoginFailed):
