@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+
+	"github.com/wcdl/wcdl/auth"
 )
 
 // options holds everything the command line and the environment can set.
@@ -24,6 +26,8 @@ type options struct {
 	tokenURL     string
 	clientID     string
 	scope        string
+	issuer       string
+	authHosts    []string
 	baseURL      string
 	username     string
 	passwordFile string
@@ -67,7 +71,9 @@ func newFlagSet(o *options) *pflag.FlagSet {
 	fs.StringVar(&o.provider, "provider", "terrascope", "identity provider preset: terrascope, maxar or cdse")
 	fs.StringVar(&o.tokenURL, "token-url", "", "Keycloak token endpoint `URL` (overrides the provider)")
 	fs.StringVar(&o.clientID, "client-id", "", "OIDC client `ID` (overrides the provider)")
-	fs.StringVar(&o.scope, "scope", "", "OIDC `SCOPE` to request (overrides the provider)")
+	fs.StringVar(&o.scope, "scope", "", "OIDC `SCOPE` to request (overrides the provider), such as openid")
+	fs.StringVar(&o.issuer, "issuer", "", "OpenID issuer `URL` whose discovery document names the token, revocation and logout endpoints (default: the realm of a Keycloak token URL)")
+	fs.StringArrayVar(&o.authHosts, "auth-host", nil, "also send the token to hosts matching `PATTERN` (host, host:port or *.domain), where downloads redirect; repeatable")
 	fs.StringVar(&o.baseURL, "base-url", "", "download service `URL` (default https://services.terrascope.be/download)")
 	fs.StringVarP(&o.username, "username", "u", "", "account `USER` (else WCDL_USERNAME, else ~/.netrc)")
 	fs.StringVar(&o.passwordFile, "password-file", "", "read the password from `FILE` (- for standard input); else WCDL_PASSWORD, ~/.netrc or a prompt")
@@ -154,6 +160,11 @@ func (o *options) check() error {
 	}
 	if o.passwordFile == "-" && slices.Contains(o.manifests, "-") {
 		return usageError("standard input cannot hold both the manifest (-m -) and the password (--password-file -)")
+	}
+	for _, p := range o.authHosts {
+		if err := auth.CheckHostPattern(p); err != nil {
+			return usageError("--auth-host: %v", err)
+		}
 	}
 	limit, err := parseRate(o.limitRate)
 	if err != nil {
