@@ -63,7 +63,7 @@ func (c *command) run(ctx context.Context, args []string) int {
 		return exitUsage
 	}
 	if o.help {
-		fmt.Fprintf(c.stdout, "Usage: wcdl [flags] -m MANIFEST | --bbox W,S,E,N\n\n%s\nEvery flag can also be set as WCDL_<NAME> in the environment (for example WCDL_WORKERS=8);\na flag on the command line wins. See README.md for the manifest format and exit codes.\n", fs.FlagUsages())
+		fmt.Fprintf(c.stdout, "Usage: wcdl [flags] -m MANIFEST | --bbox W,S,E,N | --aoi AREA.geojson\n\n%s\nEvery flag can also be set as WCDL_<NAME> in the environment (for example WCDL_WORKERS=8);\na flag on the command line wins. See README.md for the manifest format and exit codes.\n", fs.FlagUsages())
 		return exitOK
 	}
 	if o.version {
@@ -71,8 +71,8 @@ func (c *command) run(ctx context.Context, args []string) int {
 		return exitOK
 	}
 	log := c.newLogger(o)
-	if len(o.manifests) == 0 && o.bbox == "" {
-		fmt.Fprintf(c.stderr, "wcdl: nothing to download: give a manifest with -m FILE or a box with --bbox W,S,E,N\nRun 'wcdl --help' for usage.\n")
+	if len(o.manifests) == 0 && o.bbox == "" && len(o.aois) == 0 {
+		fmt.Fprintf(c.stderr, "wcdl: nothing to download: give a manifest with -m FILE, a box with --bbox W,S,E,N or an area with --aoi FILE\nRun 'wcdl --help' for usage.\n")
 		return exitUsage
 	}
 
@@ -92,6 +92,9 @@ func (c *command) run(ctx context.Context, args []string) int {
 	if err != nil {
 		fmt.Fprintf(c.stderr, "wcdl: %v\n", err)
 		return exitUsage
+	}
+	if o.dryRun && o.planFormat == "geojson" {
+		return c.writePlanGeoJSON(plan, log)
 	}
 	if o.dryRun {
 		for _, e := range plan.Entries {
