@@ -305,7 +305,7 @@ func jsonError(name string, data []byte, err error) error {
 		off = se.Offset - 1 // the offending byte was the last one read
 	case errors.As(err, &te):
 		off = te.Offset - 1
-		err = fmt.Errorf("%s must be %s, not %s", quote(te.Field), te.Type, te.Value)
+		err = fmt.Errorf("member %s has the wrong type: a JSON %s", quote(te.Field), te.Value)
 	default:
 		return &Error{File: name, Msg: "invalid JSON: " + err.Error()}
 	}

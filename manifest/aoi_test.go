@@ -22,6 +22,7 @@ func TestParseAOIErrors(t *testing.T) {
 	}{
 		{"invalid JSON", "{\n  \"type\": \"Polygon\",\n  \"coordinates\": [[[0,0],]]\n}", []string{"column 26", "invalid JSON"}, 3},
 		{"not GeoJSON", `{"hello": 1}`, []string{`no "type"`}, 0},
+		{"features not an array", "{\"type\": \"FeatureCollection\",\n\"features\": {}}", []string{`column 13: invalid JSON: member "features" has the wrong type: a JSON object`}, 2},
 		{"unknown type", `{"type":"Circle","coordinates":[0,0]}`, []string{`"Circle" is not supported`}, 0},
 		{"feature without geometry", `{"type":"FeatureCollection","features":[{"type":"Feature","geometry":{"type":"Point","coordinates":[1,1]}},{"type":"Feature","id":"lake","geometry":null}]}`,
 			[]string{`feature 1 (id "\"lake\"")`, "no geometry"}, 0},

@@ -114,7 +114,7 @@ func (cv *coverage) add(g orb.Geometry) {
 	case orb.Polygon:
 		b := g.Bound()
 		if s, ok := spanOf(b); ok {
-			cv.addPolygon(s, g, b)
+			cv.addPolygon(s, g, b, false)
 		}
 	case orb.MultiPolygon:
 		for _, p := range g {
@@ -131,11 +131,16 @@ func (cv *coverage) add(g orb.Geometry) {
 // It clips p to s and halves s, so each level of the recursion handles
 // about as many vertices as p has: a large outline costs its vertex count
 // times the depth (about 14), not times the number of cells.
-// pb holds p: clipping is skipped when s holds pb.
-func (cv *coverage) addPolygon(s span, p orb.Polygon, pb orb.Bound) {
+// pb holds p: clipping is skipped when s holds pb. If own is set, p is
+// this call's to use as scratch space.
+func (cv *coverage) addPolygon(s span, p orb.Polygon, pb orb.Bound, own bool) {
 	b := s.bound()
 	if !b.Contains(pb.Min) || !b.Contains(pb.Max) {
-		p = clip.Polygon(b, p.Clone()) // clip uses its input as scratch space
+		if !own {
+			p = p.Clone() // clip uses its input as scratch space
+		}
+		p = clip.Polygon(b, p)
+		own = true
 		if p == nil {
 			return
 		}
@@ -158,8 +163,8 @@ func (cv *coverage) addPolygon(s span, p orb.Polygon, pb orb.Bound) {
 		return
 	}
 	a, z := s.halves()
-	cv.addPolygon(a, p, pb)
-	cv.addPolygon(z, p, pb)
+	cv.addPolygon(a, p, pb, false)
+	cv.addPolygon(z, p, pb, own) // the last use of p
 }
 
 // addLines selects the cells that lines pass through, or touch on their
