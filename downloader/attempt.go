@@ -1,0 +1,280 @@
+package downloader
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+	"golang.org/x/time/rate"
+)
+
+// writebackChunk is how many bytes of the part are written between two
+// calls to startWriteback: each completed chunk is handed to the disk while
+// the rest of the body arrives, so that the fsync before the rename waits
+// for at most about one chunk instead of the whole file.
+const writebackChunk = 8 << 20
+
+// attempt makes one request (retried by the HTTP layer within the budget),
+// streams the body into the part, verifies and publishes it.
+func (j *job) attempt(ctx context.Context) error {
+	offset, meta := j.resumePoint()
+	if offset > 0 && offset == meta.Size {
+		// A previous run received everything but did not publish it.
+		return j.finishPart(ctx, offset, meta)
+	}
+	// The request has its own context so that a stalled body can be cut
+	// without cancelling the run.
+	reqCtx, cancelReq := context.WithCancelCause(ctx)
+	defer cancelReq(nil)
+	req, err := retryablehttp.NewRequestWithContext(withAttempts(reqCtx, &j.att), http.MethodGet, j.e.URL, nil)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrHTTPStatus, err) // a malformed URL: final
+	}
+	// No transparent gzip: lengths and ranges must count the file's bytes.
+	req.Header.Set("Accept-Encoding", "identity")
+	if offset > 0 {
+		req.Header.Set("Range", "bytes="+strconv.FormatInt(offset, 10)+"-")
+		req.Header.Set("If-Range", meta.validator())
+	}
+	resp, err := j.d.client.Do(req)
+	if err != nil {
+		if resp != nil {
+			resp.Body.Close()
+		}
+		return err
+	}
+	defer resp.Body.Close()
+	j.stall = time.AfterFunc(j.d.cfg.StallTimeout, func() { cancelReq(ErrStalled) })
+	defer j.stall.Stop()
+
+	total, err := j.checkAnswer(resp, offset, meta)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode == http.StatusOK {
+		offset = 0 // a full answer: start over, never splice
+	}
+	if j.expectsBinary() && isPageType(resp.Header.Get("Content-Type")) {
+		return fmt.Errorf("%w (Content-Type %s)", ErrHTMLPage, resp.Header.Get("Content-Type"))
+	}
+	if total >= 0 && j.e.Size >= 0 && total != j.e.Size {
+		return fmt.Errorf("%w: the service announces %d bytes, the manifest %d", errSizeAnnounced, total, j.e.Size)
+	}
+	if total >= 0 {
+		j.setExpected(j.r.Bytes + total - offset)
+	}
+
+	bufp := j.d.bufs.Get().(*[]byte)
+	defer j.d.bufs.Put(bufp)
+	buf := *bufp
+
+	// Look at the start of a full answer before touching the part: a web
+	// page must not replace bytes worth resuming.
+	var head []byte
+	var rerr error
+	if offset == 0 {
+		var n int
+		for n < sniffLen && rerr == nil {
+			var m int
+			m, rerr = j.read(ctx, resp.Body, buf[n:sniffLen])
+			n += m
+		}
+		head = buf[:n]
+		if j.expectsBinary() && looksLikePage(head) {
+			return fmt.Errorf("%w (the body starts with %q)", ErrHTMLPage, printable(head, 40))
+		}
+	}
+
+	f, err := os.OpenFile(j.part, os.O_RDWR, 0)
+	if err != nil {
+		return fmt.Errorf("open partial file: %w", err)
+	}
+	defer func() {
+		if f != nil {
+			f.Close()
+		}
+	}()
+	hs := j.hashes()
+	metaPending := false // the meta of this new version is not written yet
+	if offset == 0 {
+		// Remove the metadata of what the part held before emptying it, so
+		// that the metadata never describes bytes of another version. The
+		// new version's is written only once worth it (see metaAfter).
+		j.removeMeta()
+		if fi, err := f.Stat(); err != nil || fi.Size() > 0 {
+			if err := f.Truncate(0); err != nil {
+				return fmt.Errorf("truncate partial file: %w", err)
+			}
+		}
+		meta = partMeta{URL: j.e.URL, ETag: strongETag(resp.Header.Get("ETag")),
+			LastModified: resp.Header.Get("Last-Modified"), Size: total}
+		metaPending = true
+	} else {
+		j.stall.Stop() // hashing a large part is not a stall
+		if err := hashPart(f, offset, buf, hs); err != nil {
+			return err
+		}
+		j.stall.Reset(j.d.cfg.StallTimeout)
+	}
+	if total > offset {
+		preallocate(f, offset, total-offset) // a hint; the writes report a full disk
+	}
+	if _, err := f.Seek(offset, io.SeekStart); err != nil {
+		return fmt.Errorf("seek partial file: %w", err)
+	}
+	w := io.MultiWriter(append([]io.Writer{f}, hashWriters(hs)...)...)
+
+	var received int64
+	flushed := offset // bytes of the part handed to startWriteback
+	write := func(p []byte) error {
+		if _, err := w.Write(p); err != nil {
+			return fmt.Errorf("write partial file: %w", err)
+		}
+		received += int64(len(p))
+		if end := offset + received; end-flushed >= writebackChunk {
+			j.d.writeback(f, flushed, end-flushed)
+			flushed = end
+		}
+		if metaPending && received >= metaAfter && offset+received < total {
+			return j.saveMeta(meta, &metaPending)
+		}
+		return nil
+	}
+	if err := write(head); err != nil {
+		return err
+	}
+	for rerr == nil {
+		var n int
+		n, rerr = j.read(ctx, resp.Body, buf)
+		if err := write(buf[:n]); err != nil {
+			return err
+		}
+		if rerr == nil && ctx.Err() != nil {
+			rerr = ctx.Err() // stop promptly even if buffered bytes remain
+		}
+	}
+	size := offset + received
+	if rerr != io.EOF || (total >= 0 && size < total) {
+		// Interrupted while this process lives on: describe the bytes
+		// received so that the next attempt or the next run resumes them.
+		if received > 0 {
+			if err := j.saveMeta(meta, &metaPending); err != nil {
+				j.d.cfg.logger().Warn("partial file kept without resume metadata", "url", redact(j.e.URL), "error", err)
+			}
+		}
+	}
+	if rerr != io.EOF {
+		// Interrupted: keep the part and its metadata for the next attempt
+		// or the next run.
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if context.Cause(reqCtx) == ErrStalled {
+			rerr = fmt.Errorf("%w after %v", ErrStalled, j.d.cfg.StallTimeout)
+		}
+		return fmt.Errorf("%w: %d of %s bytes received: %w", ErrIncomplete, offset+received, sizeString(total), rerr)
+	}
+	if total >= 0 && size < total {
+		return fmt.Errorf("%w: %d of %d bytes received", ErrIncomplete, size, total)
+	}
+	if total >= 0 && size != total {
+		j.discard()
+		return fmt.Errorf("%w: received %d bytes, the service announced %d", ErrSizeMismatch, size, total)
+	}
+	ff := f
+	f = nil
+	return j.publish(ff, size, hs)
+}
+
+// checkAnswer maps the status of the answer to a request for the part from
+// offset to the file's total size (-1 if unknown), or to the error that
+// ends the attempt. A 206 must continue the part exactly: from offset, of
+// the same version and size; anything else empties the part.
+func (j *job) checkAnswer(resp *http.Response, offset int64, meta partMeta) (int64, error) {
+	switch resp.StatusCode {
+	case http.StatusOK:
+		return resp.ContentLength, nil
+	case http.StatusPartialContent:
+		start, end, size, ok := parseContentRange(resp.Header.Get("Content-Range"))
+		etag := strongETag(resp.Header.Get("ETag"))
+		if offset == 0 || !ok || start != offset || size != meta.Size || end != size-1 ||
+			(meta.ETag != "" && etag != "" && etag != meta.ETag) {
+			j.discard()
+			return 0, fmt.Errorf("%w: asked for bytes %d- of %d, got %q", ErrBadRange, offset, meta.Size, resp.Header.Get("Content-Range"))
+		}
+		return size, nil
+	case http.StatusRequestedRangeNotSatisfiable:
+		if offset > 0 {
+			j.discard() // the part does not fit the file any more: start over
+			return 0, fmt.Errorf("%w: range %d- not satisfiable", ErrBadRange, offset)
+		}
+		return 0, &statusError{resp.StatusCode, ErrHTTPStatus}
+	case http.StatusNotFound:
+		return 0, &statusError{resp.StatusCode, ErrNotFound}
+	case http.StatusForbidden:
+		return 0, &statusError{resp.StatusCode, ErrForbidden}
+	case http.StatusUnauthorized:
+		return 0, &statusError{resp.StatusCode, ErrUnauthorized}
+	default:
+		return 0, &statusError{resp.StatusCode, ErrHTTPStatus}
+	}
+}
+
+// read reads into p from body, at most the limiter's burst, and waits for
+// the limiter to allow what was read.
+func (j *job) read(ctx context.Context, body io.Reader, p []byte) (int, error) {
+	lim := j.d.cfg.Limiter
+	if lim != nil && lim.Limit() != rate.Inf && lim.Burst() > 0 && len(p) > lim.Burst() {
+		p = p[:lim.Burst()]
+	}
+	n, err := body.Read(p)
+	if n > 0 {
+		j.r.Bytes += int64(n)
+		j.d.bytesDone.Add(int64(n))
+		if lim != nil && lim.Limit() != rate.Inf {
+			j.stall.Stop() // waiting for the limiter is not a stall
+			if werr := lim.WaitN(ctx, n); werr != nil && err == nil {
+				err = werr
+			}
+		}
+		j.stall.Reset(j.d.cfg.StallTimeout)
+	}
+	return n, err
+}
+
+// parseContentRange parses "bytes first-last/total".
+func parseContentRange(v string) (first, last, total int64, ok bool) {
+	rest, found := strings.CutPrefix(v, "bytes ")
+	if !found {
+		return 0, 0, 0, false
+	}
+	rng, tot, found := strings.Cut(rest, "/")
+	if !found {
+		return 0, 0, 0, false
+	}
+	a, b, found := strings.Cut(rng, "-")
+	if !found {
+		return 0, 0, 0, false
+	}
+	var err1, err2, err3 error
+	first, err1 = strconv.ParseInt(a, 10, 64)
+	last, err2 = strconv.ParseInt(b, 10, 64)
+	total, err3 = strconv.ParseInt(tot, 10, 64)
+	if err1 != nil || err2 != nil || err3 != nil || first < 0 || last < first || total <= last {
+		return 0, 0, 0, false
+	}
+	return first, last, total, true
+}
+
+func sizeString(n int64) string {
+	if n < 0 {
+		return "unknown"
+	}
+	return strconv.FormatInt(n, 10)
+}
