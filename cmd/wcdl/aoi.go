@@ -78,7 +78,7 @@ func (c *command) parseAOIs(o *options, mo manifest.Options, log *slog.Logger) (
 
 // loadGrid reads --grid, a file or an http(s) URL. A URL is fetched once
 // per run, without a token, through a cache in the user's cache folder.
-func (c *command) loadGrid(o *options, log *slog.Logger) (*manifest.Grid, error) {
+func (c *command) loadGrid(ctx context.Context, o *options, log *slog.Logger) (*manifest.Grid, error) {
 	if o.grid == "" {
 		return nil, nil
 	}
@@ -89,7 +89,7 @@ func (c *command) loadGrid(o *options, log *slog.Logger) (*manifest.Grid, error)
 		} else {
 			log.Debug("no user cache folder; the grid is not cached", "err", err)
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 		defer cancel()
 		body, err := fetchGrid(ctx, http.DefaultClient, o.grid, dir, log)
 		if err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -46,5 +47,27 @@ func TestFetchGridFallsBackToCache(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), "s3cr3t") {
 		t.Errorf("the URL's query appears in the log:\n%s", logs.String())
+	}
+}
+
+// An interrupt while the grid is being fetched ends the run at once, as
+// an interrupt, not as bad input.
+func TestRunInterruptedGridFetch(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	seen := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(seen)
+		<-r.Context().Done()
+	}))
+	defer srv.Close()
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan result, 1)
+	go func() {
+		done <- runWCDL(t, ctx, map[string]string{}, "", nil, "--dry-run", "--bbox", "0,0,1,1", "--grid", srv.URL+"/grid.geojson")
+	}()
+	<-seen
+	cancel()
+	if res := <-done; res.code != exitInterrupted {
+		t.Fatalf("exit %d, want %d; stderr:\n%s", res.code, exitInterrupted, res.stderr)
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,7 +13,7 @@ import (
 // plan reads every manifest, the bounding box and the areas of interest
 // into one checked plan, limited to the grid's tiles if --grid is given,
 // and keeps this machine's shard of it.
-func (c *command) plan(o *options, log *slog.Logger) (*manifest.Plan, error) {
+func (c *command) plan(ctx context.Context, o *options, log *slog.Logger) (*manifest.Plan, error) {
 	years, err := manifest.ParseYears(o.years)
 	if err != nil {
 		return nil, fmt.Errorf("--year: %w", err)
@@ -21,7 +22,7 @@ func (c *command) plan(o *options, log *slog.Logger) (*manifest.Plan, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--layer: %w", err)
 	}
-	grid, err := c.loadGrid(o, log)
+	grid, err := c.loadGrid(ctx, o, log)
 	if err != nil {
 		return nil, err
 	}

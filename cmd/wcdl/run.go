@@ -88,9 +88,12 @@ func (c *command) run(ctx context.Context, args []string) int {
 			"token_url", o.tokenURL, "base_url", o.baseURL)
 	}
 
-	plan, err := c.plan(o, log)
+	plan, err := c.plan(ctx, o, log)
 	if err != nil {
 		fmt.Fprintf(c.stderr, "wcdl: %v\n", err)
+		if ctx.Err() != nil { // interrupted while fetching the grid
+			return exitInterrupted
+		}
 		return exitUsage
 	}
 	if o.dryRun && o.planFormat == "geojson" {
