@@ -1,24 +1,20 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"slices"
-	"strings"
-	"time"
 
 	"github.com/wcdl/wcdl/manifest"
 )
 
-// Areas of interest (--aoi), the official tile grid (--grid, --strict) and
-// the GeoJSON plan (--plan-format geojson).
+// Areas of interest (--aoi) and the GeoJSON plan (--plan-format geojson);
+// the tile grid (--grid, --strict) is in grid.go.
 
-// checkAOI checks the flags of this file; check calls it.
+// checkAOI checks --plan-format and the inputs of --aoi and --grid; check
+// calls it.
 func (o *options) checkAOI() error {
 	switch o.planFormat {
 	case "text", "geojson":
@@ -74,58 +70,6 @@ func (c *command) parseAOIs(o *options, mo manifest.Options, log *slog.Logger) (
 		groups = append(groups, entries)
 	}
 	return groups, errs
-}
-
-// loadGrid reads --grid, a file or an http(s) URL. A URL is fetched once
-// per run, without a token, through a cache in the user's cache folder.
-func (c *command) loadGrid(ctx context.Context, o *options, log *slog.Logger) (*manifest.Grid, error) {
-	if o.grid == "" {
-		return nil, nil
-	}
-	if isURL(o.grid) {
-		dir := ""
-		if d, err := os.UserCacheDir(); err == nil {
-			dir = d + string(os.PathSeparator) + "wcdl"
-		} else {
-			log.Debug("no user cache folder; the grid is not cached", "err", err)
-		}
-		ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-		defer cancel()
-		body, err := fetchGrid(ctx, http.DefaultClient, o.grid, dir, log)
-		if err != nil {
-			return nil, fmt.Errorf("--grid: %w", err)
-		}
-		return wrapGridErr(manifest.ParseGrid(bytes.NewReader(body), redactURL(o.grid)))
-	}
-	f, err := os.Open(o.grid)
-	if err != nil {
-		return nil, fmt.Errorf("--grid: %w", err)
-	}
-	defer f.Close()
-	return wrapGridErr(manifest.ParseGrid(f, o.grid))
-}
-
-func wrapGridErr(g *manifest.Grid, err error) (*manifest.Grid, error) {
-	if err != nil {
-		return nil, fmt.Errorf("--grid: %w", err)
-	}
-	return g, nil
-}
-
-// checkGrid reports the plan's entries whose tiles the grid does not list,
-// before anything is downloaded: warnings, or an error with --strict.
-func checkGrid(o *options, grid *manifest.Grid, plan *manifest.Plan, log *slog.Logger) error {
-	if grid == nil {
-		return nil
-	}
-	msgs := grid.Unlisted(plan.Entries)
-	if len(msgs) > 0 && o.strict {
-		return fmt.Errorf("nothing was downloaded: --strict and %d entries name tiles the grid does not list:\n%s", len(msgs), strings.Join(msgs, "\n"))
-	}
-	for _, m := range msgs {
-		log.Warn(m)
-	}
-	return nil
 }
 
 // writePlanGeoJSON writes the plan for --dry-run --plan-format geojson.

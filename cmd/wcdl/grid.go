@@ -1,6 +1,10 @@
 package main
 
+// The WorldCover tile grid: --grid (a file, or a URL fetched through a
+// cache) and --strict.
+
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -14,7 +18,62 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
+
+	"github.com/wcdl/wcdl/manifest"
 )
+
+// loadGrid reads --grid, a file or an http(s) URL. A URL is fetched once
+// per run, without a token, through a cache in the user's cache folder.
+func (c *command) loadGrid(ctx context.Context, o *options, log *slog.Logger) (*manifest.Grid, error) {
+	if o.grid == "" {
+		return nil, nil
+	}
+	if isURL(o.grid) {
+		dir := ""
+		if d, err := os.UserCacheDir(); err == nil {
+			dir = d + string(os.PathSeparator) + "wcdl"
+		} else {
+			log.Debug("no user cache folder; the grid is not cached", "err", err)
+		}
+		ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+		defer cancel()
+		body, err := fetchGrid(ctx, http.DefaultClient, o.grid, dir, log)
+		if err != nil {
+			return nil, fmt.Errorf("--grid: %w", err)
+		}
+		return wrapGridErr(manifest.ParseGrid(bytes.NewReader(body), redactURL(o.grid)))
+	}
+	f, err := os.Open(o.grid)
+	if err != nil {
+		return nil, fmt.Errorf("--grid: %w", err)
+	}
+	defer f.Close()
+	return wrapGridErr(manifest.ParseGrid(f, o.grid))
+}
+
+func wrapGridErr(g *manifest.Grid, err error) (*manifest.Grid, error) {
+	if err != nil {
+		return nil, fmt.Errorf("--grid: %w", err)
+	}
+	return g, nil
+}
+
+// checkGrid reports the plan's entries whose tiles the grid does not list,
+// before anything is downloaded: warnings, or an error with --strict.
+func checkGrid(o *options, grid *manifest.Grid, plan *manifest.Plan, log *slog.Logger) error {
+	if grid == nil {
+		return nil
+	}
+	msgs := grid.Unlisted(plan.Entries)
+	if len(msgs) > 0 && o.strict {
+		return fmt.Errorf("nothing was downloaded: --strict and %d entries name tiles the grid does not list:\n%s", len(msgs), strings.Join(msgs, "\n"))
+	}
+	for _, m := range msgs {
+		log.Warn(m)
+	}
+	return nil
+}
 
 // maxGridSize bounds the grid file read from the network: ESA's is about
 // 1 MB.
