@@ -18,6 +18,10 @@ import (
 type options struct {
 	manifests    []string
 	bbox         string
+	aois         []string // aoi.go
+	grid         string
+	strict       bool
+	planFormat   string
 	years        string
 	layers       string
 	out          string
@@ -64,6 +68,9 @@ func newFlagSet(o *options) *pflag.FlagSet {
 	fs.SortFlags = false
 	fs.StringArrayVarP(&o.manifests, "manifest", "m", nil, "manifest `FILE` (- for standard input); repeatable")
 	fs.StringVar(&o.bbox, "bbox", "", "add every tile of the box `W,S,E,N` (degrees)")
+	fs.StringArrayVar(&o.aois, "aoi", nil, "add every tile the GeoJSON area of interest `FILE` covers (- for standard input); repeatable")
+	fs.StringVar(&o.grid, "grid", "", "plan only tiles listed in the WorldCover grid GeoJSON `FILE or URL` (a URL is cached)")
+	fs.BoolVar(&o.strict, "strict", false, "with --grid, refuse manifest entries whose tiles the grid does not list")
 	fs.StringVar(&o.years, "year", "2021", "years a tile id expands to: `LIST` of 2020, 2021")
 	fs.StringVar(&o.layers, "layer", "Map", "layers a tile id expands to: `LIST` of Map, InputQuality")
 	fs.StringVarP(&o.out, "out", "o", ".", "output `DIR` (created if missing)")
@@ -86,6 +93,7 @@ func newFlagSet(o *options) *pflag.FlagSet {
 	fs.BoolVar(&o.force, "force", false, "download again even if the final file exists")
 	fs.StringVar(&o.shard, "shard", "", "download only shard `K/N` of the plan (0 <= K < N)")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "print the plan (URL and output path per entry); download nothing, ask for no token")
+	fs.StringVar(&o.planFormat, "plan-format", "text", "--dry-run output: text, or geojson (one polygon per tile, for a map)")
 	fs.StringVar(&o.report, "report", "", "write a JSON report to `FILE` (- for standard output)")
 	fs.StringVar(&o.progress, "progress", "auto", "progress display: auto, bar, plain or none")
 	fs.BoolVar(&o.simulate, "simulate", false, "run against a built-in simulator of Keycloak and the download service")
@@ -186,7 +194,7 @@ func (o *options) check() error {
 	if _, err := parseRate(o.maxFileSize); err != nil {
 		return usageError("--max-file-size: %v", strings.Replace(err.Error(), "is not a rate: want bytes per second such as", "is not a size: want bytes such as", 1))
 	}
-	return nil
+	return o.checkAOI()
 }
 
 // goStyleArgs rewrites Go-style single-dash long flags ("-manifest x",

@@ -1,16 +1,19 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 
 	"github.com/wcdl/wcdl/manifest"
 )
 
-// plan reads every manifest and the bounding box into one checked plan, and
-// keeps this machine's shard of it.
-func (c *command) plan(o *options, con *console) (*manifest.Plan, error) {
+// plan reads every manifest, the bounding box and the areas of interest
+// into one checked plan, limited to the grid's tiles if --grid is given,
+// and keeps this machine's shard of it.
+func (c *command) plan(ctx context.Context, o *options, con *console, log *slog.Logger) (*manifest.Plan, error) {
 	years, err := manifest.ParseYears(o.years)
 	if err != nil {
 		return nil, fmt.Errorf("--year: %w", err)
@@ -19,7 +22,11 @@ func (c *command) plan(o *options, con *console) (*manifest.Plan, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--layer: %w", err)
 	}
-	mo := manifest.Options{Years: years, Layers: layers, BaseURL: o.baseURL}
+	grid, err := c.loadGrid(ctx, o, log)
+	if err != nil {
+		return nil, err
+	}
+	mo := manifest.Options{Years: years, Layers: layers, BaseURL: o.baseURL, Grid: grid}
 	var (
 		groups [][]manifest.Entry
 		errs   []error
@@ -41,17 +48,22 @@ func (c *command) plan(o *options, con *console) (*manifest.Plan, error) {
 		}
 		groups = append(groups, entries)
 	}
+	aoiGroups, aoiErrs := c.parseAOIs(o, mo, log)
+	groups, errs = append(groups, aoiGroups...), append(errs, aoiErrs...)
 	plan, err := manifest.NewPlan(groups...)
 	if err != nil {
 		errs = append(errs, err)
 	}
 	if len(errs) > 0 {
-		return nil, fmt.Errorf("nothing was downloaded, the manifest has errors:\n%w", errors.Join(errs...))
+		return nil, fmt.Errorf("nothing was downloaded, the input has errors:\n%w", errors.Join(errs...))
 	}
 	if !o.quiet {
 		for _, w := range plan.Warnings {
 			con.warn(w)
 		}
+	}
+	if err := checkGrid(o, grid, plan, log); err != nil {
+		return nil, err
 	}
 	if o.shard != "" {
 		k, n, err := manifest.ParseShard(o.shard)

@@ -72,7 +72,7 @@ func (c *command) run(ctx context.Context, args []string) int {
 		return exitUsage
 	}
 	if o.help {
-		fmt.Fprintf(c.stdout, "Usage: wcdl [flags] -m MANIFEST | --bbox W,S,E,N\n\n%s\nEvery flag can also be set as WCDL_<NAME> in the environment (for example WCDL_WORKERS=8);\na flag on the command line wins. See README.md for the manifest format and exit codes.\n", fs.FlagUsages())
+		fmt.Fprintf(c.stdout, "Usage: wcdl [flags] -m MANIFEST | --bbox W,S,E,N | --aoi AREA.geojson\n\n%s\nEvery flag can also be set as WCDL_<NAME> in the environment (for example WCDL_WORKERS=8);\na flag on the command line wins. See README.md for the manifest format and exit codes.\n", fs.FlagUsages())
 		return exitOK
 	}
 	if o.version {
@@ -81,8 +81,8 @@ func (c *command) run(ctx context.Context, args []string) int {
 	}
 	log := c.newLogger(o)
 	con := newConsole(c.stderr, o.logFormat == "json")
-	if len(o.manifests) == 0 && o.bbox == "" {
-		con.errorf("Run 'wcdl --help' for usage.", "nothing to download: give a manifest with -m FILE or a box with --bbox W,S,E,N")
+	if len(o.manifests) == 0 && o.bbox == "" && len(o.aois) == 0 {
+		con.errorf("Run 'wcdl --help' for usage.", "nothing to download: give a manifest with -m FILE, a box with --bbox W,S,E,N or an area with --aoi FILE")
 		return exitUsage
 	}
 
@@ -100,10 +100,17 @@ func (c *command) run(ctx context.Context, args []string) int {
 		}
 	}
 
-	plan, err := c.plan(o, con)
+	plan, err := c.plan(ctx, o, con, log)
 	if err != nil {
+		if ctx.Err() != nil { // interrupted while fetching the grid
+			con.say(slog.LevelWarn, "interrupted; nothing was downloaded")
+			return exitInterrupted
+		}
 		con.errorf("", "%v", err)
 		return exitUsage
+	}
+	if o.dryRun && o.planFormat == "geojson" {
+		return c.writePlanGeoJSON(plan, log)
 	}
 	if o.dryRun {
 		for _, e := range plan.Entries {

@@ -34,6 +34,7 @@ func startSimulator() *simulator {
 	ts := terrascopetest.NewServer(kc,
 		terrascopetest.WithFileSize(4<<20),
 		terrascopetest.WithLoginRedirect(kc.LoginURL()),
+		terrascopetest.WithLandMask(true),
 	)
 	return &simulator{kc: kc, ts: ts}
 }
