@@ -286,7 +286,7 @@ func (d *Downloader) Run(ctx context.Context, entries []manifest.Entry) ([]Resul
 				r := d.fetch(ctx, entries[i])
 				if r.Status == Failed && errors.Is(r.Err, context.Canceled) {
 					if cause := context.Cause(ctx); isBatchStop(cause) && !isBatchStop(r.Err) {
-						r.Err = fmt.Errorf("%s: interrupted: %w", redact(entries[i].URL), cause)
+						r.Err = fmt.Errorf("%s: interrupted: %w", redact(entries[i].URL), &stopCause{cause})
 					} else if parent.Err() != nil {
 						r.Status, r.Err = Interrupted, nil
 					}
@@ -329,13 +329,15 @@ feed:
 	if err == nil {
 		return results, nil
 	}
+	var why error = &stopCause{err}
 	if !isBatchStop(err) {
 		err = parent.Err()
+		why = err
 	}
 	for i, e := range entries {
 		if !ended[i] {
 			d.finish(&results[i], Result{Entry: e, Path: d.path(e), Status: NotStarted,
-				Err: fmt.Errorf("%s: %w: %w", redact(e.URL), ErrNotStarted, err)})
+				Err: fmt.Errorf("%s: %w: %w", redact(e.URL), ErrNotStarted, why)})
 		}
 	}
 	return results, err
