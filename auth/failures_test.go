@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -261,5 +264,35 @@ func TestRetryAfterParsing(t *testing.T) {
 		if got != tt.want || ok != tt.ok {
 			t.Errorf("retryAfter(%q): got %v, %v; want %v, %v", tt.in, got, ok, tt.want, tt.ok)
 		}
+	}
+}
+
+// TestUntrustedTokenEndpoint: a token endpoint whose certificate is not
+// trusted is asked once; the error is final for the run.
+func TestUntrustedTokenEndpoint(t *testing.T) {
+	var conns atomic.Int64
+	srv := httptest.NewUnstartedServer(http.NotFoundHandler())
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	p, err := NewProvider(Config{TokenURL: srv.URL + "/oauth2/token", ClientID: "c", Credentials: Credentials{Username: testUser, Password: testPassword}, Sleep: (&sleeps{}).sleep})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if _, err := p.Token(context.Background()); !errors.Is(err, ErrLoginFailed) || !errors.Is(err, ErrTokenEndpointUnavailable) || !strings.Contains(err.Error(), "certificate") {
+			t.Errorf("call %d: got %v, want a final certificate error", i, err)
+		}
+	}
+	if got := p.Stats().PasswordGrants; got != 1 {
+		t.Errorf("password grant attempts: got %d, want 1", got)
+	}
+	if got := conns.Load(); got != 1 {
+		t.Errorf("TLS connections: got %d, want 1", got)
 	}
 }

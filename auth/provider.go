@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -216,6 +217,17 @@ func defaultBackoff(n int) time.Duration {
 	return d/2 + rand.N(d/2+1)
 }
 
+// isCertificateError reports a TLS certificate that is not trusted, does
+// not match the host or is not valid.
+func isCertificateError(err error) bool {
+	var (
+		unknown  x509.UnknownAuthorityError
+		hostname x509.HostnameError
+		invalid  x509.CertificateInvalidError
+	)
+	return errors.As(err, &unknown) || errors.As(err, &hostname) || errors.As(err, &invalid)
+}
+
 // sleepCtx waits d or until ctx ends.
 func sleepCtx(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
@@ -375,6 +387,8 @@ func (p *Provider) grant(ctx context.Context, form url.Values) (*tokenState, err
 		switch {
 		case !retry && errors.As(err, &re):
 			return nil, err
+		case !retry && isCertificateError(err):
+			return nil, &loginError{kind: ErrTokenEndpointUnavailable, err: err}
 		case !retry:
 			// An answer that is not a usable token answer: asking again
 			// gets the same.
@@ -428,7 +442,9 @@ func (p *Provider) grantOnce(ctx context.Context, kind, body string) (st *tokenS
 	if err != nil {
 		// The *url.Error names the URL and the cause; the body is not
 		// part of it.
-		return nil, ctx.Err() == nil, err
+		// A certificate that is not trusted or does not match will not
+		// change between attempts.
+		return nil, ctx.Err() == nil && !isCertificateError(err), err
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
