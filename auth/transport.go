@@ -28,13 +28,16 @@ type Transport struct {
 	// Base makes the requests; nil means http.DefaultTransport.
 	Base http.RoundTripper
 	// Trusted lists the hosts that receive the token, as in URL.Host:
-	// "host" or "host:port". A host without a port matches the default
-	// port of the request's scheme only. The token goes over https only,
+	// "host" or "host:port", or a pattern "*.domain" for the hosts under
+	// domain (see CheckHostPattern). A host without a port matches the
+	// default port of the request's scheme only. The token goes over https only,
 	// or over plain http to a loopback host (tests, the simulator).
 	Trusted []string
 	// LoginHosts lists the identity provider's hosts. A redirect from a
-	// trusted host to one of them, or to any URL whose path contains
-	// "/protocol/openid-connect/auth", counts as a 401. When empty and
+	// trusted host to another host among them, or to any URL whose path
+	// contains "/protocol/openid-connect/auth", counts as a 401; a redirect
+	// within the trusted host itself is followed unless it goes to that
+	// login path. When empty and
 	// Source is a *Provider, the host of its token URL is used.
 	LoginHosts []string
 }
@@ -127,8 +130,7 @@ func (t *Transport) trusted(u *url.URL) bool {
 	if !strings.EqualFold(u.Scheme, "https") && !isLoopback(u.Hostname()) {
 		return false
 	}
-	host := hostPort(u.Scheme, u.Host)
-	return slices.ContainsFunc(t.Trusted, func(h string) bool { return hostPort(u.Scheme, h) == host })
+	return slices.ContainsFunc(t.Trusted, func(p string) bool { return matchHost(p, u.Scheme, u.Host) })
 }
 
 // hostPort returns host in lower case with the scheme's default port added
@@ -162,6 +164,12 @@ func (t *Transport) refused(resp *http.Response) bool {
 	}
 	if strings.Contains(loc.Path, loginPath) {
 		return true
+	}
+	// When the identity provider shares the service's host, a redirect
+	// within that host is an ordinary redirect: only the login page above
+	// means a refused token.
+	if r := resp.Request; r != nil && hostPort(loc.Scheme, loc.Host) == hostPort(r.URL.Scheme, r.URL.Host) {
+		return false
 	}
 	hosts := t.LoginHosts
 	if p, ok := t.Source.(*Provider); ok && len(hosts) == 0 {

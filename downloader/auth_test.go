@@ -156,9 +156,16 @@ func TestBadCredentialsStopBatch(t *testing.T) {
 	if !errors.Is(err, auth.ErrBadCredentials) {
 		t.Fatalf("Run error = %v, want auth.ErrBadCredentials", err)
 	}
+	var failed int64
 	for _, r := range res {
-		if r.Status != Failed || !errors.Is(r.Err, auth.ErrBadCredentials) {
-			t.Errorf("%s: %s, %v; want failed with auth.ErrBadCredentials", r.Entry.Name, r.Status, r.Err)
+		if (r.Status != Failed && r.Status != NotStarted) || !errors.Is(r.Err, auth.ErrBadCredentials) {
+			t.Errorf("%s: %s, %v; want failed or not started with auth.ErrBadCredentials", r.Entry.Name, r.Status, r.Err)
+		}
+		if (r.Status == NotStarted) != errors.Is(r.Err, ErrNotStarted) {
+			t.Errorf("%s: %s, %v; a not started entry, and only it, wraps ErrNotStarted", r.Entry.Name, r.Status, r.Err)
+		}
+		if r.Status == Failed {
+			failed++
 		}
 		if r.Attempts > 1 {
 			t.Errorf("%s: %d attempts, want at most 1 (a rejected login is never retried)", r.Entry.Name, r.Attempts)
@@ -170,43 +177,57 @@ func TestBadCredentialsStopBatch(t *testing.T) {
 	if n := a.svc.requests.Load(); n != 0 {
 		t.Errorf("service got %d requests, want 0", n)
 	}
-	if p := d.Progress(); p.FilesDone != 10 || p.Failed != 10 {
-		t.Errorf("Progress = %+v, want 10 failed", p)
+	// Only entries a worker had taken when the login failed are failed;
+	// the rest were never started.
+	if p := d.Progress(); p.FilesDone != 10 || p.Failed != failed || failed > 3 || p.NotStarted != 10-failed {
+		t.Errorf("Progress = %+v, want at most 3 (the workers) failed and the rest not started", p)
 	}
 }
 
 // TestTokenRefusedStopsBatch: a service that refuses every fresh token stops
-// the batch after as many consecutive refused files as there are workers.
+// the batch after as many consecutive refused files as there are workers;
+// since no token ever works, no refusal passes for a revocation and no file
+// is tried more than 1+maxRefusals times, with many workers too.
 func TestTokenRefusedStopsBatch(t *testing.T) {
-	a := newAuthed(t, keycloaktest.DefaultPassword, answer401)
-	const workers, n = 2, 20
-	var entries []manifest.Entry
-	for i := range n {
-		name := "f" + strconv.Itoa(i) + ".bin"
-		f := &fakeFile{data: content(1000, uint64(i)), reply: func(_ int, w http.ResponseWriter, r *http.Request) bool {
-			answer401(a, w, r)
-			return true
-		}}
-		entries = append(entries, entry(a.svc.add("/"+name, f), name))
-	}
-	d := newTest(t, Config{Client: a.client, Workers: workers})
-	res, err := d.Run(context.Background(), entries)
-	if !errors.Is(err, auth.ErrTokenRefused) {
-		t.Fatalf("Run error = %v, want auth.ErrTokenRefused", err)
-	}
-	notStarted := 0
-	for _, r := range res {
-		if r.Status != Failed || !errors.Is(r.Err, auth.ErrTokenRefused) {
-			t.Errorf("%s: %s, %v; want failed with auth.ErrTokenRefused", r.Entry.Name, r.Status, r.Err)
-		}
-		if errors.Is(r.Err, ErrNotStarted) {
-			notStarted++
-		}
-	}
-	// The batch stops when the second refusal ends; by then at most one
-	// more file was handed out per worker.
-	if notStarted < n-2*workers {
-		t.Errorf("%d entries not started, want at least %d", notStarted, n-2*workers)
+	for _, workers := range []int{2, 8} {
+		t.Run(fmt.Sprintf("%d workers", workers), func(t *testing.T) {
+			a := newAuthed(t, keycloaktest.DefaultPassword, answer401)
+			const n = 20
+			var entries []manifest.Entry
+			for i := range n {
+				name := "f" + strconv.Itoa(i) + ".bin"
+				f := &fakeFile{data: content(1000, uint64(i)), reply: func(_ int, w http.ResponseWriter, r *http.Request) bool {
+					answer401(a, w, r)
+					return true
+				}}
+				entries = append(entries, entry(a.svc.add("/"+name, f), name))
+			}
+			d := newTest(t, Config{Client: a.client, Workers: workers})
+			res, err := d.Run(context.Background(), entries)
+			if !errors.Is(err, auth.ErrTokenRefused) {
+				t.Fatalf("Run error = %v, want auth.ErrTokenRefused", err)
+			}
+			notStarted := 0
+			for _, r := range res {
+				if (r.Status != Failed && r.Status != NotStarted) || !errors.Is(r.Err, auth.ErrTokenRefused) {
+					t.Errorf("%s: %s, %v; want failed or not started with auth.ErrTokenRefused", r.Entry.Name, r.Status, r.Err)
+				}
+				if (r.Status == NotStarted) != errors.Is(r.Err, ErrNotStarted) {
+					t.Errorf("%s: %s, %v; a not started entry, and only it, wraps ErrNotStarted", r.Entry.Name, r.Status, r.Err)
+				}
+				if r.Status == NotStarted {
+					notStarted++
+				}
+				if r.Attempts > 1+maxRefusals {
+					t.Errorf("%s: %d attempts, want at most %d", r.Entry.Name, r.Attempts, 1+maxRefusals)
+				}
+			}
+			// The batch stops when the last of `workers` refusals in a row
+			// ends; by then at most one more file was handed out per worker.
+			if notStarted < n-2*workers {
+				t.Errorf("%d entries not started, want at least %d", notStarted, n-2*workers)
+			}
+		})
 	}
 }
 

@@ -27,6 +27,13 @@ const (
 	Skipped    Status = "skipped"    // already complete at its final name
 	Missing    Status = "missing"    // 404 for an entry that may be missing
 	Failed     Status = "failed"     // see Result.Err
+
+	// Interrupted: the run's context ended while the entry was under
+	// way; what was received is kept in its part for the next run.
+	Interrupted Status = "interrupted"
+	// NotStarted: the batch stopped (its context ended, or a permanent
+	// authentication failure) before the entry was started.
+	NotStarted Status = "not_started"
 )
 
 // A Result tells how one entry ended.
@@ -39,7 +46,7 @@ type Result struct {
 	Attempts int           // HTTP attempts made for this entry
 	Duration time.Duration // time spent on this entry
 	SHA256   string        // hex SHA-256 of the whole final file when downloaded, else ""
-	Err      error         // why the entry failed; nil unless Status is Failed
+	Err      error         // why the entry failed or was not started; nil for the other statuses
 }
 
 // Config configures a Downloader. The zero value of every field but Dir
@@ -58,7 +65,8 @@ type Config struct {
 
 	// Attempts is the per-file attempt budget: every HTTP attempt of a file
 	// counts, whether a retry, a resume or a download that failed its
-	// verification (default 5).
+	// verification (default 5), but for up to ten attempts that ended on a
+	// token the service revoked while it accepted others.
 	Attempts int
 
 	// RetryWaitMin is the backoff floor (default 1s).
@@ -71,6 +79,16 @@ type Config struct {
 	// that it resumes on a new connection; it also bounds the wait for
 	// response headers of the plain client (default 2m).
 	StallTimeout time.Duration
+
+	// MaxFileSize bounds every file: a larger announced length is refused,
+	// and a body without a length (and without a manifest size=) is cut
+	// one byte beyond it (default DefaultMaxFileSize).
+	MaxFileSize int64
+
+	// MinRate, when positive, cuts a transfer whose average rate over the
+	// last StallTimeout stays below MinRate bytes per second, so that it
+	// resumes on a new connection (default 0: off).
+	MinRate int64
 
 	// Limiter limits the byte rate of the whole run; nil means unlimited.
 	Limiter *rate.Limiter
@@ -107,7 +125,8 @@ type Progress struct {
 	// their manifest size in BytesExpected.
 	BytesDone, BytesExpected int64
 
-	Downloaded, Skipped, Missing, Failed int64 // entries by status
+	// Entries by status.
+	Downloaded, Skipped, Missing, Failed, Interrupted, NotStarted int64
 }
 
 // A Downloader fetches files with a bounded pool of workers sharing one
@@ -123,10 +142,18 @@ type Downloader struct {
 	// lockBusy, if set (by tests), is called each time a part's lock is
 	// found held by another Downloader or process.
 	lockBusy func()
-	bufs     sync.Pool // *[]byte copy buffers
+	// failWrite, if set (by tests), is called before each write to a part;
+	// an error it returns is the write's.
+	failWrite func() error
+	bufs      sync.Pool // *[]byte copy buffers
 
 	filesTotal, filesDone, bytesDone, bytesExpected atomic.Int64
 	downloaded, skipped, missing, failed            atomic.Int64
+	interrupted, notStarted                         atomic.Int64
+
+	// accepted counts the answers of the service that were successful
+	// (2xx): proof that the token of the moment works (see job.run).
+	accepted atomic.Int64
 }
 
 // copyBufSize is the size of the buffers the body is copied through.
@@ -152,6 +179,9 @@ func New(cfg Config) (*Downloader, error) {
 	if cfg.RetryMaxWait < cfg.RetryWaitMin {
 		cfg.RetryMaxWait = cfg.RetryWaitMin
 	}
+	if cfg.MaxFileSize <= 0 {
+		cfg.MaxFileSize = DefaultMaxFileSize
+	}
 	if cfg.StallTimeout <= 0 {
 		cfg.StallTimeout = 2 * time.Minute
 	}
@@ -164,10 +194,18 @@ func New(cfg Config) (*Downloader, error) {
 		t.ResponseHeaderTimeout = cfg.StallTimeout
 		hc.Transport = t
 	}
+	rt := hc.Transport
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	hc.Transport = headerTimeout{next: rt, d: cfg.StallTimeout}
 	next := hc.CheckRedirect
 	hc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
 		if len(via) > maxRedirects {
-			return fmt.Errorf("%w: stopped after %d redirects at %s", ErrTooManyRedirects, maxRedirects, req.URL.Redacted())
+			return fmt.Errorf("%w: stopped after %d redirects at %s", ErrTooManyRedirects, maxRedirects, redact(req.URL.String()))
+		}
+		if s := req.URL.Scheme; s != "http" && s != "https" {
+			return fmt.Errorf("%w: to %s", ErrBadRedirect, redact(req.URL.String()))
 		}
 		if next != nil {
 			return next(req, via)
@@ -175,6 +213,7 @@ func New(cfg Config) (*Downloader, error) {
 		return nil
 	}
 	d := &Downloader{cfg: cfg, now: time.Now, writeback: startWriteback}
+	hc.Transport = countAccepted{next: hc.Transport, n: &d.accepted}
 	d.client = newRetryClient(&hc, cfg, func() time.Time { return d.now() })
 	d.bufs.New = func() any { b := make([]byte, copyBufSize); return &b }
 	return d, nil
@@ -192,6 +231,8 @@ func (d *Downloader) Progress() Progress {
 		Skipped:       d.skipped.Load(),
 		Missing:       d.missing.Load(),
 		Failed:        d.failed.Load(),
+		Interrupted:   d.interrupted.Load(),
+		NotStarted:    d.notStarted.Load(),
 	}
 }
 
@@ -199,13 +240,18 @@ func (d *Downloader) Progress() Progress {
 // always, also when the batch stops early.
 //
 // A failing file does not stop the others. The batch stops only when ctx
-// ends, or on a permanent authentication failure: the identity provider
-// rejected the credentials (auth.ErrBadCredentials), or the service refused
-// fresh tokens (auth.ErrTokenRefused) for as many consecutive files as there
-// are workers, with no file succeeding in between. The returned error is
-// then that failure or ctx.Err(), and every unfinished entry is Failed with
-// it; interrupted downloads keep their partial files for the next run.
-// Otherwise the error is nil.
+// ends, or on a failure common to every file: the output folder's file
+// system is full or read-only (ENOSPC, EDQUOT, EROFS), the login failed for
+// the run (auth.ErrLoginFailed, auth.ErrBadCredentials,
+// auth.ErrBadTokenAnswer), the service refused fresh tokens
+// (auth.ErrTokenRefused) for as many consecutive files as there are
+// workers, or the service could not be reached at all (ErrUnreachable, an
+// *UnreachableError) for a few consecutive files, with no file succeeding
+// in between. The returned error is then that failure or ctx.Err(). Entries
+// never started are NotStarted, with an error wrapping ErrNotStarted and
+// that failure. Entries under way when ctx ends are Interrupted and keep
+// their partial files for the next run; when a common failure stops the
+// batch they are Failed. Otherwise the error is nil.
 func (d *Downloader) Run(ctx context.Context, entries []manifest.Entry) ([]Result, error) {
 	d.resetProgress(entries)
 	results := make([]Result, len(entries))
@@ -224,6 +270,7 @@ func (d *Downloader) Run(ctx context.Context, entries []manifest.Entry) ([]Resul
 	var (
 		mu      sync.Mutex
 		refused int // consecutive files refused with fresh tokens
+		unreach int // consecutive files whose service could not be reached
 	)
 	jobs := make(chan int)
 	var wg sync.WaitGroup
@@ -240,18 +287,26 @@ func (d *Downloader) Run(ctx context.Context, entries []manifest.Entry) ([]Resul
 				if r.Status == Failed && errors.Is(r.Err, context.Canceled) {
 					if cause := context.Cause(ctx); isBatchStop(cause) && !isBatchStop(r.Err) {
 						r.Err = fmt.Errorf("%s: interrupted: %w", redact(entries[i].URL), cause)
+					} else if parent.Err() != nil {
+						r.Status, r.Err = Interrupted, nil
 					}
 				}
 				mu.Lock()
 				switch {
-				case errors.Is(r.Err, auth.ErrBadCredentials):
+				case errors.Is(r.Err, auth.ErrLoginFailed), errors.Is(r.Err, auth.ErrBadCredentials), errors.Is(r.Err, auth.ErrBadTokenAnswer), isStorageFull(r.Err):
 					stop(r.Err)
 				case errors.Is(r.Err, auth.ErrTokenRefused):
 					if refused++; refused >= workers {
 						stop(r.Err)
 					}
 				case r.Status == Downloaded || r.Status == Missing:
-					refused = 0
+					refused, unreach = 0, 0
+				default:
+					if ue, ok := markUnreachable(&r); ok {
+						if unreach++; unreach >= unreachableRun {
+							stop(ue)
+						}
+					}
 				}
 				ended[i] = true
 				mu.Unlock()
@@ -279,16 +334,37 @@ feed:
 	}
 	for i, e := range entries {
 		if !ended[i] {
-			d.finish(&results[i], Result{Entry: e, Path: d.path(e), Status: Failed,
+			d.finish(&results[i], Result{Entry: e, Path: d.path(e), Status: NotStarted,
 				Err: fmt.Errorf("%s: %w: %w", redact(e.URL), ErrNotStarted, err)})
 		}
 	}
 	return results, err
 }
 
-// isBatchStop reports the authentication failures that stop a batch.
+// countAccepted counts the successful answers of the service.
+type countAccepted struct {
+	next http.RoundTripper // nil: http.DefaultTransport
+	n    *atomic.Int64
+}
+
+func (c countAccepted) RoundTrip(req *http.Request) (*http.Response, error) {
+	next := c.next
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	resp, err := next.RoundTrip(req)
+	if err == nil && resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		c.n.Add(1)
+	}
+	return resp, err
+}
+
+// isBatchStop reports the failures that stop a batch: authentication, and
+// a full or read-only output file system.
 func isBatchStop(err error) bool {
-	return errors.Is(err, auth.ErrBadCredentials) || errors.Is(err, auth.ErrTokenRefused)
+	return errors.Is(err, auth.ErrLoginFailed) || errors.Is(err, auth.ErrBadCredentials) ||
+		errors.Is(err, auth.ErrBadTokenAnswer) || errors.Is(err, auth.ErrTokenRefused) ||
+		errors.Is(err, ErrUnreachable) || isStorageFull(err)
 }
 
 // finish records r as the result of its entry: counters, OnResult.
@@ -301,6 +377,10 @@ func (d *Downloader) finish(dst *Result, r Result) {
 		d.skipped.Add(1)
 	case Missing:
 		d.missing.Add(1)
+	case Interrupted:
+		d.interrupted.Add(1)
+	case NotStarted:
+		d.notStarted.Add(1)
 	default:
 		d.failed.Add(1)
 	}
@@ -317,7 +397,7 @@ func (d *Downloader) resetProgress(entries []manifest.Entry) {
 	}
 	d.filesTotal.Store(int64(len(entries)))
 	d.bytesExpected.Store(expected)
-	for _, c := range []*atomic.Int64{&d.filesDone, &d.bytesDone, &d.downloaded, &d.skipped, &d.missing, &d.failed} {
+	for _, c := range []*atomic.Int64{&d.filesDone, &d.bytesDone, &d.downloaded, &d.skipped, &d.missing, &d.failed, &d.interrupted, &d.notStarted} {
 		c.Store(0)
 	}
 }

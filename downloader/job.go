@@ -25,6 +25,7 @@ type job struct {
 	meta    string
 	att     attempts
 	stall   *time.Timer // cuts the current request when no data arrives
+	rate    rateWindow  // cuts the current request when data trickles
 	contrib int64       // this entry's share of Progress.BytesExpected
 
 	lock *partLock // held on the part from the first attempt to the end
@@ -59,6 +60,7 @@ func (d *Downloader) fetch(ctx context.Context, e manifest.Entry) Result {
 		if errors.As(err, &ue) && err == error(ue) {
 			err = ue.Err // it would repeat the URL named here
 		}
+		err = redactErr(err)
 		r.Err = fmt.Errorf("download %s: %w", redact(e.URL), err)
 		// The caller reports how each file ended; this is for -v.
 		d.cfg.logger().Debug("download failed", "url", redact(e.URL), "attempts", r.Attempts, "error", err)
@@ -74,10 +76,13 @@ func (j *job) run(ctx context.Context) error {
 	if n := j.e.Name; n == "" || n == "." || n == ".." || filepath.Base(n) != n || strings.ContainsAny(n, `/\`) {
 		return fmt.Errorf("%w: %q", ErrBadName, n)
 	}
+	if _, err := checkFinal(j.final); err != nil {
+		return err
+	}
 	if j.skip() {
 		return nil
 	}
-	lock, created, err := lockPart(ctx, j.part, j.d.lockBusy)
+	lock, created, err := lockPart(ctx, j.part, j.onLockBusy())
 	if err != nil {
 		return err
 	}
@@ -86,23 +91,39 @@ func (j *job) run(ctx context.Context) error {
 	if j.skip() { // another process finished it while we waited
 		return nil
 	}
-	refusals := 0
+	refusals := 0      // refused tokens since the service last accepted one
+	revoked := 0       // refusals forgiven as revocations
+	var accepted int64 // d.accepted at the last refusal
 	for {
 		err = j.attempt(ctx)
-		if err == nil || j.published || ctx.Err() != nil || j.att.n >= j.att.budget {
+		if err == nil || j.published || ctx.Err() != nil {
 			return err
 		}
-		// A 401 after a refresh usually means the fresh token was revoked
-		// again before this request used it (the service dropped its
-		// tokens, or another worker's refresh rotated them): the next
-		// attempt picks up the current token. A service that refuses
-		// every token still ends the file after a few tries.
-		if errors.Is(err, auth.ErrTokenRefused) && refusals < maxRefusals {
-			refusals++
+		// A 401 to a fresh token usually means that the service revoked it
+		// after it had worked for other requests, or that a concurrent
+		// renewal replaced it: the next attempt takes the current token,
+		// and up to maxRevoked such attempts are not charged to the
+		// budget. Only refusals with no successful answer anywhere in the
+		// run between them count against the file: a service that
+		// refuses every token still ends it after a few tries.
+		if errors.Is(err, auth.ErrTokenRefused) {
+			if n := j.d.accepted.Load(); n != accepted {
+				accepted, refusals = n, 0
+				if revoked < maxRevoked {
+					revoked++
+					j.att.budget++
+				}
+			}
+			if refusals++; refusals > maxRefusals {
+				return err
+			}
 		} else if isFinal(err) {
 			return err
 		}
-		j.d.cfg.logger().Debug("retrying download", "url", redact(j.e.URL), "attempts", j.att.n, "error", err)
+		if j.att.n >= j.att.budget {
+			return err
+		}
+		j.d.cfg.logger().Debug("retrying download", "url", redact(j.e.URL), "attempts", j.att.n, "error", redactErr(err))
 	}
 }
 
@@ -113,7 +134,7 @@ func (j *job) skip() bool {
 	if j.d.cfg.Force {
 		return false
 	}
-	fi, err := os.Stat(j.final)
+	fi, err := os.Lstat(j.final) // a link is never trusted as complete
 	if err != nil || !fi.Mode().IsRegular() || (j.e.Size >= 0 && fi.Size() != j.e.Size) {
 		return false
 	}
@@ -141,8 +162,12 @@ func (j *job) setExpected(v int64) {
 }
 
 // maxRefusals is how many times one file is tried again after the service
-// refused a freshly renewed token.
+// refused a freshly renewed token with no successful answer in between.
 const maxRefusals = 2
+
+// maxRevoked is how many attempts of one file that ended on a revoked token
+// are not charged to its budget.
+const maxRevoked = 10
 
 // isFinal reports errors that another attempt of the same file cannot cure.
 func isFinal(err error) bool {
@@ -150,7 +175,9 @@ func isFinal(err error) bool {
 	if errors.As(err, &se) {
 		return !retryableStatus(se.code)
 	}
-	return isPermanentError(err) || errors.Is(err, errSizeAnnounced)
+	return isPermanentError(err) || errors.Is(err, errSizeAnnounced) || errors.Is(err, ErrNotRegular) ||
+		errors.Is(err, ErrTooLarge) || errors.Is(err, ErrContentEncoding) ||
+		errors.Is(err, ErrBadURL) || errors.Is(err, ErrBadRedirect) || isStorageFull(err)
 }
 
 // statusError is an HTTP status that ends an attempt.

@@ -95,16 +95,16 @@ func testResumeAcrossRuns(t *testing.T, cut int64) {
 	if len(res) != 3 {
 		t.Fatalf("got %d results, want 3", len(res))
 	}
-	if r := res[0]; r.Status != Failed || !errors.Is(r.Err, context.Canceled) || r.Bytes != cut {
-		t.Errorf("interrupted entry: %s, %d bytes, %v; want failed, %d bytes, context.Canceled", r.Status, r.Bytes, r.Err, cut)
+	if r := res[0]; r.Status != Interrupted || r.Err != nil || r.Bytes != cut {
+		t.Errorf("interrupted entry: %s, %d bytes, %v; want interrupted, %d bytes, no error", r.Status, r.Bytes, r.Err, cut)
 	}
 	for _, r := range res[1:] {
-		if r.Status != Failed || !errors.Is(r.Err, ErrNotStarted) || !errors.Is(r.Err, context.Canceled) || r.Attempts != 0 {
-			t.Errorf("%s: %s after %d attempts, %v; want failed, not started, cancelled", r.Entry.Name, r.Status, r.Attempts, r.Err)
+		if r.Status != NotStarted || !errors.Is(r.Err, ErrNotStarted) || !errors.Is(r.Err, context.Canceled) || r.Attempts != 0 {
+			t.Errorf("%s: %s after %d attempts, %v; want not started, cancelled", r.Entry.Name, r.Status, r.Attempts, r.Err)
 		}
 	}
-	if p := d1.Progress(); p.FilesDone != 3 || p.Failed != 3 {
-		t.Errorf("Progress = %+v, want 3 failed", p)
+	if p := d1.Progress(); p.FilesDone != 3 || p.Interrupted != 1 || p.NotStarted != 2 || p.Failed != 0 {
+		t.Errorf("Progress = %+v, want 1 interrupted, 2 not started, 0 failed", p)
 	}
 	part := filepath.Join(dir, "a.bin.part")
 	if fi, err := os.Stat(part); err != nil || fi.Size() != cut {

@@ -154,3 +154,45 @@ func TestTerrascopeCrossHostRedirect(t *testing.T) {
 		t.Errorf("the other host saw Authorization %d times, want 0", got)
 	}
 }
+
+// TestTerrascopeRevocationsAreNotRefusals: a service that revokes every
+// token on one authorized download in four, under eight workers, makes
+// fresh tokens fail now and then for requests that raced a revocation; the
+// tokens keep working for the other requests, so no file may fail for
+// "refused a freshly issued token", and the batch completes with the
+// default attempt budget.
+func TestTerrascopeRevocationsAreNotRefusals(t *testing.T) {
+	for _, redirect := range []bool{false, true} {
+		t.Run(fmt.Sprintf("login redirect %v", redirect), func(t *testing.T) {
+			kc := keycloaktest.NewServer()
+			defer kc.Close()
+			opts := []terrascopetest.Option{terrascopetest.WithFileSize(64 << 10), terrascopetest.WithRevokeEvery(4)}
+			if redirect {
+				opts = append(opts, terrascopetest.WithLoginRedirect(kc.LoginURL()))
+			}
+			s := terrascopetest.NewServer(kc, opts...)
+			defer s.Close()
+			const files = 48
+			d := newTest(t, Config{Client: terrascopeClient(t, kc, s.Host()), Workers: 8})
+			res, err := d.Run(context.Background(), tileEntries(s, files))
+			if err != nil {
+				t.Fatalf("Run: %v (the batch stopped)", err)
+			}
+			attempts := 0
+			for _, r := range res {
+				attempts += r.Attempts
+				if r.Status != Downloaded {
+					t.Errorf("%s: %s after %d attempts (%v), want downloaded", r.Entry.Name, r.Status, r.Attempts, r.Err)
+				}
+			}
+			st, kst := s.Stats(), kc.Stats()
+			t.Logf("%d files, %d attempts, %d revocations, %d token requests", files, attempts, st.Revocations, kst.TokenRequests())
+			if st.Revocations < files/8 {
+				t.Errorf("revocations: got %d, want at least %d; the case proves little", st.Revocations, files/8)
+			}
+			if kst.PasswordGrants != 1 || kst.FailedRefreshGrants != 0 {
+				t.Errorf("keycloak: %d password grants, %d failed refreshes; want 1 and 0", kst.PasswordGrants, kst.FailedRefreshGrants)
+			}
+		})
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -359,21 +360,27 @@ func TestChaosConcurrentRuns(t *testing.T) {
 
 // TestChaosSignals sends SIGINT or SIGTERM to a run mid-batch: it must exit
 // 130 with its partial files kept, its report written and its Keycloak
-// session ended, and a rerun must finish the batch.
+// session ended, and a rerun must finish the batch. The service holds every
+// body after its first bytes, so the signal comes while the workers' parts
+// are known to be on disk, whatever the speed of the machine.
 func TestChaosSignals(t *testing.T) {
 	chaosBinary(t) // skips under -short, builds once
 	const (
-		files = 16
-		size  = 1 << 20
+		files   = 16
+		size    = 1 << 20
+		workers = 4
+		held    = 256 << 10
 	)
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 		t.Run(sig.String(), func(t *testing.T) {
-			f := newChaosFakes(t, nil, terrascopetest.WithFileSize(size), terrascopetest.WithBandwidth(8<<20))
+			f := newChaosFakes(t, nil, terrascopetest.WithFileSize(size))
+			f.ts.Hold(held)
 			dir := t.TempDir()
+			out := filepath.Join(dir, "out")
 			names := chaosNames(files, 0)
 			m := writeChaosManifest(t, dir, "tiles.txt", names)
 			rep := filepath.Join(dir, "report.json")
-			args := f.args(append(chaosCommon(dir, m, 4), "--report", rep)...)
+			args := f.args(append(chaosCommon(dir, m, workers), "--report", rep)...)
 
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
@@ -381,8 +388,13 @@ func TestChaosSignals(t *testing.T) {
 			r.report = rep
 			exited := make(chan struct{})
 			go func() { r.wait(t); close(exited) }()
-			// A quarter of the batch has been sent: files are in flight.
-			waitStats(ctx, f.ts, exited, func(s terrascopetest.Stats) bool { return s.BytesServed >= files*size/4 })
+			// Every worker has a body held, and its first bytes in a part.
+			if !waitStats(ctx, f.ts, exited, func(s terrascopetest.Stats) bool { return s.Held == workers }) {
+				t.Fatalf("the run ended or timed out before %d bodies were held", workers)
+			}
+			if !waitParts(ctx, exited, out, workers, held) {
+				t.Fatalf("the run ended or timed out before %d parts held %d bytes", workers, held)
+			}
 			if err := r.cmd.Process.Signal(sig); err != nil {
 				t.Fatalf("signal: %v", err)
 			}
@@ -390,25 +402,62 @@ func TestChaosSignals(t *testing.T) {
 			r.wantExit(t, exitInterrupted)
 
 			got := readReport(t, rep)
-			if got.ExitCode != exitInterrupted || got.Summary.Downloaded == files {
-				t.Errorf("report: exit %d, %d downloaded; want 130 with the batch unfinished", got.ExitCode, got.Summary.Downloaded)
+			if s := got.Summary; got.ExitCode != exitInterrupted || s.Downloaded != 0 || s.Interrupted != workers || s.NotStarted != files-workers || s.Failed != 0 {
+				t.Errorf("report: exit %d, summary %+v; want 130, %d interrupted, %d not started, nothing downloaded or failed",
+					got.ExitCode, s, workers, files-workers)
 			}
-			parts, _ := filepath.Glob(filepath.Join(dir, "out", "*.part"))
-			if len(parts) == 0 {
-				t.Errorf("no .part file was kept for the next run")
+			if lines := strings.Split(strings.TrimSpace(r.stderr.String()), "\n"); len(lines) > 4 {
+				t.Errorf("stderr after the signal: %d lines, want at most 4:\n%s", len(lines), r.stderr.String())
+			}
+			parts, _ := filepath.Glob(filepath.Join(out, "*.part"))
+			if len(parts) != workers {
+				t.Errorf("parts kept: got %d, want %d (one per worker)", len(parts), workers)
 			}
 			if st := f.kc.Stats(); st.PasswordGrants != 1 || st.Logouts != 1 || st.LiveSessions != 0 {
 				t.Errorf("keycloak: %d logins, %d logouts, %d live sessions; want the one session ended", st.PasswordGrants, st.Logouts, st.LiveSessions)
 			}
 
+			f.ts.Release()
 			last := runChaos(t, "rerun", chaosPassword, args...)
 			last.report = rep
 			last.wantExit(t, 0)
-			assertNoSidecars(t, assertFiles(t, f.ts, filepath.Join(dir, "out"), names))
-			if served, limit := f.ts.Stats().BytesServed, int64(files*size*13/10); served > limit {
-				t.Errorf("bytes served %d for a %d-byte batch, want at most %d: the rerun did not resume", served, files*size, limit)
+			assertNoSidecars(t, assertFiles(t, f.ts, out, names))
+			// The rerun resumes the parts: the batch and nothing more.
+			if served, want := f.ts.Stats().BytesServed, int64(files*size); served != want {
+				t.Errorf("bytes served %d for a %d-byte batch: the rerun did not resume", served, want)
+			}
+			if rr := f.ts.Stats().RangeRequests; rr != workers {
+				t.Errorf("range requests: got %d, want %d (one per part)", rr, workers)
 			}
 			assertNoLeak(t, append(f.rec.secrets(), chaosPassword), r, last)
 		})
+	}
+}
+
+// waitParts waits until dir holds n .part files of at least size bytes
+// each, stop is closed or ctx ends, and reports whether the parts are
+// there. Another process writes them, so it looks at the folder again
+// every few milliseconds.
+func waitParts(ctx context.Context, stop <-chan struct{}, dir string, n int, size int64) bool {
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		parts, _ := filepath.Glob(filepath.Join(dir, "*.part"))
+		full := 0
+		for _, p := range parts {
+			if fi, err := os.Stat(p); err == nil && fi.Size() >= size {
+				full++
+			}
+		}
+		if full >= n {
+			return true
+		}
+		select {
+		case <-tick.C:
+		case <-stop:
+			return false
+		case <-ctx.Done():
+			return false
+		}
 	}
 }

@@ -152,62 +152,100 @@ func TestRunDryRunAsksForNoToken(t *testing.T) {
 	}
 }
 
+// closed is a channel that is always closed.
+var closed = func() <-chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+// TestRunInterruptThenResume interrupts a run while four files are under
+// way and three are queued: the report says 1 downloaded, 4 interrupted
+// and 3 not started, stderr says so in a few lines, the bar stays where it
+// was, and a rerun resumes the parts.
 func TestRunInterruptThenResume(t *testing.T) {
-	// A slow service, and one file much smaller than the others, so that
-	// the interrupt lands while the others are in flight.
-	const small = "N00E000"
-	size := func(name string) int64 {
-		if strings.Contains(name, small) {
-			return 16 << 10
-		}
-		return 1 << 20
-	}
-	svc := newServices(t, terrascopetest.WithBandwidth(2<<20), terrascopetest.WithSizeFunc(size))
-	dir := t.TempDir()
-	out := filepath.Join(dir, "out")
-	rep := filepath.Join(dir, "report.json")
-	m := writeManifest(t, tiles(8)...)
+	for _, mode := range []string{"plain", "bar", "none"} {
+		t.Run(mode, func(t *testing.T) {
+			// One file smaller than the service holds bodies at: it ends,
+			// the others stop after their first held bytes.
+			const small, held = "N00E000", 256 << 10
+			size := func(name string) int64 {
+				if strings.Contains(name, small) {
+					return 16 << 10
+				}
+				return 1 << 20
+			}
+			svc := newServices(t, terrascopetest.WithSizeFunc(size))
+			svc.ts.Hold(held)
+			dir := t.TempDir()
+			out := filepath.Join(dir, "out")
+			rep := filepath.Join(dir, "report.json")
+			m := writeManifest(t, tiles(8)...)
 
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	stderr := &syncBuffer{}
-	first := stderr.notifyOn("downloaded ")
-	go func() {
-		select {
-		case <-first: // the small file is done
-		case <-ctx.Done():
-			return
-		}
-		// Interrupt once the others are part-way: the service has sent
-		// about a megabyte of them.
-		if waitStats(ctx, svc.ts, nil, func(s terrascopetest.Stats) bool { return s.BytesServed >= 16<<10+1<<20 }) {
-			cancel()
-		}
-	}()
-	res := runWCDL(t, ctx, creds(), "", stderr, svc.args("-m", m, "-o", out, "-w", "4", "--report", rep, "--progress", "plain")...)
-	if res.code != exitInterrupted {
-		t.Fatalf("exit code %d, want %d; stderr:\n%s", res.code, exitInterrupted, res.stderr)
-	}
-	r := readReport(t, rep)
-	if r.ExitCode != exitInterrupted || r.Summary.Downloaded == 0 || r.Summary.Downloaded == 8 {
-		t.Errorf("report after the interrupt: exit %d, summary %+v; want 130 with some but not all downloaded", r.ExitCode, r.Summary)
-	}
-	parts, _ := filepath.Glob(filepath.Join(out, "*.part"))
-	if len(parts) == 0 {
-		t.Error("no .part files were kept for the next run")
-	}
-	if st := svc.kc.Stats(); st.LiveSessions != 0 {
-		t.Errorf("%d Keycloak sessions left open after the interrupt, want 0", st.LiveSessions)
-	}
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			stderr := &syncBuffer{}
+			drawn := closed
+			if mode == "bar" {
+				drawn = stderr.notifyOn("1/8 files") // the bar shows the state held
+			}
+			go func() {
+				// Four bodies held: the small file is done and four
+				// workers wait with bytes in their parts.
+				if waitStats(ctx, svc.ts, nil, func(s terrascopetest.Stats) bool { return s.Held == 4 }) &&
+					waitParts(ctx, nil, out, 4, held) {
+					select {
+					case <-drawn:
+						cancel()
+					case <-ctx.Done():
+					}
+				}
+			}()
+			res := runWCDL(t, ctx, creds(), "", stderr, svc.args("-m", m, "-o", out, "-w", "4", "--report", rep, "--progress", mode)...)
+			if res.code != exitInterrupted {
+				t.Fatalf("exit code %d, want %d; stderr:\n%s", res.code, exitInterrupted, res.stderr)
+			}
+			r := readReport(t, rep)
+			if s := r.Summary; r.ExitCode != exitInterrupted || s.Downloaded != 1 || s.Interrupted != 4 || s.NotStarted != 3 || s.Failed != 0 {
+				t.Errorf("report after the interrupt: exit %d, summary %+v; want 130, 1 downloaded, 4 interrupted, 3 not started, 0 failed", r.ExitCode, r.Summary)
+			}
+			statuses := map[string]int{}
+			for _, e := range r.Entries {
+				statuses[e.Status]++
+			}
+			if statuses["interrupted"] != 4 || statuses["not_started"] != 3 {
+				t.Errorf("report entries by status: %v, want 4 interrupted and 3 not_started", statuses)
+			}
+			parts, _ := filepath.Glob(filepath.Join(out, "*.part"))
+			if len(parts) != 4 {
+				t.Errorf("%d .part files kept, want 4", len(parts))
+			}
+			if st := svc.kc.Stats(); st.LiveSessions != 0 {
+				t.Errorf("%d Keycloak sessions left open after the interrupt, want 0", st.LiveSessions)
+			}
+			lines := strings.Split(strings.TrimSpace(res.stderr), "\n")
+			if mode != "bar" && len(lines) > 4 {
+				t.Errorf("stderr after an interrupt: %d lines, want at most 4:\n%s", len(lines), res.stderr)
+			}
+			if strings.Contains(res.stderr, "failed") {
+				t.Errorf("stderr calls something failed after an interrupt:\n%s", res.stderr)
+			}
+			if want := "wcdl: interrupted; 4 partial files kept, the next run resumes them"; !strings.Contains(res.stderr, want) {
+				t.Errorf("stderr does not say %q:\n%s", want, res.stderr)
+			}
+			if want := "wcdl: 8 files: 1 downloaded, 4 interrupted, 3 not started"; !strings.Contains(res.stderr, want) {
+				t.Errorf("stderr does not say %q:\n%s", want, res.stderr)
+			}
+			if mode == "bar" && (strings.Contains(res.stderr, "100%") || strings.Contains(res.stderr, "8/8 files")) {
+				t.Errorf("the bar went to its end after the interrupt:\n%q", res.stderr)
+			}
 
-	res = runWCDL(t, t.Context(), creds(), "", nil, svc.args("-m", m, "-o", out, "-w", "4", "--report", rep)...)
-	if res.code != exitOK {
-		t.Fatalf("rerun: exit code %d, want 0; stderr:\n%s", res.code, res.stderr)
-	}
-	assertComplete(t, svc.ts, out, readReport(t, rep))
-	batch := 16<<10 + 7<<20
-	if served, limit := svc.ts.Stats().BytesServed, int64(batch)*13/10; served > limit {
-		t.Errorf("the service sent %d bytes for a %d-byte batch, want at most %d: parts were not resumed", served, batch, limit)
+			svc.ts.Release()
+			res = runWCDL(t, t.Context(), creds(), "", nil, svc.args("-m", m, "-o", out, "-w", "4", "--report", rep)...)
+			if res.code != exitOK {
+				t.Fatalf("rerun: exit code %d, want 0; stderr:\n%s", res.code, res.stderr)
+			}
+			assertComplete(t, svc.ts, out, readReport(t, rep))
+			if served, batch := svc.ts.Stats().BytesServed, int64(16<<10+7<<20); served != batch {
+				t.Errorf("the service sent %d bytes for a %d-byte batch: parts were not resumed", served, batch)
+			}
+		})
 	}
 }
 
@@ -266,4 +304,43 @@ func TestRunSimulate(t *testing.T) {
 	if strings.Contains(stderr, simPassword) {
 		t.Error("the demo password appears in stderr")
 	}
+}
+
+// TestRunQuietPrintsErrors: -q prints nothing for a good run (see
+// TestRunShardsCoverThePlanOnce), but one line per failed entry, and the
+// one-line reason when a batch stops.
+func TestRunQuietPrintsErrors(t *testing.T) {
+	gone := []string{"S15W048", "S15W045"}
+	svc := newServices(t, terrascopetest.WithNotFound(func(name string) bool {
+		return strings.Contains(name, gone[0]) || strings.Contains(name, gone[1])
+	}))
+	t.Run("failed entries", func(t *testing.T) {
+		res := runWCDL(t, t.Context(), creds(), "", nil,
+			svc.args("-q", "-m", writeManifest(t, "N00E006", gone[0], gone[1]), "-o", t.TempDir())...)
+		if res.code != exitFailed {
+			t.Fatalf("exit code %d, want %d; stderr:\n%s", res.code, exitFailed, res.stderr)
+		}
+		lines := strings.Split(strings.TrimSpace(res.stderr), "\n")
+		if len(lines) != 2 {
+			t.Fatalf("stderr with -q: %d lines, want 2 (one per failed entry):\n%s", len(lines), res.stderr)
+		}
+		for i, l := range lines {
+			if !strings.HasPrefix(l, "failed ") || !strings.Contains(l, gone[i]) || !strings.Contains(l, "404") {
+				t.Errorf("line %d: %q, want \"failed <name of %s>: ... 404 ...\"", i+1, l, gone[i])
+			}
+		}
+		assertNoSecrets(t, svc, res.stdout, res.stderr)
+	})
+	t.Run("batch stopped", func(t *testing.T) {
+		env := map[string]string{"WCDL_USERNAME": testUser, "WCDL_PASSWORD": "wrong-" + testPassword}
+		res := runWCDL(t, t.Context(), env, "", nil, svc.args("-q", "-m", writeManifest(t, tiles(6)...), "-o", t.TempDir())...)
+		if res.code != exitAuth {
+			t.Fatalf("exit code %d, want %d; stderr:\n%s", res.code, exitAuth, res.stderr)
+		}
+		lines := strings.Split(strings.TrimSpace(res.stderr), "\n")
+		if want := "wcdl: login failed, the batch was stopped: "; len(lines) != 1 || !strings.HasPrefix(lines[0], want) {
+			t.Errorf("stderr with -q: %q, want the one line %q...", lines, want)
+		}
+		assertNoSecrets(t, svc, res.stdout, res.stderr)
+	})
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net"
@@ -18,7 +19,7 @@ import (
 
 // provider builds the shared token provider from the flags, and returns the
 // hosts that may receive its tokens.
-func (c *command) provider(o *options, sim *simulator, log *slog.Logger) (*auth.Provider, []string, error) {
+func (c *command) provider(ctx context.Context, o *options, sim *simulator, log *slog.Logger) (*auth.Provider, []string, error) {
 	preset, err := auth.LookupPreset(o.provider)
 	if err != nil {
 		return nil, nil, fmt.Errorf("--provider: %w", err)
@@ -31,6 +32,10 @@ func (c *command) provider(o *options, sim *simulator, log *slog.Logger) (*auth.
 	}
 	if o.scope != "" {
 		preset.Scope = o.scope
+	}
+	end, err := discover(ctx, o, &preset, log)
+	if err != nil {
+		return nil, nil, err
 	}
 	baseURL := o.baseURL
 	if baseURL == "" {
@@ -56,7 +61,7 @@ func (c *command) provider(o *options, sim *simulator, log *slog.Logger) (*auth.
 			Stdin:        c.stdin,
 			NetrcPath:    netrcPath(c.getenv),
 			TokenHost:    tokenURL.Hostname(),
-			Prompt:       c.prompt(),
+			Prompt:       c.prompt(ctx),
 		})
 		if err != nil {
 			return nil, nil, err
@@ -67,26 +72,54 @@ func (c *command) provider(o *options, sim *simulator, log *slog.Logger) (*auth.
 		ClientID:    preset.ClientID,
 		Scope:       preset.Scope,
 		Credentials: creds,
+		MaxWait:     o.retryMaxWait,
+		Sleep:       c.authSleep,
+		SessionEnd:  end,
 		Logger:      log,
 	})
 	if err != nil {
 		return nil, nil, err
 	}
-	return p, []string{base.Host}, nil
+	trusted := append([]string{base.Host}, preset.AuthHosts...)
+	return p, append(trusted, o.authHosts...), nil
 }
 
 // prompt returns a no-echo password prompt when standard input and standard
-// error are a terminal, and nil otherwise (cron, CI, pipes).
-func (c *command) prompt() func(string) (string, error) {
+// error are a terminal, and nil otherwise (cron, CI, pipes). The prompt
+// gives up as soon as ctx ends (Ctrl-C), with the terminal's echo restored.
+func (c *command) prompt(ctx context.Context) func(string) (string, error) {
 	in, ok := c.stdin.(*os.File)
 	if !ok || !term.IsTerminal(int(in.Fd())) || !isTerminal(c.stderr) {
 		return nil
 	}
 	return func(p string) (string, error) {
+		fd := int(in.Fd())
+		state, err := term.GetState(fd)
+		if err != nil {
+			return "", err
+		}
 		fmt.Fprint(c.stderr, p)
-		b, err := term.ReadPassword(int(in.Fd()))
-		fmt.Fprintln(c.stderr)
-		return string(b), err
+		type answer struct {
+			b   []byte
+			err error
+		}
+		// ReadPassword cannot be cancelled: on Ctrl-C it is left blocked
+		// on standard input, which nothing else reads, and the process
+		// ends soon after.
+		read := make(chan answer, 1)
+		go func() {
+			b, err := term.ReadPassword(fd)
+			read <- answer{b, err}
+		}()
+		select {
+		case a := <-read:
+			fmt.Fprintln(c.stderr)
+			return string(a.b), a.err
+		case <-ctx.Done():
+			_ = term.Restore(fd, state)
+			fmt.Fprintln(c.stderr)
+			return "", context.Cause(ctx)
+		}
 	}
 }
 
@@ -104,10 +137,13 @@ func netrcPath(getenv func(string) string) string {
 // newHTTPClient is the one client every worker shares: a transport tuned for
 // a few long downloads to one host, wrapped by the auth transport that adds
 // bearer tokens for the trusted hosts only.
-func newHTTPClient(src auth.TokenSource, trusted []string, workers int) *http.Client {
+func newHTTPClient(src auth.TokenSource, trusted []string, workers int, dial func(ctx context.Context, network, addr string) (net.Conn, error)) *http.Client {
+	if dial == nil {
+		dial = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	}
 	base := &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		DialContext:           dial,
 		ForceAttemptHTTP2:     true,
 		MaxIdleConns:          2 * workers,
 		MaxIdleConnsPerHost:   2 * workers,

@@ -17,14 +17,23 @@ import (
 type progress struct {
 	mode    string // "bar", "plain" or "none"
 	w       io.Writer
+	con     *console // tells the results
 	workers int
 	results chan downloader.Result
-	quit    chan struct{}
-	wg      sync.WaitGroup
+	// held are failures of a kind that stops the batch: their lines wait
+	// for the end, where they are left out if the batch did stop for
+	// that reason (one line then says why).
+	held []downloader.Result
+	quit chan struct{}
+	// halted, if set, reports that the run was interrupted: from then on
+	// the bar is not redrawn.
+	halted func() bool
+	sample func() downloader.Progress
+	wg     sync.WaitGroup
 }
 
-func newProgress(mode string, w io.Writer, entries, workers int) *progress {
-	p := &progress{mode: mode, w: w, workers: workers, quit: make(chan struct{})}
+func newProgress(mode string, con *console, entries, workers int) *progress {
+	p := &progress{mode: mode, w: con.w, con: con, workers: workers, quit: make(chan struct{})}
 	if mode != "none" {
 		p.results = make(chan downloader.Result, entries)
 	}
@@ -44,13 +53,16 @@ func (p *progress) result(r downloader.Result) {
 
 // start begins showing progress; sample reads the downloader's counters.
 func (p *progress) start(sample func() downloader.Progress) {
+	p.sample = sample
 	switch p.mode {
 	case "plain":
 		p.wg.Add(1)
 		go func() {
 			defer p.wg.Done()
 			for r := range p.results {
-				fmt.Fprintln(p.w, resultLine(r))
+				if !p.hold(r) {
+					p.con.result(r, sample())
+				}
 			}
 		}()
 	case "bar":
@@ -60,13 +72,32 @@ func (p *progress) start(sample func() downloader.Progress) {
 }
 
 // stop ends the display once the downloader has returned, and so will send
-// no more results.
-func (p *progress) stop() {
+// no more results. runErr is what Run returned.
+func (p *progress) stop(runErr error) {
 	close(p.quit)
 	if p.results != nil {
 		close(p.results)
 	}
 	p.wg.Wait()
+	for _, r := range p.held {
+		if !coveredByStop(r, runErr) {
+			p.con.result(r, p.sample())
+		}
+	}
+}
+
+// hold keeps back the line of a failure common to every file, and
+// reports whether it did. Entries never started or interrupted get no line
+// at all: the summary counts them.
+func (p *progress) hold(r downloader.Result) bool {
+	switch {
+	case r.Status == downloader.NotStarted, r.Status == downloader.Interrupted:
+		return true
+	case r.Status == downloader.Failed && sharedFailure(r.Err) != nil:
+		p.held = append(p.held, r)
+		return true
+	}
+	return false
 }
 
 func (p *progress) runBar(sample func() downloader.Progress) {
@@ -87,6 +118,9 @@ func (p *progress) runBar(sample func() downloader.Progress) {
 	defer tick.Stop()
 	update := func() downloader.Progress {
 		s := sample()
+		if s.Interrupted+s.NotStarted > 0 || (p.halted != nil && p.halted()) {
+			return s // stopped: the bar stays where it was
+		}
 		total := estimateTotal(s, p.workers)
 		if s.FilesDone < s.FilesTotal {
 			// The bar counts itself finished once it reaches its
@@ -106,20 +140,22 @@ func (p *progress) runBar(sample func() downloader.Progress) {
 		case <-tick.C:
 			update()
 		case r, ok := <-p.results:
-			if ok && r.Status == downloader.Failed {
+			if ok && r.Status == downloader.Failed && !p.hold(r) {
 				_ = bar.Clear()
-				fmt.Fprintln(p.w, resultLine(r))
+				p.con.result(r, sample())
 			}
 		case <-p.quit:
-			if s := update(); s.FilesDone == s.FilesTotal && s.BytesDone > 0 {
+			// A stopped run leaves the bar where it was, not at an end
+			// that its entries never reached.
+			if s := update(); s.FilesDone == s.FilesTotal && s.BytesDone > 0 && s.Interrupted+s.NotStarted == 0 {
 				_ = bar.Finish()
 			} else {
 				_ = bar.Exit()
 			}
 			fmt.Fprintln(p.w)
 			for r := range p.results {
-				if r.Status == downloader.Failed {
-					fmt.Fprintln(p.w, resultLine(r))
+				if r.Status == downloader.Failed && !p.hold(r) {
+					p.con.result(r, sample())
 				}
 			}
 			return

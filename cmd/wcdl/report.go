@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/wcdl/wcdl/auth"
@@ -19,6 +20,8 @@ type summary struct {
 	Skipped        int     `json:"skipped"`
 	Missing        int     `json:"missing"`
 	Failed         int     `json:"failed"`
+	Interrupted    int     `json:"interrupted"`
+	NotStarted     int     `json:"not_started"`
 	Bytes          int64   `json:"bytes"`
 	ElapsedSeconds float64 `json:"elapsed_seconds"`
 	BytesPerSecond float64 `json:"bytes_per_second"`
@@ -44,6 +47,10 @@ func summarize(results []downloader.Result, elapsed time.Duration, st auth.Stats
 			s.Skipped++
 		case downloader.Missing:
 			s.Missing++
+		case downloader.Interrupted:
+			s.Interrupted++
+		case downloader.NotStarted:
+			s.NotStarted++
 		default:
 			s.Failed++
 		}
@@ -54,12 +61,52 @@ func summarize(results []downloader.Result, elapsed time.Duration, st auth.Stats
 	return s
 }
 
-// line is the summary wcdl prints at the end of every run.
-func (s summary) line() string {
-	return fmt.Sprintf("wcdl: %d files: %d downloaded, %d skipped, %d missing, %d failed; %s in %s (%s/s); %d token request%s",
-		s.Entries, s.Downloaded, s.Skipped, s.Missing, s.Failed,
-		formatBytes(s.Bytes), time.Duration(s.ElapsedSeconds*float64(time.Second)).Round(time.Millisecond),
+// summaryWidth is the width the summary lines fit in.
+const summaryWidth = 80
+
+// lines is the summary wcdl prints at the end of every run: the entries by
+// status (only the statuses that occur), then the bytes, the time and the
+// token requests, each line at most summaryWidth columns.
+func (s summary) lines() []string {
+	counts := []string{fmt.Sprintf("%d file%s", s.Entries, plural(s.Entries))}
+	for _, c := range []struct {
+		n    int
+		what string
+	}{
+		{s.Downloaded, "downloaded"}, {s.Skipped, "skipped"}, {s.Missing, "missing"},
+		{s.Failed, "failed"}, {s.Interrupted, "interrupted"}, {s.NotStarted, "not started"},
+	} {
+		if c.n > 0 {
+			counts = append(counts, fmt.Sprintf("%d %s", c.n, c.what))
+		}
+	}
+	elapsed := time.Duration(s.ElapsedSeconds * float64(time.Second)).Round(time.Millisecond)
+	tail := fmt.Sprintf("%s in %s (%s/s), %d token request%s", formatBytes(s.Bytes), elapsed,
 		formatBytes(int64(s.BytesPerSecond)), s.TokenRequests, plural(int(s.TokenRequests)))
+	return append(wrap("wcdl: ", counts, summaryWidth), "wcdl: "+tail)
+}
+
+// wrap joins parts after prefix with ", ", starting a new line, indented
+// like the first, where the next part would pass width columns. The first
+// part ends with ":" when more follow.
+func wrap(prefix string, parts []string, width int) []string {
+	var lines []string
+	line := prefix
+	for i, p := range parts {
+		sep := ", "
+		switch {
+		case i == 0:
+			sep = ""
+		case i == 1:
+			sep = ": "
+		}
+		if i > 0 && len(line)+len(sep)+len(p) > width {
+			lines = append(lines, line+strings.TrimRight(sep, " "))
+			line, sep = strings.Repeat(" ", len(prefix)), ""
+		}
+		line += sep + p
+	}
+	return append(lines, line)
 }
 
 // report is the JSON document --report writes. README.md documents its
@@ -92,9 +139,13 @@ type reportOptions struct {
 	BaseURL   string   `json:"base_url,omitempty"`
 	Retries   int      `json:"retries"`
 	LimitRate string   `json:"limit_rate,omitempty"`
-	Force     bool     `json:"force"`
-	Shard     string   `json:"shard,omitempty"`
-	Simulate  bool     `json:"simulate"`
+
+	StallTimeoutSeconds float64 `json:"stall_timeout_seconds"`
+	MinRate             string  `json:"min_rate,omitempty"`
+	MaxFileSize         string  `json:"max_file_size"`
+	Force               bool    `json:"force"`
+	Shard               string  `json:"shard,omitempty"`
+	Simulate            bool    `json:"simulate"`
 }
 
 // reportRecord is one entry's outcome.
@@ -123,16 +174,17 @@ func newReport(o *options, started, finished time.Time, sum summary, code int, r
 			Manifests: o.manifests, BBox: o.bbox, AOI: o.aois, Grid: redactGrid(o.grid), Years: o.years, Layers: o.layers,
 			Out: o.out, Workers: o.workers, Provider: o.provider, TokenURL: o.tokenURL,
 			ClientID: o.clientID, BaseURL: o.baseURL, Retries: o.retries,
-			LimitRate: o.limitRate, Force: o.force, Shard: o.shard, Simulate: o.simulate,
+			LimitRate: o.limitRate, Force: o.force,
+			StallTimeoutSeconds: o.stallTimeout.Seconds(), MinRate: o.minRate, MaxFileSize: o.maxFileSize, Shard: o.shard, Simulate: o.simulate,
 		},
 		Summary: sum,
 		Entries: make([]reportRecord, 0, len(results)),
 	}
 	for _, res := range results {
 		rec := reportRecord{
-			Entry:           res.Entry.Raw,
+			Entry:           downloader.RedactEntry(res.Entry.Raw),
 			Source:          res.Entry.Source.String(),
-			URL:             res.Entry.URL,
+			URL:             downloader.Redact(res.Entry.URL),
 			Path:            res.Path,
 			Status:          string(res.Status),
 			Bytes:           res.Bytes,
@@ -142,7 +194,7 @@ func newReport(o *options, started, finished time.Time, sum summary, code int, r
 			SHA256:          res.SHA256,
 		}
 		if res.Err != nil {
-			rec.Error = res.Err.Error()
+			rec.Error = downloader.RedactText(res.Err.Error())
 		}
 		r.Entries = append(r.Entries, rec)
 	}

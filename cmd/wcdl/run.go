@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"golang.org/x/term"
@@ -24,6 +26,7 @@ const (
 	exitFailed      = 1   // at least one entry failed; the others were done
 	exitUsage       = 2   // bad flags or manifest; nothing was downloaded
 	exitAuth        = 3   // the login failed or the service kept refusing tokens
+	exitUnreachable = 4   // the download service could not be reached at all
 	exitInterrupted = 130 // SIGINT or SIGTERM; .part files are kept for the next run
 )
 
@@ -54,12 +57,18 @@ type command struct {
 	// simulated is called with the simulator's services once they are up
 	// (tests use it to reach the fakes' counters); nil in production.
 	simulated func(*simulator)
+	// authSleep, when set, replaces the waits between token requests
+	// (tests record them instead of waiting); nil in production.
+	authSleep func(ctx context.Context, d time.Duration) error
+	// dial, when set, replaces the download client's dialer (tests use it
+	// to make a name that does not resolve); nil in production.
+	dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 func (c *command) run(ctx context.Context, args []string) int {
 	o, fs, err := parseArgs(args, c.getenv)
 	if err != nil {
-		fmt.Fprintf(c.stderr, "wcdl: %v\nRun 'wcdl --help' for usage.\n", err)
+		newConsole(c.stderr, jsonRequested(args, c.getenv)).errorf("Run 'wcdl --help' for usage.", "%v", err)
 		return exitUsage
 	}
 	if o.help {
@@ -71,8 +80,9 @@ func (c *command) run(ctx context.Context, args []string) int {
 		return exitOK
 	}
 	log := c.newLogger(o)
+	con := newConsole(c.stderr, o.logFormat == "json")
 	if len(o.manifests) == 0 && o.bbox == "" && len(o.aois) == 0 {
-		fmt.Fprintf(c.stderr, "wcdl: nothing to download: give a manifest with -m FILE, a box with --bbox W,S,E,N or an area with --aoi FILE\nRun 'wcdl --help' for usage.\n")
+		con.errorf("Run 'wcdl --help' for usage.", "nothing to download: give a manifest with -m FILE, a box with --bbox W,S,E,N or an area with --aoi FILE")
 		return exitUsage
 	}
 
@@ -83,32 +93,43 @@ func (c *command) run(ctx context.Context, args []string) int {
 		if c.simulated != nil {
 			c.simulated(sim)
 		}
-		o.tokenURL, o.clientID, o.scope, o.baseURL = sim.kc.TokenURL(), simClient, "", sim.ts.URL()
-		log.Info("simulating: using a built-in Keycloak and download service on loopback, with demo credentials",
-			"token_url", o.tokenURL, "base_url", o.baseURL)
+		o.tokenURL, o.clientID, o.scope, o.issuer, o.baseURL = sim.kc.TokenURL(), simClient, "", "", sim.ts.URL()
+		if !o.quiet {
+			con.say(slog.LevelInfo, "simulating: a built-in Keycloak and download service on this machine, with a demo account; nothing leaves it",
+				"token_url", o.tokenURL, "base_url", o.baseURL)
+		}
 	}
 
-	plan, err := c.plan(ctx, o, log)
+	plan, err := c.plan(ctx, o, con)
 	if err != nil {
-		fmt.Fprintf(c.stderr, "wcdl: %v\n", err)
 		if ctx.Err() != nil { // interrupted while fetching the grid
+			con.say(slog.LevelWarn, "interrupted; nothing was downloaded")
 			return exitInterrupted
 		}
+		con.errorf("", "%v", err)
 		return exitUsage
 	}
 	if o.dryRun && o.planFormat == "geojson" {
-		return c.writePlanGeoJSON(plan, log)
+		return c.writePlanGeoJSON(plan, con)
 	}
 	if o.dryRun {
 		for _, e := range plan.Entries {
-			fmt.Fprintf(c.stdout, "%s\t%s\n", e.URL, filepath.Join(o.out, e.Name))
+			fmt.Fprintf(c.stdout, "%s\t%s\n", downloader.Redact(e.URL), filepath.Join(o.out, e.Name))
 		}
 		return exitOK
 	}
 
-	provider, trusted, err := c.provider(o, sim, log)
+	if err := checkPaths(o); err != nil {
+		con.errorf("", "%v", err)
+		return exitUsage
+	}
+	provider, trusted, err := c.provider(ctx, o, sim, log)
 	if err != nil {
-		fmt.Fprintf(c.stderr, "wcdl: %v\n", err)
+		if ctx.Err() != nil {
+			con.say(slog.LevelWarn, "interrupted; nothing was downloaded")
+			return exitInterrupted
+		}
+		con.errorf("", "%v", err)
 		return exitUsage
 	}
 	defer func() {
@@ -122,61 +143,70 @@ func (c *command) run(ctx context.Context, args []string) int {
 	}()
 
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
-		fmt.Fprintf(c.stderr, "wcdl: creating the output folder: %v\n", err)
+		con.errorf("", "creating the output folder: %v", err)
 		return exitFailed
 	}
-	limit, _ := parseRate(o.limitRate) // checked by parseArgs
+	limit, _ := parseRate(o.limitRate) // checked by parseArgs, as are these
+	minRate, _ := parseRate(o.minRate)
+	maxFileSize, _ := parseRate(o.maxFileSize)
 	var limiter *rate.Limiter
 	if limit > 0 {
 		limiter = rate.NewLimiter(rate.Limit(limit), int(min(limit, 256<<10)))
 	}
 
-	ui := newProgress(c.progressMode(o), c.stderr, len(plan.Entries), o.workers)
+	ui := newProgress(c.progressMode(o), con, len(plan.Entries), o.workers)
+	ui.halted = func() bool { return ctx.Err() != nil }
 	d, err := downloader.New(downloader.Config{
 		Dir:          o.out,
 		Workers:      o.workers,
-		Client:       newHTTPClient(provider, trusted, o.workers),
+		Client:       newHTTPClient(provider, trusted, o.workers, c.dial),
 		Attempts:     o.retries,
 		RetryMaxWait: o.retryMaxWait,
+		StallTimeout: o.stallTimeout,
+		MinRate:      minRate,
+		MaxFileSize:  maxFileSize,
 		Limiter:      limiter,
 		Force:        o.force,
 		Logger:       log,
 		OnResult:     ui.result,
 	})
 	if err != nil {
-		fmt.Fprintf(c.stderr, "wcdl: %v\n", err)
+		con.errorf("", "%v", err)
 		return exitUsage
 	}
 
 	started := time.Now()
 	ui.start(d.Progress)
 	results, runErr := d.Run(ctx, plan.Entries)
-	ui.stop()
+	ui.stop(runErr)
 	finished := time.Now()
 
-	if ui.mode == "none" && !o.quiet {
-		// No progress lines were shown, but failures are not progress.
+	if ui.mode == "none" {
+		// No progress lines were shown (-q, --progress none), but failures
+		// are not progress: -q is quiet, not silent.
 		for _, r := range results {
-			if r.Status == downloader.Failed {
-				fmt.Fprintln(c.stderr, resultLine(r))
+			if r.Status == downloader.Failed && !coveredByStop(r, runErr) {
+				con.result(r, d.Progress())
 			}
 		}
 	}
 	sum := summarize(results, finished.Sub(started), provider.Stats())
 	code := exitCode(ctx, runErr, sum)
 	if !o.quiet {
-		fmt.Fprintln(c.stderr, sum.line())
+		con.summary(sum)
 	}
 	switch {
-	case code == exitAuth:
-		fmt.Fprintf(c.stderr, "wcdl: %s\n", authFailure(runErr))
+	case code == exitAuth, code == exitUnreachable:
+		con.errorf("", "%s", stopReason(runErr))
 	case code == exitInterrupted:
-		fmt.Fprintln(c.stderr, "wcdl: interrupted; partial files are kept and the next run resumes them")
+		con.say(slog.LevelWarn, interruptLine(sum), "interrupted", sum.Interrupted, "not_started", sum.NotStarted)
+	case runErr != nil: // a full or read-only output file system
+		con.errorf("", "the batch was stopped: %v; partial files are kept and the next run resumes them", runErr)
 	}
 	if o.report != "" {
 		rep := newReport(o, started, finished, sum, code, results)
 		if err := rep.write(o.report, c.stdout); err != nil {
-			fmt.Fprintf(c.stderr, "wcdl: writing the report: %v\n", err)
+			con.errorf("", "writing the report: %v", err)
 			if code == exitOK {
 				code = exitFailed
 			}
@@ -188,8 +218,11 @@ func (c *command) run(ctx context.Context, args []string) int {
 // exitCode maps the run's outcome to the documented exit codes.
 func exitCode(ctx context.Context, runErr error, sum summary) int {
 	switch {
-	case errors.Is(runErr, auth.ErrBadCredentials), errors.Is(runErr, auth.ErrTokenRefused):
+	case errors.Is(runErr, auth.ErrLoginFailed), errors.Is(runErr, auth.ErrBadCredentials),
+		errors.Is(runErr, auth.ErrTokenRefused), errors.Is(runErr, auth.ErrBadTokenAnswer):
 		return exitAuth
+	case errors.Is(runErr, downloader.ErrUnreachable):
+		return exitUnreachable
 	case ctx.Err() != nil:
 		return exitInterrupted
 	case runErr != nil, sum.Failed > 0:
@@ -198,14 +231,26 @@ func exitCode(ctx context.Context, runErr error, sum summary) int {
 	return exitOK
 }
 
+// interruptLine says in one line what an interrupt left for the next run.
+func interruptLine(sum summary) string {
+	if sum.Interrupted == 0 {
+		return "interrupted; the next run starts where this one stopped"
+	}
+	return fmt.Sprintf("interrupted; %d partial file%s kept, the next run resumes them", sum.Interrupted, plural(sum.Interrupted))
+}
+
 // authFailure says in one line why the batch stopped for authentication.
 func authFailure(err error) string {
 	var re *auth.RetrieveError
 	switch {
+	case errors.Is(err, auth.ErrTokenEndpointUnavailable):
+		return "login failed, the batch was stopped: " + auth.ErrTokenEndpointUnavailable.Error() + ": " + loginCause(err)
 	case errors.As(err, &re):
 		return fmt.Sprintf("login failed, the batch was stopped: %v", re)
-	case errors.Is(err, auth.ErrBadCredentials):
-		return "login failed, the batch was stopped: " + auth.ErrBadCredentials.Error()
+	case errors.Is(err, auth.ErrBadTokenAnswer):
+		return fmt.Sprintf("login failed, the batch was stopped: %v", err)
+	case errors.Is(err, auth.ErrLoginFailed):
+		return "login failed, the batch was stopped: " + loginCause(err)
 	}
 	return "the batch was stopped: " + auth.ErrTokenRefused.Error() + " (the account may lack access to these files)"
 }
@@ -231,6 +276,8 @@ func (c *command) progressMode(o *options) string {
 	switch {
 	case o.quiet:
 		return "none"
+	case o.logFormat == "json" && o.progress != "none":
+		return "plain" // a line per file, as JSON; no bar
 	case o.progress != "auto":
 		return o.progress
 	case isTerminal(c.stderr):
@@ -254,4 +301,14 @@ func buildVersion() string {
 		return bi.Main.Version
 	}
 	return "(devel)"
+}
+
+// loginCause is the part of a login error after the request that failed,
+// without the chain of wrappers added on the way from the worker.
+func loginCause(err error) string {
+	msg := err.Error()
+	if i := strings.LastIndex(msg, "auth: "); i >= 0 {
+		return msg[i+len("auth: "):]
+	}
+	return msg
 }

@@ -70,6 +70,8 @@ type Stats struct {
 	CutBodies int64
 	// Revocations counts calls to Tokens.RevokeAccess.
 	Revocations int64
+	// Held is the number of response bodies paused by Hold right now.
+	Held int64
 }
 
 // A Server is a fake Terrascope download service listening on loopback.
@@ -84,8 +86,8 @@ type Server struct {
 	rangeOn atomic.Bool
 	blocks  blockCache
 
-	requests, bytes, auth, early, ranges, cuts, revocations, downloads atomic.Int64
-	status                                                             [600]atomic.Int64
+	requests, bytes, auth, early, ranges, cuts, revocations, downloads, held atomic.Int64
+	status                                                                   [600]atomic.Int64
 
 	// waiters are the conditions of WaitFor calls not met yet; nwaiters
 	// counts them, so that updating a counter costs nothing without them.
@@ -100,6 +102,8 @@ type Server struct {
 	notBefore map[string]time.Time // earliest retry per name after a 429
 	closed    bool
 	active    sync.WaitGroup
+	holdAt    int64         // Hold's n
+	holdCh    chan struct{} // closed by Release; nil when not holding
 }
 
 // NewServer starts a Server on 127.0.0.1 on a free port, or on the listener
@@ -163,6 +167,37 @@ func (s *Server) Close() {
 	s.srv.Close()
 	<-s.served
 	s.active.Wait()
+}
+
+// Hold makes every file body (a 200 or 206 answer) pause once n bytes of
+// it are sent and flushed, until Release or the end of the request.
+// Stats.Held counts the bodies paused, so that a test can act while
+// transfers are known to be in flight with bytes received, and not merely
+// after so many bytes were sent in all.
+func (s *Server) Hold(n int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.holdCh == nil {
+		s.holdCh = make(chan struct{})
+	}
+	s.holdAt = n
+}
+
+// Release resumes the bodies paused by Hold and stops holding.
+func (s *Server) Release() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.holdCh != nil {
+		close(s.holdCh)
+		s.holdCh = nil
+	}
+}
+
+// hold returns Hold's n and the channel Release closes, or a nil channel.
+func (s *Server) hold() (int64, chan struct{}) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.holdAt, s.holdCh
 }
 
 // SetRange switches Range support on or off. Off, the server ignores Range
@@ -276,6 +311,7 @@ func (s *Server) Stats() Stats {
 		RangeRequests:     s.ranges.Load(),
 		CutBodies:         s.cuts.Load(),
 		Revocations:       s.revocations.Load(),
+		Held:              s.held.Load(),
 	}
 	for code := range s.status {
 		if n := s.status[code].Load(); n > 0 {
@@ -524,6 +560,8 @@ type recorder struct {
 	armCut      bool    // cut a 200 or 206 body at cutAt of its length
 	cutAt       float64 //
 	limit       int64   // body bytes left before the cut, or -1
+	code        int     // status sent
+	sent        int64   // body bytes sent
 }
 
 // Unwrap lets http.ResponseController reach the connection.
@@ -535,6 +573,7 @@ func (w *recorder) WriteHeader(code int) {
 		return
 	}
 	w.wroteHeader = true
+	w.code = code
 	if w.noRanges {
 		w.Header().Del("Accept-Ranges")
 	}
@@ -564,6 +603,16 @@ func (w *recorder) Write(p []byte) (int, error) {
 		if w.limit >= 0 && int64(len(chunk)) > w.limit {
 			chunk = chunk[:w.limit]
 		}
+		if at, release := w.s.hold(); release != nil && (w.code == http.StatusOK || w.code == http.StatusPartialContent) &&
+			w.sent+int64(len(chunk)) > at {
+			if w.sent >= at {
+				if err := w.pause(release); err != nil {
+					return written, err
+				}
+				continue
+			}
+			chunk = chunk[:at-w.sent]
+		}
 		if w.s.limiter != nil && len(chunk) > 0 {
 			if err := w.s.limiter.WaitN(w.req.Context(), len(chunk)); err != nil {
 				return written, err
@@ -575,6 +624,7 @@ func (w *recorder) Write(p []byte) (int, error) {
 		w.s.changed()
 		n, err := w.ResponseWriter.Write(chunk)
 		w.s.bytes.Add(int64(n - len(chunk)))
+		w.sent += int64(n)
 		written += n
 		p = p[n:]
 		if w.s.limiter != nil && err == nil {
@@ -591,6 +641,26 @@ func (w *recorder) Write(p []byte) (int, error) {
 		if err != nil || len(p) == 0 {
 			return written, err
 		}
+	}
+}
+
+// pause flushes what was written and waits until release is closed or the
+// request ends.
+func (w *recorder) pause(release chan struct{}) error {
+	if err := http.NewResponseController(w.ResponseWriter).Flush(); err != nil {
+		return err
+	}
+	w.s.held.Add(1)
+	w.s.changed()
+	defer func() {
+		w.s.held.Add(-1)
+		w.s.changed()
+	}()
+	select {
+	case <-release:
+		return nil
+	case <-w.req.Context().Done():
+		return w.req.Context().Err()
 	}
 }
 

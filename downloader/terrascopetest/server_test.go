@@ -721,3 +721,39 @@ func TestWaitFor(t *testing.T) {
 		t.Errorf("%d waiters left after their conditions held, want 0", n)
 	}
 }
+
+// TestHold: a held body stops after n bytes that the client can read, is
+// counted in Stats.Held, and goes on after Release; a body shorter than n
+// and an error page are not held.
+func TestHold(t *testing.T) {
+	const size, n = 100 << 10, 10 << 10
+	s := newServer(t, nil, WithFileSize(size))
+	s.Hold(n)
+	resp, err := http.Get(s.URL() + "/" + tile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	head := make([]byte, n)
+	if _, err := io.ReadFull(resp.Body, head); err != nil {
+		t.Fatalf("reading the first %d bytes: %v", n, err)
+	}
+	<-s.WaitFor(func(st Stats) bool { return st.Held == 1 })
+	if got := s.Stats().BytesServed; got != n {
+		t.Errorf("BytesServed while held: got %d, want %d", got, n)
+	}
+	// An error page passes while bodies are held.
+	if resp404, _, err := do(t, nil, "GET", s.URL()+"/", nil); err != nil || resp404.StatusCode != 404 {
+		t.Fatalf("error page while holding: %v, %v", resp404, err)
+	}
+	s.Release()
+	rest, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := append(head, rest...)
+	if sum := sha256.Sum256(got); hex.EncodeToString(sum[:]) != s.SHA256(tile) || len(got) != size {
+		t.Errorf("body after Release: %d bytes, not the file", len(got))
+	}
+	<-s.WaitFor(func(st Stats) bool { return st.Held == 0 })
+}
