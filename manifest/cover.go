@@ -170,35 +170,47 @@ func (cv *coverage) addPolygon(s span, p orb.Polygon, pb orb.Bound, own bool) {
 // addLines selects the cells that lines pass through, or touch on their
 // south or west edge (the north edge too in the top row).
 func (cv *coverage) addLines(ml orb.MultiLineString) {
-	if s, ok := spanOf(ml.Bound()); ok {
-		cv.addLinesIn(s, ml)
+	b := ml.Bound()
+	if s, ok := spanOf(b); ok {
+		cv.addLinesIn(s, ml, b)
 	}
 }
 
-func (cv *coverage) addLinesIn(s span, ml orb.MultiLineString) {
+// addLinesIn is addLines within s; mb holds ml, and clipping is skipped
+// when s holds mb.
+func (cv *coverage) addLinesIn(s span, ml orb.MultiLineString, mb orb.Bound) {
 	b := s.bound()
-	ml = clip.MultiLineString(b, ml)
-	if len(ml) == 0 {
-		return
+	if !b.Contains(mb.Min) || !b.Contains(mb.Max) {
+		ml = clip.MultiLineString(b, ml)
+		if len(ml) == 0 {
+			return
+		}
+		mb = ml.Bound()
 	}
 	if !s.single() {
 		a, z := s.halves()
-		cv.addLinesIn(a, ml)
-		cv.addLinesIn(z, ml)
+		cv.addLinesIn(a, ml, mb)
+		cv.addLinesIn(z, ml, mb)
 		return
 	}
-	// The pieces lie in the closed cell; one counts unless it lies along the
-	// east edge, or the north edge below the top of the grid, which belong
-	// to the neighbours.
+	if linesInCell(ml, b, s.r0 == rowN) {
+		cv.set(s.r0, s.c0)
+	}
+}
+
+// linesInCell reports whether lines lying in the closed cell b belong to
+// it: one counts unless it lies along the east edge, or the north edge
+// below the top of the grid, which belong to the neighbours.
+func linesInCell(ml orb.MultiLineString, b orb.Bound, topRow bool) bool {
 	for _, ls := range ml {
 		for i := 0; i < len(ls); i++ {
 			a, z := ls[i], ls[min(i+1, len(ls)-1)]
 			onEast := a[0] == b.Max[0] && z[0] == b.Max[0]
-			onNorth := a[1] == b.Max[1] && z[1] == b.Max[1] && s.r0 != rowN
+			onNorth := a[1] == b.Max[1] && z[1] == b.Max[1] && !topRow
 			if !onEast && !onNorth {
-				cv.set(s.r0, s.c0)
-				return
+				return true
 			}
 		}
 	}
+	return false
 }

@@ -83,3 +83,45 @@ func TestCoverExtremes(t *testing.T) {
 		t.Fatalf("south of the grid: %d tiles, want 0", n)
 	}
 }
+
+// Lines: the recursion in addLines must agree with testing every cell on
+// its own.
+func TestLineCoverMatchesBruteForce(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range 200 {
+		var ls orb.LineString
+		p := orb.Point{rng.Float64()*600 - 300, rng.Float64()*170 - 85}
+		for range 2 + rng.IntN(30) {
+			ls = append(ls, p)
+			step := rng.Float64() * 20
+			if rng.IntN(3) == 0 { // land on grid lines now and then
+				p = orb.Point{math.Round(p[0]/3) * 3, math.Round(p[1]/3) * 3}
+			}
+			p = orb.Point{min(max(p[0]+(rng.Float64()-0.5)*step, -360), 360), min(max(p[1]+(rng.Float64()-0.5)*step, -90), 90)}
+		}
+		var cv coverage
+		cv.add(ls)
+		got := map[tile]bool{}
+		for _, t := range cv.tiles(nil) {
+			got[t] = true
+		}
+		want := map[tile]bool{}
+		b := ls.Bound()
+		for r := row0; r <= rowN; r++ {
+			for c := int(math.Floor(b.Min[0]/3)) - 1; c <= int(math.Floor(b.Max[0]/3))+1; c++ {
+				cell := span{r, r, c, c}.bound()
+				if ml := clip.LineString(cell, ls); len(ml) > 0 && linesInCell(ml, cell, r == rowN) {
+					want[tile{r * 3, ((c*3+180)%360+360)%360 - 180}] = true
+				}
+			}
+		}
+		if len(got) != len(want) {
+			t.Fatalf("line %d %v: %d tiles, brute force finds %d", i, ls, len(got), len(want))
+		}
+		for k := range want {
+			if !got[k] {
+				t.Fatalf("line %d: tile %s missing", i, k)
+			}
+		}
+	}
+}

@@ -1,10 +1,10 @@
 package manifest
 
 import (
+	"encoding/json"
 	"io"
 
 	"github.com/paulmach/orb"
-	"github.com/paulmach/orb/geojson"
 )
 
 // WriteGeoJSON writes the plan's WorldCover tiles as a GeoJSON
@@ -14,8 +14,24 @@ import (
 // number of entries left out because they are not WorldCover products,
 // such as plain URLs.
 func (p *Plan) WriteGeoJSON(w io.Writer) (skipped int, err error) {
-	fc := geojson.NewFeatureCollection()
-	byTile := map[tile]*geojson.Feature{}
+	type geometry struct {
+		Type        string      `json:"type"`
+		Coordinates orb.Polygon `json:"coordinates"`
+	}
+	type properties struct {
+		LLTile   string   `json:"ll_tile"`
+		Products []string `json:"products"`
+	}
+	type feature struct {
+		Type       string     `json:"type"`
+		Geometry   geometry   `json:"geometry"`
+		Properties properties `json:"properties"`
+	}
+	fc := struct {
+		Type     string     `json:"type"`
+		Features []*feature `json:"features"`
+	}{Type: "FeatureCollection", Features: []*feature{}}
+	byTile := map[tile]*feature{}
 	for _, e := range p.Entries {
 		pr, msg := parseProduct(e.Name)
 		if msg != "" {
@@ -25,15 +41,14 @@ func (p *Plan) WriteGeoJSON(w io.Writer) (skipped int, err error) {
 		f, ok := byTile[pr.t]
 		if !ok {
 			lon, lat := float64(pr.t.lon), float64(pr.t.lat)
-			f = geojson.NewFeature(orb.Polygon{{{lon, lat}, {lon + tileStep, lat}, {lon + tileStep, lat + tileStep}, {lon, lat + tileStep}, {lon, lat}}})
-			f.Properties["ll_tile"] = pr.t.String()
-			f.Properties["products"] = []string{}
+			ring := orb.Ring{{lon, lat}, {lon + tileStep, lat}, {lon + tileStep, lat + tileStep}, {lon, lat + tileStep}, {lon, lat}}
+			f = &feature{Type: "Feature", Geometry: geometry{"Polygon", orb.Polygon{ring}}, Properties: properties{LLTile: pr.t.String()}}
 			byTile[pr.t] = f
-			fc.Append(f)
+			fc.Features = append(fc.Features, f)
 		}
-		f.Properties["products"] = append(f.Properties["products"].([]string), e.Name)
+		f.Properties.Products = append(f.Properties.Products, e.Name)
 	}
-	b, err := fc.MarshalJSON()
+	b, err := json.Marshal(fc)
 	if err != nil {
 		return skipped, err
 	}

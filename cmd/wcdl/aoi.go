@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"slices"
 
@@ -43,7 +42,7 @@ func (o *options) checkAOI() error {
 // one run reports every problem.
 // An area that selects no tile is only warned about: other inputs may
 // still select some.
-func (c *command) parseAOIs(o *options, mo manifest.Options, log *slog.Logger) (groups [][]manifest.Entry, errs []error) {
+func (c *command) parseAOIs(o *options, mo manifest.Options, con *console) (groups [][]manifest.Entry, errs []error) {
 	for _, name := range o.aois {
 		var r io.Reader = c.stdin
 		if name != "-" {
@@ -60,12 +59,12 @@ func (c *command) parseAOIs(o *options, mo manifest.Options, log *slog.Logger) (
 			errs = append(errs, fmt.Errorf("--aoi: %w", err))
 			continue
 		}
-		if len(entries) == 0 {
+		if len(entries) == 0 && !o.quiet {
 			why := "the grid runs from 60S to 84N; GeoJSON positions are [longitude, latitude]"
 			if mo.Grid != nil {
 				why += ", and --grid lists land tiles only"
 			}
-			log.Warn("--aoi selects no tile", "file", name, "why", why)
+			con.warn(fmt.Sprintf("--aoi %s selects no tile: %s", name, why))
 		}
 		groups = append(groups, entries)
 	}
@@ -73,14 +72,14 @@ func (c *command) parseAOIs(o *options, mo manifest.Options, log *slog.Logger) (
 }
 
 // writePlanGeoJSON writes the plan for --dry-run --plan-format geojson.
-func (c *command) writePlanGeoJSON(plan *manifest.Plan, log *slog.Logger) int {
+func (c *command) writePlanGeoJSON(plan *manifest.Plan, con *console) int {
 	skipped, err := plan.WriteGeoJSON(c.stdout)
 	if err != nil {
-		fmt.Fprintf(c.stderr, "wcdl: writing the plan: %v\n", err)
+		con.errorf("", "writing the plan: %v", err)
 		return exitFailed
 	}
 	if skipped > 0 {
-		log.Warn("entries that are not WorldCover tiles have no place on the map and are left out of the GeoJSON plan", "entries", skipped)
+		con.warn(fmt.Sprintf("%d entries are not WorldCover tiles: they have no place on the map and are left out of the GeoJSON plan", skipped))
 	}
 	return exitOK
 }

@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
@@ -25,20 +24,25 @@ import (
 
 // loadGrid reads --grid, a file or an http(s) URL. A URL is fetched once
 // per run, without a token, through a cache in the user's cache folder.
-func (c *command) loadGrid(ctx context.Context, o *options, log *slog.Logger) (*manifest.Grid, error) {
+func (c *command) loadGrid(ctx context.Context, o *options, con *console) (*manifest.Grid, error) {
 	if o.grid == "" {
 		return nil, nil
 	}
 	if isURL(o.grid) {
+		warn := func(msg string) {
+			if !o.quiet {
+				con.warn(msg)
+			}
+		}
 		dir := ""
 		if d, err := os.UserCacheDir(); err == nil {
-			dir = d + string(os.PathSeparator) + "wcdl"
+			dir = filepath.Join(d, "wcdl")
 		} else {
-			log.Debug("no user cache folder; the grid is not cached", "err", err)
+			warn(fmt.Sprintf("no user cache folder (%v): the grid is fetched but not cached", err))
 		}
 		ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 		defer cancel()
-		body, err := fetchGrid(ctx, http.DefaultClient, o.grid, dir, log)
+		body, err := fetchGrid(ctx, http.DefaultClient, o.grid, dir, warn)
 		if err != nil {
 			return nil, fmt.Errorf("--grid: %w", err)
 		}
@@ -61,7 +65,7 @@ func wrapGridErr(g *manifest.Grid, err error) (*manifest.Grid, error) {
 
 // checkGrid reports the plan's entries whose tiles the grid does not list,
 // before anything is downloaded: warnings, or an error with --strict.
-func checkGrid(o *options, grid *manifest.Grid, plan *manifest.Plan, log *slog.Logger) error {
+func checkGrid(o *options, grid *manifest.Grid, plan *manifest.Plan, con *console) error {
 	if grid == nil {
 		return nil
 	}
@@ -70,7 +74,9 @@ func checkGrid(o *options, grid *manifest.Grid, plan *manifest.Plan, log *slog.L
 		return fmt.Errorf("nothing was downloaded: --strict and %d entries name tiles the grid does not list:\n%s", len(msgs), strings.Join(msgs, "\n"))
 	}
 	for _, m := range msgs {
-		log.Warn(m)
+		if !o.quiet {
+			con.warn(m)
+		}
 	}
 	return nil
 }
@@ -89,8 +95,9 @@ type gridMeta struct {
 // With dir, it keeps the body and its validators (ETag, Last-Modified)
 // there, named by a hash of the URL, and asks again conditionally: a 304
 // reuses the copy. If the server cannot be reached or fails, a cached copy
-// is used with a warning. Messages never show the URL's query or userinfo.
-func fetchGrid(ctx context.Context, client *http.Client, rawURL, dir string, log *slog.Logger) ([]byte, error) {
+// is used with a warning, given to warn. Messages never show the URL's
+// query or userinfo.
+func fetchGrid(ctx context.Context, client *http.Client, rawURL, dir string, warn func(string)) ([]byte, error) {
 	shown := redactURL(rawURL)
 	var bodyPath, metaPath string
 	var cached []byte
@@ -121,7 +128,7 @@ func fetchGrid(ctx context.Context, client *http.Client, rawURL, dir string, log
 		if cached == nil {
 			return nil, fmt.Errorf("fetching the grid %s: %w", shown, why)
 		}
-		log.Warn("the grid could not be fetched; using the cached copy", "url", shown, "err", why)
+		warn(fmt.Sprintf("the grid %s could not be fetched (%v); using the cached copy", shown, why))
 		return cached, nil
 	}
 	resp, err := client.Do(req)
@@ -135,7 +142,6 @@ func fetchGrid(ctx context.Context, client *http.Client, rawURL, dir string, log
 	defer resp.Body.Close()
 	switch {
 	case resp.StatusCode == http.StatusNotModified && cached != nil:
-		log.Debug("the cached grid is current", "url", shown)
 		return cached, nil
 	case resp.StatusCode != http.StatusOK:
 		return fallback(fmt.Errorf("HTTP %s", resp.Status))
@@ -153,7 +159,7 @@ func fetchGrid(ctx context.Context, client *http.Client, rawURL, dir string, log
 			err = writeCacheFile(dir, metaPath, m)
 		}
 		if err != nil {
-			log.Warn("the grid could not be cached", "err", err)
+			warn(fmt.Sprintf("the grid could not be cached: %v", err))
 		}
 	}
 	return body, nil

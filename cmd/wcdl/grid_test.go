@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -30,7 +29,7 @@ func TestFetchGridFallsBackToCache(t *testing.T) {
 	defer srv.Close()
 	u := srv.URL + "/grid.geojson?token=s3cr3t"
 	var logs bytes.Buffer
-	log := slog.New(slog.NewTextHandler(&logs, nil))
+	log := func(msg string) { logs.WriteString(msg + "\n") }
 
 	dir := t.TempDir()
 	first, err := fetchGrid(t.Context(), srv.Client(), u, dir, log)

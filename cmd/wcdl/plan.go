@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 
 	"github.com/wcdl/wcdl/manifest"
@@ -13,7 +12,7 @@ import (
 // plan reads every manifest, the bounding box and the areas of interest
 // into one checked plan, limited to the grid's tiles if --grid is given,
 // and keeps this machine's shard of it.
-func (c *command) plan(ctx context.Context, o *options, con *console, log *slog.Logger) (*manifest.Plan, error) {
+func (c *command) plan(ctx context.Context, o *options, con *console) (*manifest.Plan, error) {
 	years, err := manifest.ParseYears(o.years)
 	if err != nil {
 		return nil, fmt.Errorf("--year: %w", err)
@@ -22,7 +21,7 @@ func (c *command) plan(ctx context.Context, o *options, con *console, log *slog.
 	if err != nil {
 		return nil, fmt.Errorf("--layer: %w", err)
 	}
-	grid, err := c.loadGrid(ctx, o, log)
+	grid, err := c.loadGrid(ctx, o, con)
 	if err != nil {
 		return nil, err
 	}
@@ -48,7 +47,7 @@ func (c *command) plan(ctx context.Context, o *options, con *console, log *slog.
 		}
 		groups = append(groups, entries)
 	}
-	aoiGroups, aoiErrs := c.parseAOIs(o, mo, log)
+	aoiGroups, aoiErrs := c.parseAOIs(o, mo, con)
 	groups, errs = append(groups, aoiGroups...), append(errs, aoiErrs...)
 	plan, err := manifest.NewPlan(groups...)
 	if err != nil {
@@ -62,7 +61,7 @@ func (c *command) plan(ctx context.Context, o *options, con *console, log *slog.
 			con.warn(w)
 		}
 	}
-	if err := checkGrid(o, grid, plan, log); err != nil {
+	if err := checkGrid(o, grid, plan, con); err != nil {
 		return nil, err
 	}
 	if o.shard != "" {

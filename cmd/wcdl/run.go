@@ -100,7 +100,7 @@ func (c *command) run(ctx context.Context, args []string) int {
 		}
 	}
 
-	plan, err := c.plan(ctx, o, con, log)
+	plan, err := c.plan(ctx, o, con)
 	if err != nil {
 		if ctx.Err() != nil { // interrupted while fetching the grid
 			con.say(slog.LevelWarn, "interrupted; nothing was downloaded")
@@ -110,7 +110,7 @@ func (c *command) run(ctx context.Context, args []string) int {
 		return exitUsage
 	}
 	if o.dryRun && o.planFormat == "geojson" {
-		return c.writePlanGeoJSON(plan, log)
+		return c.writePlanGeoJSON(plan, con)
 	}
 	if o.dryRun {
 		for _, e := range plan.Entries {
