@@ -44,6 +44,9 @@ func Parse(r io.Reader, file string, opts Options) ([]Entry, error) {
 	}
 	p := parser{file: file, opts: opts}
 	br := bufio.NewReaderSize(r, maxLine)
+	if order, ok := utf16(br); ok {
+		return nil, utf16Error(file, order)
+	}
 	for {
 		b, err := br.ReadSlice('\n')
 		if errors.Is(err, bufio.ErrBufferFull) {

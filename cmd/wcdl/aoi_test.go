@@ -10,15 +10,6 @@ import (
 )
 
 // writeFile writes body to name in a fresh folder and returns its path.
-func writeFile(t *testing.T, name, body string) string {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 // A U-shaped area over nine cells: the two cells in its notch are left out.
 const uShape = `{"type":"Feature","id":"u","properties":{},"geometry":{"type":"Polygon","coordinates":[[[0,0],[9,0],[9,9],[6,9],[6,3],[3,3],[3,9],[0,9],[0,0]]]}}`
 

@@ -86,6 +86,11 @@ func TestRunExitCodes(t *testing.T) {
 		{"bad shard", creds(), []string{"-m", writeManifest(t, "N00E006"), "--shard", "3/3"}, exitUsage, "--shard", true},
 		{"wrong password", map[string]string{"WCDL_USERNAME": testUser, "WCDL_PASSWORD": "wrong-" + testPassword}, []string{"-m", writeManifest(t, "N03E006")}, exitAuth, "login failed, the batch was stopped: token endpoint answered 401", true},
 		{"no credentials", map[string]string{}, []string{"-m", writeManifest(t, "N03E006")}, exitUsage, "WCDL_USERNAME", true},
+		{"unknown flag, nearest suggested", creds(), []string{"--worker", "3"}, exitUsage, "unknown flag: --worker (did you mean --workers?)", true},
+		{"UTF-16 manifest", creds(), []string{"-m", writeFile(t, "tiles.txt", "\xff\xfeN\x000\x000\x00E\x000\x000\x006\x00\n\x00")}, exitUsage, "tiles.txt: the manifest is UTF-16LE text", true},
+		{"box of more than 180 degrees across the antimeridian", creds(), []string{"--bbox", "10,0,-10,1", "--dry-run"}, exitOK, "spans 340° of longitude", true},
+		{"empty plan", creds(), []string{"-m", writeManifest(t, "# nothing yet")}, exitOK, "wcdl: warning: the plan is empty", true},
+		{"empty shard", creds(), []string{"-m", writeManifest(t, "N00E006"), "--shard", "1/2"}, exitOK, "wcdl: warning: shard 1/2 is empty: the plan has 1 entry", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -343,4 +348,15 @@ func TestRunQuietPrintsErrors(t *testing.T) {
 		}
 		assertNoSecrets(t, svc, res.stdout, res.stderr)
 	})
+}
+
+// writeFile writes body to a file named name in a new folder and returns
+// its path.
+func writeFile(t *testing.T, name, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

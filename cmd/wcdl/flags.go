@@ -112,7 +112,7 @@ func parseArgs(args []string, getenv func(string) string) (*options, *pflag.Flag
 	fs := newFlagSet(o)
 	fs.SetOutput(io.Discard) // run prints one line of its own instead
 	if err := fs.Parse(goStyleArgs(fs, args)); err != nil {
-		return o, fs, usageError("%v", err)
+		return o, fs, usageError("%v%s", err, suggestFlag(fs, err))
 	}
 	if fs.NArg() > 0 {
 		return o, fs, usageError("unexpected argument %q (manifests are given with -m FILE)", fs.Arg(0))
@@ -277,4 +277,49 @@ func parseRate(s string) (int64, error) {
 		return 0, fmt.Errorf("%q is not a rate: want bytes per second such as 500K, 20M or 1G", s)
 	}
 	return int64(v * float64(mult)), nil
+}
+
+// suggestFlag returns " (did you mean --NAME?)" when err is pflag's
+// unknown-flag error and a flag of fs is a likely intended name: one that
+// starts with or is within two edits of what was typed. Else "".
+func suggestFlag(fs *pflag.FlagSet, err error) string {
+	typed, ok := strings.CutPrefix(err.Error(), "unknown flag: --")
+	if !ok || typed == "" {
+		return ""
+	}
+	best, bestDist := "", 3
+	fs.VisitAll(func(f *pflag.Flag) {
+		d := editDistance(typed, f.Name)
+		if strings.HasPrefix(f.Name, typed) && len(typed) >= 3 {
+			d = min(d, 1)
+		}
+		if d < bestDist {
+			best, bestDist = f.Name, d
+		}
+	})
+	if best == "" {
+		return ""
+	}
+	return " (did you mean --" + best + "?)"
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }

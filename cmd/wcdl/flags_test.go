@@ -165,3 +165,20 @@ func TestAuthHostsAddToPreset(t *testing.T) {
 		t.Errorf("token hosts: got %v, want %v", trusted, want)
 	}
 }
+
+// TestUnknownFlagSuggestion: an unknown flag gets the nearest real one
+// when there is a likely one, and nothing otherwise.
+func TestUnknownFlagSuggestion(t *testing.T) {
+	tests := []struct{ arg, want string }{
+		{"--worker", "unknown flag: --worker (did you mean --workers?)"},
+		{"--manfest", "unknown flag: --manfest (did you mean --manifest?)"},
+		{"--simul", "unknown flag: --simul (did you mean --simulate?)"},
+		{"--frobnicate", "unknown flag: --frobnicate"},
+	}
+	for _, tt := range tests {
+		_, _, err := parseArgs([]string{tt.arg, "x"}, func(string) string { return "" })
+		if err == nil || !strings.HasSuffix(err.Error(), tt.want) {
+			t.Errorf("%s: error %v, want it to end with %q", tt.arg, err, tt.want)
+		}
+	}
+}

@@ -56,20 +56,37 @@ func (c *command) plan(ctx context.Context, o *options, con *console) (*manifest
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("nothing was downloaded, the input has errors:\n%w", errors.Join(errs...))
 	}
-	if !o.quiet {
-		for _, w := range plan.Warnings {
-			con.warn(w)
+	warnings := plan.Warnings
+	if o.bbox != "" {
+		if w := manifest.BBoxWarning(o.bbox); w != "" {
+			warnings = append(warnings, w)
 		}
 	}
 	if err := checkGrid(o, grid, plan, con); err != nil {
 		return nil, err
 	}
+	all := len(plan.Entries)
 	if o.shard != "" {
 		k, n, err := manifest.ParseShard(o.shard)
 		if err != nil {
 			return nil, fmt.Errorf("--shard: %w", err)
 		}
 		plan = plan.Shard(k, n)
+	}
+	switch {
+	case all == 0:
+		warnings = append(warnings, "the plan is empty: the manifests and the box select no file")
+	case len(plan.Entries) == 0:
+		noun := "entries"
+		if all == 1 {
+			noun = "entry"
+		}
+		warnings = append(warnings, fmt.Sprintf("shard %s is empty: the plan has %d %s", o.shard, all, noun))
+	}
+	if !o.quiet {
+		for _, w := range warnings {
+			con.warn(w)
+		}
 	}
 	return plan, nil
 }

@@ -63,6 +63,8 @@ type command struct {
 	// dial, when set, replaces the download client's dialer (tests use it
 	// to make a name that does not resolve); nil in production.
 	dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// simPort, if not 0, replaces simPort (tests use a port of their own).
+	simPort int
 }
 
 func (c *command) run(ctx context.Context, args []string) int {
@@ -88,7 +90,11 @@ func (c *command) run(ctx context.Context, args []string) int {
 
 	var sim *simulator
 	if o.simulate && !o.dryRun {
-		sim = startSimulator()
+		port := simPort
+		if c.simPort != 0 {
+			port = c.simPort
+		}
+		sim = startSimulator(port)
 		defer sim.Close()
 		if c.simulated != nil {
 			c.simulated(sim)
@@ -97,6 +103,9 @@ func (c *command) run(ctx context.Context, args []string) int {
 		if !o.quiet {
 			con.say(slog.LevelInfo, "simulating: a built-in Keycloak and download service on this machine, with a demo account; nothing leaves it",
 				"token_url", o.tokenURL, "base_url", o.baseURL)
+			if sim.portTaken {
+				con.warn(fmt.Sprintf("port %d is taken (another simulation?): parts of an earlier simulated run are downloaded again", port))
+			}
 		}
 	}
 

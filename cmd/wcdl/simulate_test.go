@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"net"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/wcdl/wcdl/downloader/terrascopetest"
+)
+
+// freePort returns a loopback port that nothing listened on a moment ago.
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// TestRunSimulateResumes interrupts a --simulate run while four files are
+// under way: the next --simulate run finds the simulator at the same
+// address and resumes the parts instead of downloading everything again.
+// Its first line is a sentence, not a log record.
+func TestRunSimulateResumes(t *testing.T) {
+	const held = 256 << 10
+	port := freePort(t)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "tiles")
+	rep := filepath.Join(dir, "report.json")
+	args := []string{"--simulate", "-m", "../../testdata/tiles.txt", "-o", out, "--report", rep, "-w", "4"}
+
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	sims := make(chan *simulator, 1)
+	first := &command{
+		getenv: func(string) string { return "" }, stdin: strings.NewReader(""),
+		stdout: &syncBuffer{}, stderr: &syncBuffer{}, simPort: port,
+		simulated: func(s *simulator) { s.ts.Hold(held); sims <- s },
+	}
+	go func() {
+		var sim *simulator
+		select {
+		case sim = <-sims:
+		case <-ctx.Done():
+			return
+		}
+		if waitStats(ctx, sim.ts, nil, func(s terrascopetest.Stats) bool { return s.Held == 4 }) &&
+			waitParts(ctx, nil, out, 4, held) {
+			cancel()
+		}
+	}()
+	if code := first.run(ctx, args); code != exitInterrupted {
+		t.Fatalf("first run: exit code %d, want %d; stderr:\n%s", code, exitInterrupted, first.stderr.(*syncBuffer).String())
+	}
+	stderr := first.stderr.(*syncBuffer).String()
+	if l, _, _ := strings.Cut(stderr, "\n"); !strings.HasPrefix(l, "wcdl: simulating: ") || strings.Contains(l, "level=") {
+		t.Errorf("first line: %q, want a sentence starting \"wcdl: simulating: \"", l)
+	}
+	firstURL := readReport(t, rep).Entries[0].URL
+
+	var sim *simulator
+	second := &command{
+		getenv: func(string) string { return "" }, stdin: strings.NewReader(""),
+		stdout: &syncBuffer{}, stderr: &syncBuffer{}, simPort: port,
+		simulated: func(s *simulator) { sim = s },
+	}
+	if code := second.run(t.Context(), args); code != exitOK {
+		t.Fatalf("second run: exit code %d, want 0; stderr:\n%s", code, second.stderr.(*syncBuffer).String())
+	}
+	r := readReport(t, rep)
+	if r.Entries[0].URL != firstURL {
+		t.Fatalf("the second simulation is at %s, the first was at %s: parts cannot resume", r.Entries[0].URL, firstURL)
+	}
+	assertComplete(t, sim.ts, out, r)
+	st := sim.ts.Stats()
+	if st.RangeRequests != 4 {
+		t.Errorf("range requests: got %d, want 4 (one per part)", st.RangeRequests)
+	}
+	var batch int64
+	for _, e := range r.Entries {
+		batch += e.Size
+	}
+	if want := batch - 4*held; st.BytesServed != want {
+		t.Errorf("the second run was sent %d bytes, want %d (the batch less the four parts)", st.BytesServed, want)
+	}
+}
+
+// TestRunSimulatePortTaken: with its port taken, the simulator runs on
+// another one and says that parts will not resume.
+func TestRunSimulatePortTaken(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	c := &command{
+		getenv: func(string) string { return "" }, stdin: strings.NewReader(""),
+		stdout: &syncBuffer{}, stderr: &syncBuffer{}, simPort: l.Addr().(*net.TCPAddr).Port,
+	}
+	if code := c.run(t.Context(), []string{"--simulate", "-m", "../../testdata/tiles.txt", "-o", t.TempDir()}); code != exitOK {
+		t.Fatalf("exit code %d, want 0; stderr:\n%s", code, c.stderr.(*syncBuffer).String())
+	}
+	if stderr := c.stderr.(*syncBuffer).String(); !strings.Contains(stderr, "is taken (another simulation?)") {
+		t.Errorf("stderr does not say the port is taken:\n%s", stderr)
+	}
+}
