@@ -2,10 +2,26 @@ package auth
 
 import "errors"
 
+// ErrLoginFailed reports a login that cannot succeed in this run: the
+// identity provider refused the password grant (any 4xx answer), the token
+// URL does not answer as an OAuth2 token endpoint, or the endpoint could not
+// be reached within the grant's attempts. Once a Provider returns it, it
+// makes no further token request: repeated failed logins lock accounts.
+// Every error below that stops a login also matches ErrLoginFailed.
+var ErrLoginFailed = errors.New("the login failed")
+
 // ErrBadCredentials reports that the identity provider rejected the username,
 // password or client. It is permanent: retrying a failed login risks locking
 // the account, so callers must stop rather than try again.
 var ErrBadCredentials = errors.New("the identity provider rejected the credentials")
+
+// ErrNotTokenEndpoint reports an answer that is not OAuth2 JSON (a login
+// page, a proxy's error page): the token URL is wrong.
+var ErrNotTokenEndpoint = errors.New("the token URL does not answer as an OAuth2 token endpoint")
+
+// ErrTokenEndpointUnavailable reports a token endpoint that could not be
+// reached, or answered 5xx or 429, for every attempt of a grant.
+var ErrTokenEndpointUnavailable = errors.New("the token endpoint could not be reached")
 
 // ErrTokenRefused reports that the download service answered 401 to a request
 // even after the token was refreshed. It is permanent for that request.
@@ -20,3 +36,13 @@ var ErrBadTokenAnswer = errors.New("the identity provider issued a token that ca
 // ErrInsecureTokenURL reports a password grant that would be sent over plain
 // http to a host other than loopback.
 var ErrInsecureTokenURL = errors.New("refusing to send credentials over plain http to a non-loopback host")
+
+// loginError marks err as ending the run's logins: it matches
+// ErrLoginFailed and kind under errors.Is, and reads as err.
+type loginError struct {
+	kind error
+	err  error
+}
+
+func (e *loginError) Error() string   { return e.err.Error() }
+func (e *loginError) Unwrap() []error { return []error{ErrLoginFailed, e.kind, e.err} }

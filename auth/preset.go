@@ -10,6 +10,10 @@ import (
 // provider.
 type Preset struct {
 	Name, TokenURL, ClientID, Scope string
+	// AuthHosts are host patterns, beyond the download service's own
+	// host, that the provider's downloads redirect to and that need the
+	// token too.
+	AuthHosts []string
 }
 
 // DefaultPreset is the preset used when none is named.
@@ -18,7 +22,8 @@ const DefaultPreset = "terrascope"
 var presets = []Preset{
 	{Name: "terrascope", TokenURL: "https://sso.terrascope.be/auth/realms/terrascope/protocol/openid-connect/token", ClientID: "public"},
 	{Name: "maxar", TokenURL: "https://account.maxar.com/auth/realms/mds/protocol/openid-connect/token", ClientID: "mgp", Scope: "openid"},
-	{Name: "cdse", TokenURL: "https://identity.dataspace.copernicus.eu/auth/realms/CDSE/protocol/openid-connect/token", ClientID: "cdse-public"},
+	{Name: "cdse", TokenURL: "https://identity.dataspace.copernicus.eu/auth/realms/CDSE/protocol/openid-connect/token", ClientID: "cdse-public",
+		AuthHosts: []string{"*.dataspace.copernicus.eu"}},
 }
 
 // PresetNames returns the names LookupPreset knows, in a stable order.

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -23,6 +25,7 @@ import (
 const (
 	DefaultMargin      = 30 * time.Second
 	DefaultMaxAttempts = 4
+	DefaultMaxWait     = 5 * time.Minute
 )
 
 const (
@@ -51,9 +54,16 @@ type Config struct {
 	// lifetime, so a token serves at least 90% of its life.
 	Margin time.Duration
 	// MaxAttempts bounds the attempts of one grant when the token
-	// endpoint cannot be reached or answers 5xx. Zero means
-	// DefaultMaxAttempts.
+	// endpoint cannot be reached or answers 5xx or 429. Zero means
+	// DefaultMaxAttempts. When they are spent the Provider makes no
+	// further token request (ErrTokenEndpointUnavailable).
 	MaxAttempts int
+	// MaxWait caps a single wait between attempts, Retry-After included.
+	// Zero means DefaultMaxWait.
+	MaxWait time.Duration
+	// Sleep waits d or until ctx ends; nil means a timer. Tests replace
+	// it so that no test waits on the clock.
+	Sleep func(ctx context.Context, d time.Duration) error
 	// Backoff returns the pause before retry n (1, 2, ...) of a failed
 	// token request; nil means about 0.5 s doubling to 8 s, with jitter.
 	Backoff func(n int) time.Duration
@@ -62,6 +72,10 @@ type Config struct {
 	// Logger receives debug lines about grants, never a secret. Nil
 	// discards them.
 	Logger *slog.Logger
+	// SessionEnd says how Close ends the session, usually from the
+	// provider's discovery document (Discovery.SessionEnd). Nil means
+	// Keycloak's logout for a Keycloak token URL and nothing for others.
+	SessionEnd *SessionEnd
 }
 
 // Stats counts the token requests a Provider has made.
@@ -115,6 +129,7 @@ type Provider struct {
 
 	// backoff returns the pause before retry number n (1-based).
 	backoff func(n int) time.Duration
+	sleep   func(ctx context.Context, d time.Duration) error
 	// waiting, when set, is called when a caller starts waiting for a
 	// shared renewal.
 	waiting func()
@@ -155,6 +170,9 @@ func NewProvider(cfg Config) (*Provider, error) {
 	if cfg.MaxAttempts <= 0 {
 		cfg.MaxAttempts = DefaultMaxAttempts
 	}
+	if cfg.MaxWait <= 0 {
+		cfg.MaxWait = DefaultMaxWait
+	}
 	p := &Provider{
 		cfg:      cfg,
 		tokenURL: u,
@@ -162,6 +180,10 @@ func NewProvider(cfg Config) (*Provider, error) {
 		now:      cfg.Now,
 		log:      cfg.Logger,
 		backoff:  cfg.Backoff,
+		sleep:    cfg.Sleep,
+	}
+	if p.sleep == nil {
+		p.sleep = sleepCtx
 	}
 	if p.backoff == nil {
 		p.backoff = defaultBackoff
@@ -193,6 +215,29 @@ func defaultClient() *http.Client {
 func defaultBackoff(n int) time.Duration {
 	d := 500 * time.Millisecond << min(n-1, 4)
 	return d/2 + rand.N(d/2+1)
+}
+
+// isCertificateError reports a TLS certificate that is not trusted, does
+// not match the host or is not valid.
+func isCertificateError(err error) bool {
+	var (
+		unknown  x509.UnknownAuthorityError
+		hostname x509.HostnameError
+		invalid  x509.CertificateInvalidError
+	)
+	return errors.As(err, &unknown) || errors.As(err, &hostname) || errors.As(err, &invalid)
+}
+
+// sleepCtx waits d or until ctx ends.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
 }
 
 func isLoopback(host string) bool {
@@ -269,7 +314,11 @@ func (p *Provider) renew(ctx context.Context, refused string) (*tokenState, erro
 
 // renewNow runs inside the single flight. It first checks whether another
 // renewal already did the work, then prefers the refresh grant and falls
-// back to the password grant once.
+// back to the password grant once. Any error it returns is final for the
+// run: the refresh grant's 4xx answers lead to the password grant, and
+// everything that fails after that (a refused login, a token URL that is
+// not a token endpoint, attempts spent on an unreachable endpoint) would
+// fail the same way for every later caller.
 func (p *Provider) renewNow(ctx context.Context, refused string) (*tokenState, error) {
 	now := p.now()
 	cur := p.state.Load()
@@ -286,11 +335,12 @@ func (p *Provider) renewNow(ctx context.Context, refused string) (*tokenState, e
 			return st, nil
 		}
 		var re *RetrieveError
-		if !errors.As(err, &re) || !re.invalidRefresh() {
-			p.keepIfFatal(err)
-			return nil, err
+		if !errors.As(err, &re) || !re.refusedRefresh() {
+			return nil, p.stop(err)
 		}
-		p.log.Debug("refresh token no longer active, logging in again", "token_url", p.tokenURL.Redacted())
+		// A refused refresh token is never sent again.
+		p.state.Store(&tokenState{})
+		p.log.Debug("refresh token refused, logging in again", "token_url", p.tokenURL.Redacted(), "status", re.StatusCode, "error", re.Code)
 	}
 	st, err := p.grant(ctx, url.Values{
 		"grant_type": {"password"},
@@ -298,17 +348,21 @@ func (p *Provider) renewNow(ctx context.Context, refused string) (*tokenState, e
 		"password":   {p.cfg.Credentials.Password},
 	})
 	if err != nil {
-		p.keepIfFatal(err)
-		return nil, err
+		return nil, p.stop(err)
 	}
 	p.state.Store(st)
 	return st, nil
 }
 
-func (p *Provider) keepIfFatal(err error) {
-	if errors.Is(err, ErrBadCredentials) || errors.Is(err, ErrBadTokenAnswer) {
-		p.fatal.CompareAndSwap(nil, &err)
+// stop records err as final for the run and returns it, marked so that it
+// matches ErrLoginFailed (a token that cannot be sent keeps its own
+// ErrBadTokenAnswer).
+func (p *Provider) stop(err error) error {
+	if !errors.Is(err, ErrLoginFailed) && !errors.Is(err, ErrBadTokenAnswer) {
+		err = &loginError{kind: ErrTokenEndpointUnavailable, err: err}
 	}
+	p.fatal.CompareAndSwap(nil, &err)
+	return err
 }
 
 // grant posts form to the token endpoint, retrying network errors and 5xx
@@ -329,16 +383,27 @@ func (p *Provider) grant(ctx context.Context, form url.Values) (*tokenState, err
 			return st, nil
 		}
 		err = fmt.Errorf("auth: %s grant at %s (attempt %d of %d): %w", kind, p.tokenURL.Redacted(), attempt, p.cfg.MaxAttempts, err)
-		if !retry || attempt >= p.cfg.MaxAttempts {
+		var re *RetrieveError
+		switch {
+		case !retry && errors.As(err, &re):
 			return nil, err
+		case !retry && isCertificateError(err):
+			return nil, &loginError{kind: ErrTokenEndpointUnavailable, err: err}
+		case !retry:
+			// An answer that is not a usable token answer: asking again
+			// gets the same.
+			return nil, &loginError{kind: ErrNotTokenEndpoint, err: err}
+		case attempt >= p.cfg.MaxAttempts:
+			return nil, &loginError{kind: ErrTokenEndpointUnavailable, err: err}
 		}
 		d := p.backoff(attempt)
+		if errors.As(err, &re) {
+			d = max(d, re.RetryAfter)
+		}
+		d = min(d, p.cfg.MaxWait)
 		p.log.Debug("token request failed, retrying", "grant", kind, "attempt", attempt, "backoff", d, "err", err)
-		t := time.NewTimer(d)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
+		if err := p.sleep(ctx, d); err != nil {
+			return nil, fmt.Errorf("auth: %s grant at %s: %w", kind, p.tokenURL.Redacted(), err)
 		}
 	}
 }
@@ -377,7 +442,9 @@ func (p *Provider) grantOnce(ctx context.Context, kind, body string) (st *tokenS
 	if err != nil {
 		// The *url.Error names the URL and the cause; the body is not
 		// part of it.
-		return nil, ctx.Err() == nil, err
+		// A certificate that is not trusted or does not match will not
+		// change between attempts.
+		return nil, ctx.Err() == nil && !isCertificateError(err), err
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
@@ -399,7 +466,10 @@ func (p *Provider) grantOnce(ctx context.Context, kind, body string) (st *tokenS
 		} else {
 			re.Excerpt = excerpt(data)
 		}
-		return nil, resp.StatusCode >= 500, re
+		if re.retryable() {
+			re.RetryAfter, _ = retryAfter(resp.Header.Get("Retry-After"), p.now())
+		}
+		return nil, re.retryable(), re
 	}
 	var a tokenAnswer
 	if !isJSON {
@@ -436,10 +506,11 @@ func (p *Provider) grantOnce(ctx context.Context, kind, body string) (st *tokenS
 	return st, false, nil
 }
 
-// Close ends the session at the identity provider, best effort: it posts
-// the refresh token to the realm's logout endpoint (the token URL with its
-// final "/token" replaced by "/logout") and forgets the tokens. Call it
-// once the workers are done; later calls to Token would log in again.
+// Close ends the session at the identity provider, best effort, as
+// Config.SessionEnd says: it posts the refresh token to Keycloak's logout
+// endpoint, or revokes it (RFC 7009), or sends nothing. It then forgets the
+// tokens. Call it once the workers are done; later calls to Token would log
+// in again.
 func (p *Provider) Close(ctx context.Context) error {
 	// A renewal still under way (the run was interrupted mid-login) would
 	// open a session after this one ended: join it, and end what it
@@ -452,26 +523,42 @@ func (p *Provider) Close(ctx context.Context) error {
 	if st == nil || st.refresh == "" {
 		return nil
 	}
-	u := *p.tokenURL
-	if !strings.HasSuffix(u.Path, "/token") {
-		return fmt.Errorf("auth: logout: cannot derive a logout URL from %s", p.tokenURL.Redacted())
+	end := p.cfg.SessionEnd
+	if end == nil {
+		iss := KeycloakIssuer(p.tokenURL.String())
+		if iss == "" {
+			return nil // no standard way to end the session is known
+		}
+		end = &SessionEnd{LogoutURL: iss + "/protocol/openid-connect/logout"}
 	}
-	u.Path = strings.TrimSuffix(u.Path, "/token") + "/logout"
-	u.RawPath = ""
-	form := url.Values{"client_id": {p.cfg.ClientID}, "refresh_token": {st.refresh}}
+	switch {
+	case end.LogoutURL != "":
+		return p.postEnd(ctx, "logout", end.LogoutURL, url.Values{"client_id": {p.cfg.ClientID}, "refresh_token": {st.refresh}})
+	case end.RevocationURL != "":
+		return p.postEnd(ctx, "revocation", end.RevocationURL, url.Values{"client_id": {p.cfg.ClientID}, "token": {st.refresh}, "token_type_hint": {"refresh_token"}})
+	}
+	return nil
+}
+
+// postEnd posts form to the session-ending endpoint raw, as what.
+func (p *Provider) postEnd(ctx context.Context, what, raw string, form url.Values) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("auth: %s: %w", what, err)
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), strings.NewReader(form.Encode()))
 	if err != nil {
-		return fmt.Errorf("auth: logout: %w", err)
+		return fmt.Errorf("auth: %s: %w", what, err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	resp, err := p.client.Do(req)
 	if err != nil {
-		return fmt.Errorf("auth: logout: %w", err)
+		return fmt.Errorf("auth: %s: %w", what, err)
 	}
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
 	if resp.StatusCode != http.StatusNoContent && resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("auth: logout at %s answered %d %s: %q", u.Redacted(), resp.StatusCode, http.StatusText(resp.StatusCode), excerpt(data))
+		return fmt.Errorf("auth: %s at %s answered %d %s: %q", what, u.Redacted(), resp.StatusCode, http.StatusText(resp.StatusCode), excerpt(data))
 	}
 	return nil
 }
@@ -492,4 +579,21 @@ func (p *Provider) Stats() Stats {
 		RefreshGrants:  p.refreshGrants.Load(),
 		FailedRequests: p.failed.Load(),
 	}
+}
+
+// retryAfter reads a Retry-After value: seconds or an HTTP date.
+func retryAfter(v string, now time.Time) (time.Duration, bool) {
+	if v == "" {
+		return 0, false
+	}
+	if n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil {
+		if n < 0 {
+			return 0, false
+		}
+		return time.Duration(min(n, int64(24*time.Hour/time.Second))) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0), true
+	}
+	return 0, false
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -13,9 +14,12 @@ const maxExcerpt = 200
 
 // A RetrieveError is an error answer from the token endpoint.
 //
-// It is permanent, and matches ErrBadCredentials under errors.Is, when the
-// server rejected the client (invalid_client, unauthorized_client) or the
-// username and password (invalid_grant on a password grant).
+// Any 4xx answer to a password grant is final for the run: it matches
+// ErrLoginFailed under errors.Is, and also ErrBadCredentials when the
+// provider rejected the client (invalid_client, unauthorized_client) or the
+// username and password (invalid_grant, access_denied). An answer that is
+// not OAuth2 JSON and is not a 5xx matches ErrLoginFailed and
+// ErrNotTokenEndpoint, whatever the grant.
 type RetrieveError struct {
 	// StatusCode is the HTTP status of the answer.
 	StatusCode int
@@ -27,12 +31,15 @@ type RetrieveError struct {
 	// removed. It is never taken from a successful JSON answer, which
 	// holds tokens.
 	Excerpt string
+	// RetryAfter is the wait a 429 or 503 asked for with Retry-After;
+	// zero when it asked for none.
+	RetryAfter time.Duration
 
 	grant string // "password" or "refresh_token"
 }
 
 // Error quotes the status, the OAuth2 error code and description, or the
-// excerpt.
+// excerpt, and says what to check.
 func (e *RetrieveError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "token endpoint answered %d %s", e.StatusCode, http.StatusText(e.StatusCode))
@@ -44,35 +51,86 @@ func (e *RetrieveError) Error() string {
 	} else if e.Excerpt != "" {
 		fmt.Fprintf(&b, " with a body that is not OAuth2 JSON: %q", e.Excerpt)
 	}
-	if e.permanent() {
-		b.WriteString("; check the username, password and client id")
+	if h := e.hint(); h != "" {
+		b.WriteString("; ")
+		b.WriteString(h)
 	}
 	return b.String()
 }
 
-// Unwrap returns ErrBadCredentials for a rejected login or client, so that
-// errors.Is(err, ErrBadCredentials) holds; otherwise nil.
-func (e *RetrieveError) Unwrap() error {
-	if e.permanent() {
-		return ErrBadCredentials
+// hint says what to check after a final answer.
+func (e *RetrieveError) hint() string {
+	switch {
+	case e.notOAuth2():
+		return "this is not an OAuth2 token endpoint: check --token-url (or --issuer)"
+	case !e.final():
+		return ""
+	case e.asksForScope():
+		return "the provider asks for a scope: pass one with --scope (for example --scope openid)"
 	}
-	return nil
+	switch e.Code {
+	case "invalid_grant", "access_denied":
+		return "check the username and password, and that the account may use this client"
+	case "invalid_client", "unauthorized_client":
+		return "check the client id (--client-id) and that it allows the password grant"
+	case "unsupported_grant_type":
+		return "this client does not allow the password grant: check --client-id"
+	}
+	return "check the username, password, --client-id and --scope"
 }
 
-func (e *RetrieveError) permanent() bool {
+// Unwrap returns the sentinels the answer matches: ErrLoginFailed for a
+// final answer to a password grant, with ErrBadCredentials or
+// ErrNotTokenEndpoint when they apply.
+func (e *RetrieveError) Unwrap() []error {
+	var errs []error
+	if e.final() {
+		errs = append(errs, ErrLoginFailed)
+	}
+	if e.notOAuth2() {
+		errs = append(errs, ErrNotTokenEndpoint)
+	} else if e.badCredentials() {
+		errs = append(errs, ErrBadCredentials)
+	}
+	return errs
+}
+
+// final reports an answer that ends the run's logins: any 4xx to a
+// password grant, or an answer that is not OAuth2 JSON.
+func (e *RetrieveError) final() bool {
+	return e.notOAuth2() || (e.grant == "password" && e.StatusCode >= 400 && e.StatusCode < 500 && e.StatusCode != http.StatusTooManyRequests)
+}
+
+// notOAuth2 reports an answer without OAuth2 error JSON that is not a
+// server error (which may come from a proxy in front of a good endpoint).
+func (e *RetrieveError) notOAuth2() bool {
+	return e.Code == "" && e.StatusCode < 500 && e.StatusCode != http.StatusTooManyRequests
+}
+
+func (e *RetrieveError) badCredentials() bool {
 	switch e.Code {
 	case "invalid_client", "unauthorized_client":
 		return true
-	case "invalid_grant":
+	case "invalid_grant", "access_denied":
 		return e.grant == "password"
 	}
 	return false
 }
 
-// invalidRefresh reports an invalid_grant answer to a refresh grant: the
-// refresh token is expired, revoked or its session ended.
-func (e *RetrieveError) invalidRefresh() bool {
-	return e.Code == "invalid_grant" && e.grant == "refresh_token"
+// asksForScope reports an answer that names a missing or wrong scope.
+func (e *RetrieveError) asksForScope() bool {
+	return e.Code == "invalid_scope" || strings.Contains(strings.ToLower(e.Description), "scope")
+}
+
+// retryable reports an answer worth another attempt: 5xx and 429.
+func (e *RetrieveError) retryable() bool {
+	return e.StatusCode >= 500 || e.StatusCode == http.StatusTooManyRequests
+}
+
+// refusedRefresh reports a 4xx answer to a refresh grant: the refresh token
+// is dropped and the password grant tried once instead.
+func (e *RetrieveError) refusedRefresh() bool {
+	return e.grant == "refresh_token" && e.StatusCode >= 400 && e.StatusCode < 500 && e.StatusCode != http.StatusTooManyRequests
 }
 
 // excerpt returns at most maxExcerpt bytes of body as valid UTF-8 with

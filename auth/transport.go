@@ -28,8 +28,9 @@ type Transport struct {
 	// Base makes the requests; nil means http.DefaultTransport.
 	Base http.RoundTripper
 	// Trusted lists the hosts that receive the token, as in URL.Host:
-	// "host" or "host:port". A host without a port matches the default
-	// port of the request's scheme only. The token goes over https only,
+	// "host" or "host:port", or a pattern "*.domain" for the hosts under
+	// domain (see CheckHostPattern). A host without a port matches the
+	// default port of the request's scheme only. The token goes over https only,
 	// or over plain http to a loopback host (tests, the simulator).
 	Trusted []string
 	// LoginHosts lists the identity provider's hosts. A redirect from a
@@ -129,8 +130,7 @@ func (t *Transport) trusted(u *url.URL) bool {
 	if !strings.EqualFold(u.Scheme, "https") && !isLoopback(u.Hostname()) {
 		return false
 	}
-	host := hostPort(u.Scheme, u.Host)
-	return slices.ContainsFunc(t.Trusted, func(h string) bool { return hostPort(u.Scheme, h) == host })
+	return slices.ContainsFunc(t.Trusted, func(p string) bool { return matchHost(p, u.Scheme, u.Host) })
 }
 
 // hostPort returns host in lower case with the scheme's default port added

@@ -73,7 +73,8 @@ start_sim() {
 	local size=$1
 	stop_sim
 	: >"$OUT/sim.out"
-	"$OUT/wcdl-sim" --file-size "$size" --static-token "$TOKEN" \
+	# --land-mask=false: the synthetic names cover ocean cells too.
+	"$OUT/wcdl-sim" --file-size "$size" --static-token "$TOKEN" --land-mask=false \
 		--access-lifetime 1h --refresh-lifetime 2h >"$OUT/sim.out" 2>"$OUT/sim.err" &
 	SIM_PID=$!
 	wait_sim "$OUT/sim.out" "$OUT/sim.err"

@@ -29,7 +29,8 @@ echo "building wcdl and wcdl-sim into bench/out" >&2
 go build -o "$ROOT/bench/out/wcdl" ./cmd/wcdl
 go build -o "$ROOT/bench/out/wcdl-sim" ./cmd/wcdl-sim
 
-"$ROOT/bench/out/wcdl-sim" --file-size "$SIZE" --access-lifetime "${LIFETIME}s" --rotation \
+# --land-mask=false: the manifest covers the whole grid, ocean cells too.
+"$ROOT/bench/out/wcdl-sim" --file-size "$SIZE" --access-lifetime "${LIFETIME}s" --rotation --land-mask=false \
 	>"$OUT/sim.out" 2>"$OUT/sim.err" &
 SIM_PID=$!
 trap 'kill -TERM $SIM_PID 2>/dev/null || true' EXIT

@@ -240,17 +240,18 @@ func (d *Downloader) Progress() Progress {
 // always, also when the batch stops early.
 //
 // A failing file does not stop the others. The batch stops only when ctx
-// ends, when the output folder's file system is full or read-only (ENOSPC,
-// EDQUOT, EROFS: the returned error is that one), or on a permanent
-// authentication failure: the identity provider
-// rejected the credentials (auth.ErrBadCredentials), or the service refused
-// fresh tokens (auth.ErrTokenRefused) for as many consecutive files as there
-// are workers, with no file succeeding in between. The returned error is
-// then that failure or ctx.Err(). Entries never started are NotStarted,
-// with an error wrapping ErrNotStarted and that failure. Entries under way
-// when ctx ends are Interrupted and keep their partial files for the next
-// run; when an authentication failure stops the batch they are Failed.
-// Otherwise the error is nil.
+// ends, or on a failure common to every file: the output folder's file
+// system is full or read-only (ENOSPC, EDQUOT, EROFS), the login failed for
+// the run (auth.ErrLoginFailed, auth.ErrBadCredentials,
+// auth.ErrBadTokenAnswer), the service refused fresh tokens
+// (auth.ErrTokenRefused) for as many consecutive files as there are
+// workers, or the service could not be reached at all (ErrUnreachable, an
+// *UnreachableError) for a few consecutive files, with no file succeeding
+// in between. The returned error is then that failure or ctx.Err(). Entries
+// never started are NotStarted, with an error wrapping ErrNotStarted and
+// that failure. Entries under way when ctx ends are Interrupted and keep
+// their partial files for the next run; when a common failure stops the
+// batch they are Failed. Otherwise the error is nil.
 func (d *Downloader) Run(ctx context.Context, entries []manifest.Entry) ([]Result, error) {
 	d.resetProgress(entries)
 	results := make([]Result, len(entries))
@@ -269,6 +270,7 @@ func (d *Downloader) Run(ctx context.Context, entries []manifest.Entry) ([]Resul
 	var (
 		mu      sync.Mutex
 		refused int // consecutive files refused with fresh tokens
+		unreach int // consecutive files whose service could not be reached
 	)
 	jobs := make(chan int)
 	var wg sync.WaitGroup
@@ -284,21 +286,27 @@ func (d *Downloader) Run(ctx context.Context, entries []manifest.Entry) ([]Resul
 				r := d.fetch(ctx, entries[i])
 				if r.Status == Failed && errors.Is(r.Err, context.Canceled) {
 					if cause := context.Cause(ctx); isBatchStop(cause) && !isBatchStop(r.Err) {
-						r.Err = fmt.Errorf("%s: interrupted: %w", redact(entries[i].URL), cause)
+						r.Err = fmt.Errorf("%s: interrupted: %w", redact(entries[i].URL), &stopCause{cause})
 					} else if parent.Err() != nil {
 						r.Status, r.Err = Interrupted, nil
 					}
 				}
 				mu.Lock()
 				switch {
-				case errors.Is(r.Err, auth.ErrBadCredentials), errors.Is(r.Err, auth.ErrBadTokenAnswer), isStorageFull(r.Err):
+				case errors.Is(r.Err, auth.ErrLoginFailed), errors.Is(r.Err, auth.ErrBadCredentials), errors.Is(r.Err, auth.ErrBadTokenAnswer), isStorageFull(r.Err):
 					stop(r.Err)
 				case errors.Is(r.Err, auth.ErrTokenRefused):
 					if refused++; refused >= workers {
 						stop(r.Err)
 					}
 				case r.Status == Downloaded || r.Status == Missing:
-					refused = 0
+					refused, unreach = 0, 0
+				default:
+					if ue, ok := markUnreachable(&r); ok {
+						if unreach++; unreach >= unreachableRun {
+							stop(ue)
+						}
+					}
 				}
 				ended[i] = true
 				mu.Unlock()
@@ -321,13 +329,15 @@ feed:
 	if err == nil {
 		return results, nil
 	}
+	var why error = &stopCause{err}
 	if !isBatchStop(err) {
 		err = parent.Err()
+		why = err
 	}
 	for i, e := range entries {
 		if !ended[i] {
 			d.finish(&results[i], Result{Entry: e, Path: d.path(e), Status: NotStarted,
-				Err: fmt.Errorf("%s: %w: %w", redact(e.URL), ErrNotStarted, err)})
+				Err: fmt.Errorf("%s: %w: %w", redact(e.URL), ErrNotStarted, why)})
 		}
 	}
 	return results, err
@@ -354,8 +364,9 @@ func (c countAccepted) RoundTrip(req *http.Request) (*http.Response, error) {
 // isBatchStop reports the failures that stop a batch: authentication, and
 // a full or read-only output file system.
 func isBatchStop(err error) bool {
-	return errors.Is(err, auth.ErrBadCredentials) || errors.Is(err, auth.ErrTokenRefused) ||
-		errors.Is(err, auth.ErrBadTokenAnswer) || isStorageFull(err)
+	return errors.Is(err, auth.ErrLoginFailed) || errors.Is(err, auth.ErrBadCredentials) ||
+		errors.Is(err, auth.ErrBadTokenAnswer) || errors.Is(err, auth.ErrTokenRefused) ||
+		errors.Is(err, ErrUnreachable) || isStorageFull(err)
 }
 
 // finish records r as the result of its entry: counters, OnResult.

@@ -89,12 +89,14 @@ func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, erro
 
 // isPermanentError reports transport errors that retrying cannot cure.
 func isPermanentError(err error) bool {
-	return errors.Is(err, auth.ErrBadCredentials) ||
+	return errors.Is(err, auth.ErrLoginFailed) ||
+		errors.Is(err, auth.ErrBadCredentials) ||
 		errors.Is(err, auth.ErrBadTokenAnswer) ||
 		errors.Is(err, auth.ErrTokenRefused) ||
 		errors.Is(err, auth.ErrInsecureTokenURL) ||
 		errors.Is(err, ErrTooManyRedirects) ||
 		errors.Is(err, ErrBadRedirect) ||
+		isCertificateError(err) ||
 		errors.Is(err, context.Canceled) ||
 		errors.Is(err, context.DeadlineExceeded)
 }

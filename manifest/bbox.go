@@ -20,8 +20,9 @@ import (
 // with W > E crosses the antimeridian. Latitudes must be within the grid,
 // -60 to 84; longitudes within -180 to 180.
 //
-// The grid has land tiles only, and without a land mask every grid tile is
-// returned: entries have MayBeMissing set, so that a missing file means "no
+// The grid has land tiles only. With opts.Grid, only the tiles it lists are
+// returned; without it every grid tile in the box is, and entries have
+// MayBeMissing set, so that a missing file means "no
 // tile here". Each entry's Source.BBox is spec and its Raw is the product
 // name. Entries come row by row from south to north, each row from west to
 // east.
@@ -68,31 +69,45 @@ func ParseBBox(spec string, opts Options) ([]Entry, error) {
 	}
 	cols = dedup(cols)
 
-	var out []Entry
-	var buf []byte
+	var ts []tile
 	for _, lat := range rows {
 		for _, lon := range cols {
-			for _, y := range opts.Years {
-				for _, l := range opts.Layers {
-					pr := product{y, tile{lat, lon}, l}
-					buf = append(buf[:0], opts.BaseURL...)
-					buf = append(buf, '/')
-					buf = pr.appendPath(buf)
-					u := string(buf)
-					name := u[strings.LastIndexByte(u, '/')+1:]
-					out = append(out, Entry{
-						Raw:          name[:len(name)-len(".tif")],
-						Source:       Source{BBox: spec},
-						URL:          u,
-						Name:         name,
-						Size:         -1,
-						MayBeMissing: true,
-					})
-				}
+			if t := (tile{lat, lon}); opts.Grid == nil || opts.Grid.has(t) {
+				ts = append(ts, t)
 			}
 		}
 	}
-	return out, nil
+	return tileEntries(ts, opts, Source{BBox: spec}), nil
+}
+
+// tileEntries returns the entries of tiles, each expanded by opts.Years ×
+// opts.Layers, with src as their source and their product name as Raw. They
+// have MayBeMissing set: without a grid, a 404 means "no tile here"; with
+// one, a tile it lists may still lack a year.
+func tileEntries(ts []tile, opts Options, src Source) []Entry {
+	out := make([]Entry, 0, len(ts)*len(opts.Years)*len(opts.Layers))
+	var buf []byte
+	for _, t := range ts {
+		for _, y := range opts.Years {
+			for _, l := range opts.Layers {
+				pr := product{y, t, l}
+				buf = append(buf[:0], opts.BaseURL...)
+				buf = append(buf, '/')
+				buf = pr.appendPath(buf)
+				u := string(buf)
+				name := u[strings.LastIndexByte(u, '/')+1:]
+				out = append(out, Entry{
+					Raw:          name[:len(name)-len(".tif")],
+					Source:       src,
+					URL:          u,
+					Name:         name,
+					Size:         -1,
+					MayBeMissing: true,
+				})
+			}
+		}
+	}
+	return out
 }
 
 // cells returns the south or west edges of the grid cells, between first and

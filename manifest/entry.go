@@ -30,10 +30,11 @@ type Entry struct {
 	MayBeMissing bool
 }
 
-// Source tells where an Entry came from: a line of a manifest file, or a
-// bounding box.
+// Source tells where an Entry came from: a line of a manifest file, a
+// bounding box or an area of interest.
 type Source struct {
 	File string // manifest file name ("-" for standard input), or ""
 	Line int    // 1-based line number in File
 	BBox string // the --bbox value the entry came from, or ""
+	AOI  string // the area-of-interest file the entry came from, or ""
 }

@@ -5,12 +5,14 @@ import (
 	"strings"
 )
 
-// String tells where an entry came from: "tiles.txt:12", "bbox 0,0,3,3", or
-// "" if it is not known.
+// String tells where an entry came from: "tiles.txt:12", "bbox 0,0,3,3",
+// "aoi area.geojson", or "" if it is not known.
 func (s Source) String() string {
 	switch {
 	case s.BBox != "":
 		return "bbox " + s.BBox
+	case s.AOI != "":
+		return "aoi " + s.AOI
 	case s.File != "" && s.Line > 0:
 		return s.File + ":" + strconv.Itoa(s.Line)
 	case s.File != "":

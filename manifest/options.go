@@ -24,6 +24,10 @@ type Options struct {
 
 	// BaseURL of the download service; default DefaultBaseURL.
 	BaseURL string
+
+	// Grid, if not nil, limits boxes and areas of interest to the tiles
+	// it lists (see ParseGrid).
+	Grid *Grid
 }
 
 // versions maps each WorldCover year to its product version.

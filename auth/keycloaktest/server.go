@@ -42,6 +42,8 @@ type Stats struct {
 	Logouts int64
 	// LiveSessions is the number of sessions that have not been logged out.
 	LiveSessions int64
+	// Discoveries counts requests for the discovery document.
+	Discoveries int64
 }
 
 // TokenRequests returns the number of password and refresh grants answered,
@@ -172,6 +174,11 @@ func NewServer(opts ...Option) *Server {
 // URL returns the base URL, such as http://127.0.0.1:34567.
 func (s *Server) URL() string { return s.ts.URL }
 
+func (s *Server) issuerPath() string { return "/auth/realms/" + s.realm }
+
+// Issuer returns the realm URL, which is the realm's OpenID issuer.
+func (s *Server) Issuer() string { return s.ts.URL + s.issuerPath() }
+
 func (s *Server) realmPath() string { return "/auth/realms/" + s.realm + "/protocol/openid-connect" }
 
 // TokenURL returns the realm's token endpoint.
@@ -290,6 +297,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	base := s.realmPath()
 	if !strings.HasPrefix(r.URL.Path, "/auth/realms/") {
 		http.NotFound(w, r)
+		return
+	}
+	if r.URL.Path == s.issuerPath()+"/.well-known/openid-configuration" {
+		s.serveDiscovery(w, r)
 		return
 	}
 	if !strings.HasPrefix(r.URL.Path, base+"/") {
@@ -521,4 +532,23 @@ func randomString(n int) string {
 	b := make([]byte, n*3/4)
 	_, _ = rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// serveDiscovery answers the realm's discovery document with the endpoints
+// the fake serves.
+func (s *Server) serveDiscovery(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet {
+		writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "RESTEASY003650: No resource method found for POST, return 405 with Allow header"})
+		return
+	}
+	s.mu.Lock()
+	s.update(func(st *Stats) { st.Discoveries++ })
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{
+		"issuer":                 s.Issuer(),
+		"authorization_endpoint": s.LoginURL(),
+		"token_endpoint":         s.TokenURL(),
+		"end_session_endpoint":   s.LogoutURL(),
+		"grant_types_supported":  []string{"authorization_code", "implicit", "refresh_token", "password", "client_credentials"},
+	})
 }

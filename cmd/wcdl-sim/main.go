@@ -2,8 +2,8 @@
 // service on loopback, for trying wcdl, testing scripts that use it, and
 // benchmarking it against other downloaders, all without a network.
 //
-// It prints the token URL, client id, download base URL and demo
-// credentials' username as key=value lines on standard output, serves until
+// It prints the token URL, client id, download base URL, demo credentials'
+// username and the URL of its stand-in tile grid as key=value lines on standard output, serves until
 // SIGINT or SIGTERM, then prints its counters as one JSON line and exits.
 //
 //	wcdl-sim --access-lifetime 2s --rotation --fail-503 0.05 --cut-body 0.1
@@ -51,6 +51,7 @@ type config struct {
 	latency                    time.Duration
 	loginRedirect              bool
 	seed                       int64
+	landMask                   bool
 }
 
 // demoPassword is the simulated account's password. It is fixed, and not a
@@ -81,6 +82,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&c.latency, "latency", 0, "delay before every download answer")
 	fs.BoolVar(&c.loginRedirect, "login-redirect", false, "answer a missing or expired token with a 302 to the login page instead of 401")
 	fs.Int64Var(&c.seed, "seed", 1, "seed of the contents and the fault draws")
+	fs.BoolVar(&c.landMask, "land-mask", true, "answer 404 for ocean tiles of the stand-in land mask, as the real service does (false: serve every tile)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return 0
@@ -113,6 +115,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		terrascopetest.WithFileSize(c.fileSize),
 		terrascopetest.WithRange(c.rangeOn),
 		terrascopetest.WithSeed(c.seed),
+		terrascopetest.WithLandMask(c.landMask),
 	}
 	if c.fail503 > 0 {
 		opts = append(opts, terrascopetest.WithFail503(c.fail503))
@@ -145,7 +148,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	ts := terrascopetest.NewServer(tokens, opts...)
 	defer ts.Close()
 
-	fmt.Fprintf(stdout, "token_url=%s\nclient_id=%s\nbase_url=%s\nusername=%s\n", kc.TokenURL(), keycloaktest.DefaultClient, ts.URL(), c.user)
+	fmt.Fprintf(stdout, "token_url=%s\nclient_id=%s\nbase_url=%s\nusername=%s\ngrid_url=%s\n", kc.TokenURL(), keycloaktest.DefaultClient, ts.URL(), c.user, ts.GridURL())
 	if f, ok := stdout.(*os.File); ok {
 		f.Sync()
 	}

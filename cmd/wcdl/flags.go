@@ -10,12 +10,18 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+
+	"github.com/wcdl/wcdl/auth"
 )
 
 // options holds everything the command line and the environment can set.
 type options struct {
 	manifests    []string
 	bbox         string
+	aois         []string // aoi.go
+	grid         string
+	strict       bool
+	planFormat   string
 	years        string
 	layers       string
 	out          string
@@ -24,6 +30,8 @@ type options struct {
 	tokenURL     string
 	clientID     string
 	scope        string
+	issuer       string
+	authHosts    []string
 	baseURL      string
 	username     string
 	passwordFile string
@@ -60,6 +68,9 @@ func newFlagSet(o *options) *pflag.FlagSet {
 	fs.SortFlags = false
 	fs.StringArrayVarP(&o.manifests, "manifest", "m", nil, "manifest `FILE` (- for standard input); repeatable")
 	fs.StringVar(&o.bbox, "bbox", "", "add every tile of the box `W,S,E,N` (degrees)")
+	fs.StringArrayVar(&o.aois, "aoi", nil, "add every tile the GeoJSON area of interest `FILE` covers (- for standard input); repeatable")
+	fs.StringVar(&o.grid, "grid", "", "plan only tiles listed in the WorldCover grid GeoJSON `FILE or URL` (a URL is cached)")
+	fs.BoolVar(&o.strict, "strict", false, "with --grid, refuse manifest entries whose tiles the grid does not list")
 	fs.StringVar(&o.years, "year", "2021", "years a tile id expands to: `LIST` of 2020, 2021")
 	fs.StringVar(&o.layers, "layer", "Map", "layers a tile id expands to: `LIST` of Map, InputQuality")
 	fs.StringVarP(&o.out, "out", "o", ".", "output `DIR` (created if missing)")
@@ -67,7 +78,9 @@ func newFlagSet(o *options) *pflag.FlagSet {
 	fs.StringVar(&o.provider, "provider", "terrascope", "identity provider preset: terrascope, maxar or cdse")
 	fs.StringVar(&o.tokenURL, "token-url", "", "Keycloak token endpoint `URL` (overrides the provider)")
 	fs.StringVar(&o.clientID, "client-id", "", "OIDC client `ID` (overrides the provider)")
-	fs.StringVar(&o.scope, "scope", "", "OIDC `SCOPE` to request (overrides the provider)")
+	fs.StringVar(&o.scope, "scope", "", "OIDC `SCOPE` to request (overrides the provider), such as openid")
+	fs.StringVar(&o.issuer, "issuer", "", "OpenID issuer `URL` whose discovery document names the token, revocation and logout endpoints (default: the realm of a Keycloak token URL)")
+	fs.StringArrayVar(&o.authHosts, "auth-host", nil, "also send the token to hosts matching `PATTERN` (host, host:port or *.domain), where downloads redirect; repeatable")
 	fs.StringVar(&o.baseURL, "base-url", "", "download service `URL` (default https://services.terrascope.be/download)")
 	fs.StringVarP(&o.username, "username", "u", "", "account `USER` (else WCDL_USERNAME, else ~/.netrc)")
 	fs.StringVar(&o.passwordFile, "password-file", "", "read the password from `FILE` (- for standard input); else WCDL_PASSWORD, ~/.netrc or a prompt")
@@ -80,6 +93,7 @@ func newFlagSet(o *options) *pflag.FlagSet {
 	fs.BoolVar(&o.force, "force", false, "download again even if the final file exists")
 	fs.StringVar(&o.shard, "shard", "", "download only shard `K/N` of the plan (0 <= K < N)")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "print the plan (URL and output path per entry); download nothing, ask for no token")
+	fs.StringVar(&o.planFormat, "plan-format", "text", "--dry-run output: text, or geojson (one polygon per tile, for a map)")
 	fs.StringVar(&o.report, "report", "", "write a JSON report to `FILE` (- for standard output)")
 	fs.StringVar(&o.progress, "progress", "auto", "progress display: auto, bar, plain or none")
 	fs.BoolVar(&o.simulate, "simulate", false, "run against a built-in simulator of Keycloak and the download service")
@@ -155,6 +169,11 @@ func (o *options) check() error {
 	if o.passwordFile == "-" && slices.Contains(o.manifests, "-") {
 		return usageError("standard input cannot hold both the manifest (-m -) and the password (--password-file -)")
 	}
+	for _, p := range o.authHosts {
+		if err := auth.CheckHostPattern(p); err != nil {
+			return usageError("--auth-host: %v", err)
+		}
+	}
 	limit, err := parseRate(o.limitRate)
 	if err != nil {
 		return usageError("--limit-rate: %v", err)
@@ -175,7 +194,7 @@ func (o *options) check() error {
 	if _, err := parseRate(o.maxFileSize); err != nil {
 		return usageError("--max-file-size: %v", strings.Replace(err.Error(), "is not a rate: want bytes per second such as", "is not a size: want bytes such as", 1))
 	}
-	return nil
+	return o.checkAOI()
 }
 
 // goStyleArgs rewrites Go-style single-dash long flags ("-manifest x",

@@ -2,6 +2,9 @@ package main
 
 import (
 	"errors"
+	"fmt"
+	"io"
+	"log/slog"
 	"slices"
 	"strings"
 	"testing"
@@ -71,6 +74,8 @@ func TestParseArgsErrors(t *testing.T) {
 		{"positional argument", []string{"tiles.txt"}},
 		{"quiet and verbose", []string{"-q", "-v"}},
 		{"stdin for manifest and password", []string{"-m", "-", "--password-file", "-"}},
+		{"auth host too broad", []string{"--auth-host", "*.eu"}},
+		{"auth host as a URL", []string{"--auth-host", "https://files.example.org/"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -138,6 +143,26 @@ func TestParseRate(t *testing.T) {
 		if (err == nil) != tt.ok || got != tt.want {
 			t.Errorf("parseRate(%q) = %d, %v; want %d, ok=%v", tt.in, got, err, tt.want, tt.ok)
 		}
+	}
+}
+
+func TestAuthHostsAddToPreset(t *testing.T) {
+	o, _, err := parseArgs([]string{"--provider", "cdse", "--auth-host", "files.example.org", "--auth-host", "*.mirror.example.org"}, noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &command{getenv: func(k string) string { return creds()[k] }, stdin: strings.NewReader(""), stderr: io.Discard}
+	o.baseURL = "https://catalogue.dataspace.copernicus.eu/odata"
+	// A token URL that is not Keycloak's: no discovery request leaves
+	// the machine.
+	o.tokenURL = "http://127.0.0.1:1/oauth2/token"
+	_, trusted, err := c.provider(t.Context(), o, nil, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"catalogue.dataspace.copernicus.eu", "*.dataspace.copernicus.eu", "files.example.org", "*.mirror.example.org"}
+	if fmt.Sprint(trusted) != fmt.Sprint(want) {
+		t.Errorf("token hosts: got %v, want %v", trusted, want)
 	}
 }
 

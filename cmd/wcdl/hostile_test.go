@@ -2,6 +2,9 @@ package main
 
 import (
 	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -108,4 +111,56 @@ func TestTimeoutAndSizeFlags(t *testing.T) {
 			t.Errorf("parseArgs(%q) = %v, want a usage error", args, err)
 		}
 	}
+}
+
+// TestRunUnsendableTokenExit3 points wcdl at an identity provider whose
+// access token holds a line break: the run stops at the grant with exit 3
+// and one clear message, instead of failing every request.
+func TestRunUnsendableTokenExit3(t *testing.T) {
+	svc := newServices(t)
+	idp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"access_token":"abc\r\nX-Injected: 1","token_type":"Bearer","expires_in":300}`)
+	}))
+	t.Cleanup(idp.Close)
+	out := filepath.Join(t.TempDir(), "out")
+	m := writeManifest(t, tiles(3)...)
+	args := append(svc.args("-m", m, "-o", out), "--token-url", idp.URL+"/realms/r/protocol/openid-connect/token")
+	res := runWCDL(t, t.Context(), creds(), "", nil, args...)
+	if res.code != exitAuth {
+		t.Fatalf("exit code %d, want %d; stderr:\n%s", res.code, exitAuth, res.stderr)
+	}
+	if n := strings.Count(res.stderr, "cannot be sent"); n < 1 || strings.Contains(res.stderr, "X-Injected") {
+		t.Errorf("stderr names the refusal %d times (want at least once) or quotes the token:\n%s", n, res.stderr)
+	}
+	if n := svc.ts.Stats().Requests; n != 0 {
+		t.Errorf("%d download requests, want 0", n)
+	}
+}
+
+// TestRunReportThroughLinkNotFollowed plants a symbolic link at the report's
+// name: the report replaces the link, and the file it pointed to is left
+// as it was.
+func TestRunReportThroughLinkNotFollowed(t *testing.T) {
+	svc := newServices(t)
+	dir := t.TempDir()
+	victim := filepath.Join(dir, "victim")
+	if err := os.WriteFile(victim, []byte("precious"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rep := filepath.Join(dir, "report.json")
+	if err := os.Symlink(victim, rep); err != nil {
+		t.Fatal(err)
+	}
+	res := runWCDL(t, t.Context(), creds(), "", nil, svc.args("-m", writeManifest(t, tiles(1)...), "-o", filepath.Join(dir, "out"), "--report", rep)...)
+	if res.code != exitOK {
+		t.Fatalf("exit code %d; stderr:\n%s", res.code, res.stderr)
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "precious" {
+		t.Errorf("the link's target was written: %q", b)
+	}
+	if fi, err := os.Lstat(rep); err != nil || !fi.Mode().IsRegular() {
+		t.Errorf("report is not a regular file: %v, %v", fi, err)
+	}
+	readReport(t, rep)
 }

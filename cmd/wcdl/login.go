@@ -33,6 +33,10 @@ func (c *command) provider(ctx context.Context, o *options, sim *simulator, log 
 	if o.scope != "" {
 		preset.Scope = o.scope
 	}
+	end, err := discover(ctx, o, &preset, log)
+	if err != nil {
+		return nil, nil, err
+	}
 	baseURL := o.baseURL
 	if baseURL == "" {
 		baseURL = manifest.DefaultBaseURL
@@ -68,12 +72,16 @@ func (c *command) provider(ctx context.Context, o *options, sim *simulator, log 
 		ClientID:    preset.ClientID,
 		Scope:       preset.Scope,
 		Credentials: creds,
+		MaxWait:     o.retryMaxWait,
+		Sleep:       c.authSleep,
+		SessionEnd:  end,
 		Logger:      log,
 	})
 	if err != nil {
 		return nil, nil, err
 	}
-	return p, []string{base.Host}, nil
+	trusted := append([]string{base.Host}, preset.AuthHosts...)
+	return p, append(trusted, o.authHosts...), nil
 }
 
 // prompt returns a no-echo password prompt when standard input and standard
@@ -129,10 +137,13 @@ func netrcPath(getenv func(string) string) string {
 // newHTTPClient is the one client every worker shares: a transport tuned for
 // a few long downloads to one host, wrapped by the auth transport that adds
 // bearer tokens for the trusted hosts only.
-func newHTTPClient(src auth.TokenSource, trusted []string, workers int) *http.Client {
+func newHTTPClient(src auth.TokenSource, trusted []string, workers int, dial func(ctx context.Context, network, addr string) (net.Conn, error)) *http.Client {
+	if dial == nil {
+		dial = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	}
 	base := &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		DialContext:           dial,
 		ForceAttemptHTTP2:     true,
 		MaxIdleConns:          2 * workers,
 		MaxIdleConnsPerHost:   2 * workers,

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -8,9 +9,10 @@ import (
 	"github.com/wcdl/wcdl/manifest"
 )
 
-// plan reads every manifest and the bounding box into one checked plan, and
-// keeps this machine's shard of it.
-func (c *command) plan(o *options, con *console) (*manifest.Plan, error) {
+// plan reads every manifest, the bounding box and the areas of interest
+// into one checked plan, limited to the grid's tiles if --grid is given,
+// and keeps this machine's shard of it.
+func (c *command) plan(ctx context.Context, o *options, con *console) (*manifest.Plan, error) {
 	years, err := manifest.ParseYears(o.years)
 	if err != nil {
 		return nil, fmt.Errorf("--year: %w", err)
@@ -19,7 +21,11 @@ func (c *command) plan(o *options, con *console) (*manifest.Plan, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--layer: %w", err)
 	}
-	mo := manifest.Options{Years: years, Layers: layers, BaseURL: o.baseURL}
+	grid, err := c.loadGrid(ctx, o, con)
+	if err != nil {
+		return nil, err
+	}
+	mo := manifest.Options{Years: years, Layers: layers, BaseURL: o.baseURL, Grid: grid}
 	var (
 		groups [][]manifest.Entry
 		errs   []error
@@ -41,18 +47,23 @@ func (c *command) plan(o *options, con *console) (*manifest.Plan, error) {
 		}
 		groups = append(groups, entries)
 	}
+	aoiGroups, aoiErrs := c.parseAOIs(o, mo, con)
+	groups, errs = append(groups, aoiGroups...), append(errs, aoiErrs...)
 	plan, err := manifest.NewPlan(groups...)
 	if err != nil {
 		errs = append(errs, err)
 	}
 	if len(errs) > 0 {
-		return nil, fmt.Errorf("nothing was downloaded, the manifest has errors:\n%w", errors.Join(errs...))
+		return nil, fmt.Errorf("nothing was downloaded, the input has errors:\n%w", errors.Join(errs...))
 	}
 	warnings := plan.Warnings
 	if o.bbox != "" {
 		if w := manifest.BBoxWarning(o.bbox); w != "" {
 			warnings = append(warnings, w)
 		}
+	}
+	if err := checkGrid(o, grid, plan, con); err != nil {
+		return nil, err
 	}
 	all := len(plan.Entries)
 	if o.shard != "" {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -9,7 +8,6 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
-	"github.com/wcdl/wcdl/auth"
 	"github.com/wcdl/wcdl/downloader"
 )
 
@@ -22,10 +20,15 @@ type progress struct {
 	con     *console // tells the results
 	workers int
 	results chan downloader.Result
-	quit    chan struct{}
+	// held are failures of a kind that stops the batch: their lines wait
+	// for the end, where they are left out if the batch did stop for
+	// that reason (one line then says why).
+	held []downloader.Result
+	quit chan struct{}
 	// halted, if set, reports that the run was interrupted: from then on
 	// the bar is not redrawn.
 	halted func() bool
+	sample func() downloader.Progress
 	wg     sync.WaitGroup
 }
 
@@ -50,6 +53,7 @@ func (p *progress) result(r downloader.Result) {
 
 // start begins showing progress; sample reads the downloader's counters.
 func (p *progress) start(sample func() downloader.Progress) {
+	p.sample = sample
 	switch p.mode {
 	case "plain":
 		p.wg.Add(1)
@@ -60,7 +64,7 @@ func (p *progress) start(sample func() downloader.Progress) {
 				// The entries told so far, this one included: the
 				// downloader's count may already be ahead of the lines.
 				done++
-				if shown(r) {
+				if !p.hold(r) {
 					s := sample()
 					s.FilesDone = done
 					p.con.result(r, s)
@@ -74,13 +78,32 @@ func (p *progress) start(sample func() downloader.Progress) {
 }
 
 // stop ends the display once the downloader has returned, and so will send
-// no more results.
-func (p *progress) stop() {
+// no more results. runErr is what Run returned.
+func (p *progress) stop(runErr error) {
 	close(p.quit)
 	if p.results != nil {
 		close(p.results)
 	}
 	p.wg.Wait()
+	for _, r := range p.held {
+		if !coveredByStop(r, runErr) {
+			p.con.result(r, p.sample())
+		}
+	}
+}
+
+// hold keeps back the line of a failure common to every file, and
+// reports whether it did. Entries never started or interrupted get no line
+// at all: the summary counts them.
+func (p *progress) hold(r downloader.Result) bool {
+	switch {
+	case r.Status == downloader.NotStarted, r.Status == downloader.Interrupted:
+		return true
+	case r.Status == downloader.Failed && sharedFailure(r.Err) != nil:
+		p.held = append(p.held, r)
+		return true
+	}
+	return false
 }
 
 func (p *progress) runBar(sample func() downloader.Progress) {
@@ -123,7 +146,7 @@ func (p *progress) runBar(sample func() downloader.Progress) {
 		case <-tick.C:
 			update()
 		case r, ok := <-p.results:
-			if ok && r.Status == downloader.Failed && shown(r) {
+			if ok && r.Status == downloader.Failed && !p.hold(r) {
 				_ = bar.Clear()
 				p.con.result(r, sample())
 			}
@@ -137,7 +160,7 @@ func (p *progress) runBar(sample func() downloader.Progress) {
 			}
 			fmt.Fprintln(p.w)
 			for r := range p.results {
-				if r.Status == downloader.Failed && shown(r) {
+				if r.Status == downloader.Failed && !p.hold(r) {
 					p.con.result(r, sample())
 				}
 			}
@@ -156,15 +179,6 @@ func estimateTotal(s downloader.Progress, workers int) int64 {
 	}
 	queued := s.FilesTotal - started
 	return max(s.BytesExpected+queued*s.BytesExpected/started, s.BytesDone)
-}
-
-// shown reports whether r gets a line of its own: an entry cut or never
-// started by a stop is in the summary only, and a rejected login, which
-// stops the batch, is told once for the batch, so that a stop prints a
-// few lines, not one per entry.
-func shown(r downloader.Result) bool {
-	return r.Status != downloader.Interrupted && r.Status != downloader.NotStarted &&
-		!errors.Is(r.Err, auth.ErrBadCredentials)
 }
 
 // resultLine is the one line a finished entry gets in plain output.

@@ -127,6 +127,8 @@ type report struct {
 type reportOptions struct {
 	Manifests []string `json:"manifests,omitempty"`
 	BBox      string   `json:"bbox,omitempty"`
+	AOI       []string `json:"aoi,omitempty"`
+	Grid      string   `json:"grid,omitempty"` // a URL without its query
 	Years     string   `json:"years"`
 	Layers    string   `json:"layers"`
 	Out       string   `json:"out"`
@@ -169,7 +171,7 @@ func newReport(o *options, started, finished time.Time, sum summary, code int, r
 		Finished: finished.UTC(),
 		ExitCode: code,
 		Options: reportOptions{
-			Manifests: o.manifests, BBox: o.bbox, Years: o.years, Layers: o.layers,
+			Manifests: o.manifests, BBox: o.bbox, AOI: o.aois, Grid: redactGrid(o.grid), Years: o.years, Layers: o.layers,
 			Out: o.out, Workers: o.workers, Provider: o.provider, TokenURL: o.tokenURL,
 			ClientID: o.clientID, BaseURL: o.baseURL, Retries: o.retries,
 			LimitRate: o.limitRate, Force: o.force,

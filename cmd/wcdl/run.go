@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"golang.org/x/term"
@@ -24,6 +26,7 @@ const (
 	exitFailed      = 1   // at least one entry failed; the others were done
 	exitUsage       = 2   // bad flags or manifest; nothing was downloaded
 	exitAuth        = 3   // the login failed or the service kept refusing tokens
+	exitUnreachable = 4   // the download service could not be reached at all
 	exitInterrupted = 130 // SIGINT or SIGTERM; .part files are kept for the next run
 )
 
@@ -54,6 +57,12 @@ type command struct {
 	// simulated is called with the simulator's services once they are up
 	// (tests use it to reach the fakes' counters); nil in production.
 	simulated func(*simulator)
+	// authSleep, when set, replaces the waits between token requests
+	// (tests record them instead of waiting); nil in production.
+	authSleep func(ctx context.Context, d time.Duration) error
+	// dial, when set, replaces the download client's dialer (tests use it
+	// to make a name that does not resolve); nil in production.
+	dial func(ctx context.Context, network, addr string) (net.Conn, error)
 	// simPort, if not 0, replaces simPort (tests use a port of their own).
 	simPort int
 }
@@ -65,7 +74,7 @@ func (c *command) run(ctx context.Context, args []string) int {
 		return exitUsage
 	}
 	if o.help {
-		fmt.Fprintf(c.stdout, "Usage: wcdl [flags] -m MANIFEST | --bbox W,S,E,N\n\n%s\nEvery flag can also be set as WCDL_<NAME> in the environment (for example WCDL_WORKERS=8);\na flag on the command line wins. See README.md for the manifest format and exit codes.\n", fs.FlagUsages())
+		fmt.Fprintf(c.stdout, "Usage: wcdl [flags] -m MANIFEST | --bbox W,S,E,N | --aoi AREA.geojson\n\n%s\nEvery flag can also be set as WCDL_<NAME> in the environment (for example WCDL_WORKERS=8);\na flag on the command line wins. See README.md for the manifest format and exit codes.\n", fs.FlagUsages())
 		return exitOK
 	}
 	if o.version {
@@ -74,8 +83,8 @@ func (c *command) run(ctx context.Context, args []string) int {
 	}
 	log := c.newLogger(o)
 	con := newConsole(c.stderr, o.logFormat == "json")
-	if len(o.manifests) == 0 && o.bbox == "" {
-		con.errorf("Run 'wcdl --help' for usage.", "nothing to download: give a manifest with -m FILE or a box with --bbox W,S,E,N")
+	if len(o.manifests) == 0 && o.bbox == "" && len(o.aois) == 0 {
+		con.errorf("Run 'wcdl --help' for usage.", "nothing to download: give a manifest with -m FILE, a box with --bbox W,S,E,N or an area with --aoi FILE")
 		return exitUsage
 	}
 
@@ -90,7 +99,7 @@ func (c *command) run(ctx context.Context, args []string) int {
 		if c.simulated != nil {
 			c.simulated(sim)
 		}
-		o.tokenURL, o.clientID, o.scope, o.baseURL = sim.kc.TokenURL(), simClient, "", sim.ts.URL()
+		o.tokenURL, o.clientID, o.scope, o.issuer, o.baseURL = sim.kc.TokenURL(), simClient, "", "", sim.ts.URL()
 		if !o.quiet {
 			con.say(slog.LevelInfo, "simulating: a built-in Keycloak and download service on this machine, with a demo account; nothing leaves it",
 				"token_url", o.tokenURL, "base_url", o.baseURL)
@@ -100,10 +109,17 @@ func (c *command) run(ctx context.Context, args []string) int {
 		}
 	}
 
-	plan, err := c.plan(o, con)
+	plan, err := c.plan(ctx, o, con)
 	if err != nil {
+		if ctx.Err() != nil { // interrupted while fetching the grid
+			con.say(slog.LevelWarn, "interrupted; nothing was downloaded")
+			return exitInterrupted
+		}
 		con.errorf("", "%v", err)
 		return exitUsage
+	}
+	if o.dryRun && o.planFormat == "geojson" {
+		return c.writePlanGeoJSON(plan, con)
 	}
 	if o.dryRun {
 		for _, e := range plan.Entries {
@@ -152,7 +168,7 @@ func (c *command) run(ctx context.Context, args []string) int {
 	d, err := downloader.New(downloader.Config{
 		Dir:          o.out,
 		Workers:      o.workers,
-		Client:       newHTTPClient(provider, trusted, o.workers),
+		Client:       newHTTPClient(provider, trusted, o.workers, c.dial),
 		Attempts:     o.retries,
 		RetryMaxWait: o.retryMaxWait,
 		StallTimeout: o.stallTimeout,
@@ -171,14 +187,14 @@ func (c *command) run(ctx context.Context, args []string) int {
 	started := time.Now()
 	ui.start(d.Progress)
 	results, runErr := d.Run(ctx, plan.Entries)
-	ui.stop()
+	ui.stop(runErr)
 	finished := time.Now()
 
 	if ui.mode == "none" {
 		// No progress lines were shown (-q, --progress none), but failures
 		// are not progress: -q is quiet, not silent.
 		for _, r := range results {
-			if r.Status == downloader.Failed && shown(r) {
+			if r.Status == downloader.Failed && !coveredByStop(r, runErr) {
 				con.result(r, d.Progress())
 			}
 		}
@@ -189,8 +205,8 @@ func (c *command) run(ctx context.Context, args []string) int {
 		con.summary(sum)
 	}
 	switch {
-	case code == exitAuth:
-		con.errorf("", "%s", authFailure(runErr))
+	case code == exitAuth, code == exitUnreachable:
+		con.errorf("", "%s", stopReason(runErr))
 	case code == exitInterrupted:
 		con.say(slog.LevelWarn, interruptLine(sum), "interrupted", sum.Interrupted, "not_started", sum.NotStarted)
 	case runErr != nil: // a full or read-only output file system
@@ -211,8 +227,11 @@ func (c *command) run(ctx context.Context, args []string) int {
 // exitCode maps the run's outcome to the documented exit codes.
 func exitCode(ctx context.Context, runErr error, sum summary) int {
 	switch {
-	case errors.Is(runErr, auth.ErrBadCredentials), errors.Is(runErr, auth.ErrTokenRefused), errors.Is(runErr, auth.ErrBadTokenAnswer):
+	case errors.Is(runErr, auth.ErrLoginFailed), errors.Is(runErr, auth.ErrBadCredentials),
+		errors.Is(runErr, auth.ErrTokenRefused), errors.Is(runErr, auth.ErrBadTokenAnswer):
 		return exitAuth
+	case errors.Is(runErr, downloader.ErrUnreachable):
+		return exitUnreachable
 	case ctx.Err() != nil:
 		return exitInterrupted
 	case runErr != nil, sum.Failed > 0:
@@ -233,12 +252,14 @@ func interruptLine(sum summary) string {
 func authFailure(err error) string {
 	var re *auth.RetrieveError
 	switch {
+	case errors.Is(err, auth.ErrTokenEndpointUnavailable):
+		return "login failed, the batch was stopped: " + auth.ErrTokenEndpointUnavailable.Error() + ": " + loginCause(err)
 	case errors.As(err, &re):
 		return fmt.Sprintf("login failed, the batch was stopped: %v", re)
-	case errors.Is(err, auth.ErrBadCredentials):
-		return "login failed, the batch was stopped: " + auth.ErrBadCredentials.Error()
 	case errors.Is(err, auth.ErrBadTokenAnswer):
 		return fmt.Sprintf("login failed, the batch was stopped: %v", err)
+	case errors.Is(err, auth.ErrLoginFailed):
+		return "login failed, the batch was stopped: " + loginCause(err)
 	}
 	return "the batch was stopped: " + auth.ErrTokenRefused.Error() + " (the account may lack access to these files)"
 }
@@ -289,4 +310,14 @@ func buildVersion() string {
 		return bi.Main.Version
 	}
 	return "(devel)"
+}
+
+// loginCause is the part of a login error after the request that failed,
+// without the chain of wrappers added on the way from the worker.
+func loginCause(err error) string {
+	msg := err.Error()
+	if i := strings.LastIndex(msg, "auth: "); i >= 0 {
+		return msg[i+len("auth: "):]
+	}
+	return msg
 }

@@ -61,6 +61,7 @@ func startSimulator(port int) *simulator {
 	ts := terrascopetest.NewServer(kc,
 		terrascopetest.WithFileSize(4<<20),
 		terrascopetest.WithLoginRedirect(kc.LoginURL()),
+		terrascopetest.WithLandMask(true),
 		terrascopetest.WithListener(l),
 	)
 	return &simulator{kc: kc, ts: ts, portTaken: !ok}

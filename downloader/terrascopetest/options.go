@@ -25,6 +25,7 @@ type config struct {
 	pCut        float64
 	pHTML       float64
 	notFound    func(name string) bool
+	landMask    bool
 	loginURL    string
 	redirectTo  string
 	bandwidth   int64
@@ -153,4 +154,12 @@ func WithLatency(d time.Duration) Option {
 // time.Now by default.
 func WithClock(now func() time.Time) Option {
 	return func(c *config) { c.now = now }
+}
+
+// WithLandMask makes the server answer 404 for every WorldCover product of
+// a tile that the stand-in land mask (see IsLand) does not have, as the real
+// service does for ocean cells. It is off by default, so that tests may use
+// any tile; the simulators turn it on.
+func WithLandMask(on bool) Option {
+	return func(c *config) { c.landMask = on }
 }

@@ -9,7 +9,9 @@
 // requests, and can inject the faults a download manager must survive:
 // 503 and 429 answers, bodies cut short, HTML login pages, redirects,
 // revoked tokens, latency and a bandwidth cap. Faults are drawn from a
-// seeded source, so a sequential run is reproducible.
+// seeded source, so a sequential run is reproducible. With WithLandMask it
+// has no file for the ocean tiles of a hand-made stand-in land mask, and it
+// always serves a stand-in of the WorldCover grid file at GridURL.
 //
 // Files are named by their path after /download/, such as
 // "WORLDCOVER/ESA_WORLDCOVER_10M_2020_V100/MAP/x/x.tif". The methods that
@@ -146,6 +148,12 @@ func NewServer(tokens Tokens, opts ...Option) *Server {
 // URL returns the base download URL, such as
 // "http://127.0.0.1:PORT/download", to which names are joined with "/".
 func (s *Server) URL() string { return "http://" + s.Host() + "/download" }
+
+// GridURL returns the URL of the stand-in grid file, such as
+// "http://127.0.0.1:PORT/grid/esa_worldcover_grid.geojson". The server
+// serves it to anyone, without a token, as a public bucket would; it lists
+// the tiles of the stand-in land mask whether or not WithLandMask is on.
+func (s *Server) GridURL() string { return "http://" + s.Host() + GridPath }
 
 // Host returns the host:port the server listens on.
 func (s *Server) Host() string { return s.l.Addr().String() }
@@ -386,6 +394,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if path.Clean(r.URL.Path) == GridPath {
+		serveGrid(rw, r)
+		return
+	}
 	// Like the service's front end, resolve dot segments before routing.
 	name, ok := strings.CutPrefix(path.Clean(r.URL.Path), "/download/")
 	if !ok || strings.HasSuffix(r.URL.Path, "/") {
@@ -442,7 +454,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	case s.cfg.redirectTo != "":
 		http.Redirect(rw, r, strings.TrimSuffix(s.cfg.redirectTo, "/")+"/"+name, http.StatusFound)
 		return
-	case s.cfg.notFound != nil && s.cfg.notFound(name):
+	case s.cfg.notFound != nil && s.cfg.notFound(name), s.cfg.landMask && ocean(name):
 		errorPage(rw, http.StatusNotFound)
 		return
 	}
