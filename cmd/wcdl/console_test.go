@@ -68,6 +68,12 @@ func TestRunJSONStream(t *testing.T) {
 					t.Errorf("stderr line %d has no level or msg: %s", i+1, l)
 				}
 				seen[msg]++
+				if msg == "file" && tt.name != "quiet" {
+					// Progress: the records count the entries told so far.
+					if done, _ := rec["files_done"].(float64); int(done) != seen["file"] {
+						t.Errorf("file record %d says files_done %v: %s", seen["file"], rec["files_done"], l)
+					}
+				}
 			}
 			for _, m := range tt.msgs {
 				if seen[m] == 0 {

@@ -59,9 +59,15 @@ func (p *progress) start(sample func() downloader.Progress) {
 		p.wg.Add(1)
 		go func() {
 			defer p.wg.Done()
+			var done int64
 			for r := range p.results {
+				// The entries told so far, this one included: the
+				// downloader's count may already be ahead of the lines.
+				done++
 				if !p.hold(r) {
-					p.con.result(r, sample())
+					s := sample()
+					s.FilesDone = done
+					p.con.result(r, s)
 				}
 			}
 		}()
