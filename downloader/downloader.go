@@ -52,7 +52,9 @@ type Config struct {
 	Workers int
 
 	// Client carries the authentication transport; nil selects a plain
-	// client. The Downloader uses a copy limited to five redirects and
+	// client over NewTransport. A Client meant for -w N has NewTransport
+	// (or one like it) at its base, so that each transfer has its own
+	// connection. The Downloader uses a copy limited to five redirects and
 	// wraps it for retries; Client itself is not changed.
 	Client *http.Client
 
@@ -159,8 +161,7 @@ func New(cfg Config) (*Downloader, error) {
 	if cfg.Client != nil {
 		hc = *cfg.Client
 	} else {
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.MaxIdleConnsPerHost = cfg.Workers
+		t := NewTransport(cfg.Workers, nil)
 		t.ResponseHeaderTimeout = cfg.StallTimeout
 		hc.Transport = t
 	}

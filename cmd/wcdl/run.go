@@ -129,7 +129,7 @@ func (c *command) run(ctx context.Context, args []string) int {
 	d, err := downloader.New(downloader.Config{
 		Dir:          o.out,
 		Workers:      o.workers,
-		Client:       newHTTPClient(provider, trusted, o.workers),
+		Client:       newHTTPClient(provider, trusted, o.workers, sim.tlsConfig()),
 		Attempts:     o.retries,
 		RetryMaxWait: o.retryMaxWait,
 		Limiter:      limiter,

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/tls"
 	"time"
 
 	"github.com/wcdl/wcdl/auth/keycloaktest"
@@ -34,8 +35,18 @@ func startSimulator() *simulator {
 	ts := terrascopetest.NewServer(kc,
 		terrascopetest.WithFileSize(4<<20),
 		terrascopetest.WithLoginRedirect(kc.LoginURL()),
+		terrascopetest.WithTLS(nil), // as the real service: TLS, HTTP/2 offered
 	)
 	return &simulator{kc: kc, ts: ts}
+}
+
+// tlsConfig trusts the download service's throwaway CA; nil without a
+// simulator.
+func (s *simulator) tlsConfig() *tls.Config {
+	if s == nil {
+		return nil
+	}
+	return &tls.Config{RootCAs: s.ts.CA().Pool}
 }
 
 // Close stops both services.
