@@ -480,7 +480,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	if s.cfg.maxInFlight > 0 && r.Method == http.MethodGet {
+	if r.Method == http.MethodGet {
 		if !s.admit() {
 			s.capRejections.Add(1)
 			if secs := int64(math.Ceil(s.cfg.capRetry.Seconds())); secs > 0 {
@@ -523,11 +523,12 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	http.ServeContent(rw, r, "", modTime, io.NewSectionReader(file, 0, file.size))
 }
 
-// admit counts a download in flight, unless the cap is reached.
+// admit counts a download in flight, unless WithMaxInFlight's cap is
+// reached.
 func (s *Server) admit() bool {
 	for {
 		n := s.inflight.Load()
-		if n >= int64(s.cfg.maxInFlight) {
+		if s.cfg.maxInFlight > 0 && n >= int64(s.cfg.maxInFlight) {
 			return false
 		}
 		if s.inflight.CompareAndSwap(n, n+1) {
