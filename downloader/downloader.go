@@ -110,6 +110,12 @@ type Progress struct {
 	BytesDone, BytesExpected int64
 
 	Downloaded, Skipped, Missing, Failed int64 // entries by status
+
+	// Concurrency is the number of transfers allowed in flight now: the
+	// workers, less while the service answers 429 or 503.
+	// ConcurrencyLowest is the lowest it went in the run, and Throttled
+	// the number of 429 and 503 answers.
+	Concurrency, ConcurrencyLowest, Throttled int64
 }
 
 // A Downloader fetches files with a bounded pool of workers sharing one
@@ -126,6 +132,7 @@ type Downloader struct {
 	// found held by another Downloader or process.
 	lockBusy func()
 	bufs     sync.Pool // *[]byte copy buffers
+	conc     *concurrency
 
 	filesTotal, filesDone, bytesDone, bytesExpected atomic.Int64
 	downloaded, skipped, missing, failed            atomic.Int64
@@ -165,17 +172,26 @@ func New(cfg Config) (*Downloader, error) {
 		t.ResponseHeaderTimeout = cfg.StallTimeout
 		hc.Transport = t
 	}
-	next := hc.CheckRedirect
+	nextRedirect := hc.CheckRedirect
 	hc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
 		if len(via) > maxRedirects {
 			return fmt.Errorf("%w: stopped after %d redirects at %s", ErrTooManyRedirects, maxRedirects, req.URL.Redacted())
 		}
-		if next != nil {
-			return next(req, via)
+		if nextRedirect != nil {
+			return nextRedirect(req, via)
 		}
 		return nil
 	}
 	d := &Downloader{cfg: cfg, now: time.Now, writeback: startWriteback}
+	log := cfg.logger()
+	d.conc = newConcurrency(cfg.Workers, func(from, to int, why string) {
+		log.Debug("transfers in flight", "from", from, "to", to, "because", why)
+	})
+	next := hc.Transport
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	hc.Transport = &throttle{next: next, c: d.conc}
 	d.client = newRetryClient(&hc, cfg, func() time.Time { return d.now() })
 	d.bufs.New = func() any { b := make([]byte, copyBufSize); return &b }
 	return d, nil
@@ -184,15 +200,19 @@ func New(cfg Config) (*Downloader, error) {
 // Progress returns a snapshot of the counters of the current or last run.
 // It is cheap and safe to call at any time from any goroutine.
 func (d *Downloader) Progress() Progress {
+	limit, lowest, throttled := d.conc.stats()
 	return Progress{
-		FilesTotal:    d.filesTotal.Load(),
-		FilesDone:     d.filesDone.Load(),
-		BytesDone:     d.bytesDone.Load(),
-		BytesExpected: d.bytesExpected.Load(),
-		Downloaded:    d.downloaded.Load(),
-		Skipped:       d.skipped.Load(),
-		Missing:       d.missing.Load(),
-		Failed:        d.failed.Load(),
+		Concurrency:       int64(limit),
+		ConcurrencyLowest: int64(lowest),
+		Throttled:         throttled,
+		FilesTotal:        d.filesTotal.Load(),
+		FilesDone:         d.filesDone.Load(),
+		BytesDone:         d.bytesDone.Load(),
+		BytesExpected:     d.bytesExpected.Load(),
+		Downloaded:        d.downloaded.Load(),
+		Skipped:           d.skipped.Load(),
+		Missing:           d.missing.Load(),
+		Failed:            d.failed.Load(),
 	}
 }
 
@@ -316,6 +336,7 @@ func (d *Downloader) resetProgress(entries []manifest.Entry) {
 	for _, e := range entries {
 		expected += max(e.Size, 0)
 	}
+	d.conc.resetStats()
 	d.filesTotal.Store(int64(len(entries)))
 	d.bytesExpected.Store(expected)
 	for _, c := range []*atomic.Int64{&d.filesDone, &d.bytesDone, &d.downloaded, &d.skipped, &d.missing, &d.failed} {

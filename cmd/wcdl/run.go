@@ -156,7 +156,9 @@ func (c *command) run(ctx context.Context, args []string) int {
 			}
 		}
 	}
-	sum := summarize(results, finished.Sub(started), provider.Stats())
+	sum := summarize(results, finished.Sub(started), provider.Stats(), d.Progress())
+	log.Debug("transfers in flight", "workers", o.workers, "at the end", sum.Concurrency,
+		"lowest", sum.ConcurrencyLowest, "answers 429 or 503", sum.Throttled)
 	code := exitCode(ctx, runErr, sum)
 	if !o.quiet {
 		fmt.Fprintln(c.stderr, sum.line())
