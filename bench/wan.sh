@@ -11,7 +11,8 @@
 #   a: 8 x 32 MiB, 8 MB/s per connection, 8 transfers: wcdl -w 8 vs aria2c -j 8
 #   b: 2 x 64 MiB, 4 MB/s per connection, 8 transfers: wcdl -w 8 vs aria2c -j 8 -x 4 -s 4
 #   c: 24 x 2 MiB, the service serves 4 downloads at once (429 beyond,
-#      without Retry-After), 8 MB/s per connection: wcdl -w 16 vs wcdl -w 4
+#      without Retry-After), 8 MB/s per connection (by the simulator):
+#      wcdl -w 16 vs wcdl -w 4
 #   d: as c, the 429 answers with Retry-After: 1
 #
 # toxiproxy is installed with go install when missing, aria2c with apt-get.
@@ -83,7 +84,7 @@ start() {
 	# (each connection through toxiproxy gets its own link).
 	$TOXI toxic add -t latency -a latency=10 -d wan >/dev/null
 	$TOXI toxic add -t latency -a latency=10 -u wan >/dev/null
-	$TOXI toxic add -t bandwidth -a rate=$((bw / 1000)) -d wan >/dev/null
+	[ "$bw" -gt 0 ] && $TOXI toxic add -t bandwidth -a rate=$((bw / 1000)) -d wan >/dev/null
 	BASE_URL="https://$listen/download"
 }
 
@@ -125,11 +126,15 @@ for c in $CASES; do
 	case $c in
 	a) count=8 size=$((32 << 20)) bw=8000000 sim=() ;;
 	b) count=2 size=$((64 << 20)) bw=4000000 sim=() ;;
-	c) count=24 size=$((2 << 20)) bw=8000000 sim=(--max-in-flight 4) ;;
-	d) count=24 size=$((2 << 20)) bw=8000000 sim=(--max-in-flight 4 --cap-retry-after 1s) ;;
+	# The cap counts a download until the server has sent its last byte:
+	# the bandwidth is capped by the server itself, since toxiproxy would
+	# take the bytes at once and end the download early in the server's
+	# eyes.
+	c) count=24 size=$((2 << 20)) bw=0 sim=(--conn-bandwidth 8000000 --max-in-flight 4) ;;
+	d) count=24 size=$((2 << 20)) bw=0 sim=(--conn-bandwidth 8000000 --max-in-flight 4 --cap-retry-after 1s) ;;
 	*) echo "unknown case $c (a, b, c, d)" >&2; exit 2 ;;
 	esac
-	echo "case $c: $count x $((size >> 20)) MiB, $((bw / 1000000)) MB/s per connection, 20 ms ${sim[*]}" >&2
+	echo "case $c: $count x $((size >> 20)) MiB, $((bw / 1000000)) MB/s per connection (toxiproxy), 20 ms, simulator flags: ${sim[*]}" >&2
 	start "$size" "$bw" "${sim[@]}"
 	names "$count" >"$OUT/manifest.txt"
 	"$OUT/wcdl" --dry-run --base-url "$BASE_URL" -m "$OUT/manifest.txt" -o "$OUT/dl" | cut -f1 >"$OUT/urls.txt"

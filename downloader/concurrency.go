@@ -112,12 +112,15 @@ func (s *slot) ok() {
 }
 
 // overloaded records a 429 or 503 answer; sessions is the count a "Max
-// session number N exceeded" message names, or 0.
-func (s *slot) overloaded(status string, sessions int) {
+// session number N exceeded" message names, or 0. It reports whether other
+// transfers are streaming: their ends, which free slots, then pace the
+// retry, and no backoff is needed on top.
+func (s *slot) overloaded(status string, sessions int) (paced bool) {
 	c := s.c
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.throttled++
+	defer func() { paced = c.streaming > 0 }()
 	if s.round != c.round {
 		return // sent before the last lowering, which took it into account
 	}
@@ -132,6 +135,7 @@ func (s *slot) overloaded(status string, sessions int) {
 	c.round++
 	c.refused = c.limit
 	c.set(to, status)
+	return
 }
 
 // release gives the slot back; success says the transfer ended well.

@@ -442,6 +442,12 @@ func TestRetryAfterHonoured(t *testing.T) {
 	}
 }
 
+// paced marks resp as an answer that other transfers pace.
+func paced(resp *http.Response) *http.Response {
+	resp.Request = (&http.Request{}).WithContext(withAttempts(context.Background(), &attempts{paced: true}))
+	return resp
+}
+
 func TestBackoff(t *testing.T) {
 	now := time.Date(2026, 11, 22, 20, 0, 0, 0, time.UTC)
 	resp := func(code int, ra string) *http.Response {
@@ -466,6 +472,11 @@ func TestBackoff(t *testing.T) {
 		{name: "retry-after date in the past", n: 0, resp: resp(429, now.Add(-time.Hour).Format(http.TimeFormat)), min: 0, max: 0},
 		{name: "retry-after capped", n: 0, resp: resp(429, "3600"), min: 10 * time.Second, max: 10 * time.Second},
 		{name: "retry-after garbage", n: 0, resp: resp(429, "soon"), min: 50 * time.Millisecond, max: 100 * time.Millisecond},
+		// Other transfers streaming pace a 429 or 503 without Retry-After.
+		{name: "paced 429", n: 2, resp: paced(resp(429, "")), min: 0, max: 0},
+		{name: "paced 503", n: 2, resp: paced(resp(503, "")), min: 0, max: 0},
+		{name: "paced 429 with retry-after", n: 0, resp: paced(resp(429, "7")), min: 7 * time.Second, max: 7 * time.Second},
+		{name: "paced 500 backs off", n: 0, resp: paced(resp(500, "")), min: 50 * time.Millisecond, max: 100 * time.Millisecond},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

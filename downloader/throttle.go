@@ -37,7 +37,10 @@ func (t *throttle) RoundTrip(req *http.Request) (*http.Response, error) {
 			io.Reader
 			io.Closer
 		}{io.MultiReader(bytes.NewReader(head), resp.Body), resp.Body}
-		s.overloaded(resp.Status, sessionCap(head))
+		paced := s.overloaded(resp.Status, sessionCap(head))
+		if a := attemptsFrom(req.Context()); a != nil {
+			a.paced = paced
+		}
 	case code >= 200 && code < 300:
 		s.ok()
 	}
