@@ -139,6 +139,12 @@ for c in $CASES; do
 	names "$count" >"$OUT/manifest.txt"
 	"$OUT/wcdl" --dry-run --base-url "$BASE_URL" -m "$OUT/manifest.txt" -o "$OUT/dl" | cut -f1 >"$OUT/urls.txt"
 	expected=$((count * size))
+	: >"$OUT/curl.conf"
+	chmod 600 "$OUT/curl.conf"
+	printf 'header = "Authorization: Bearer %s"\n' "$TOKEN" >>"$OUT/curl.conf"
+	while read -r u; do
+		printf 'url = "%s"\noutput = "%s"\n' "$u" "${u##*/}" >>"$OUT/curl.conf"
+	done <"$OUT/urls.txt"
 	for rep in $(seq 1 "$REPS"); do
 		case $c in
 		a)
@@ -147,6 +153,12 @@ for c in $CASES; do
 			run a "aria2c -j 8" "$rep" "$OUT/dl" "$expected" aria2c --conf-path="$OUT/aria2.conf" \
 				--ca-certificate="$OUT/ca.pem" -j 8 -x 1 -i "$OUT/urls.txt" -d "$OUT/dl" --allow-overwrite=true \
 				--auto-file-renaming=false --console-log-level=warn --summary-interval=0 --file-allocation=none --download-result=hide
+			# HTTP/1.1 against HTTP/2 with a connection per transfer
+			# (--parallel-immediate opens connections rather than
+			# multiplexing): the two ways to give each transfer its own
+			# connection, measured with one tool.
+			run a "curl h1.1 x8" "$rep" "$OUT/dl" "$expected" bash -c 'cd "$1" && exec curl --http1.1 --parallel --parallel-max 8 --fail -s -S --cacert "$2" -K "$3"' _ "$OUT/dl" "$OUT/ca.pem" "$OUT/curl.conf"
+			run a "curl h2 x8 conns" "$rep" "$OUT/dl" "$expected" bash -c 'cd "$1" && exec curl --http2 --parallel --parallel-immediate --parallel-max 8 --fail -s -S --cacert "$2" -K "$3"' _ "$OUT/dl" "$OUT/ca.pem" "$OUT/curl.conf"
 			;;
 		b)
 			run b "wcdl -w 8" "$rep" "$OUT/dl" "$expected" $(wcdl_cmd "$OUT/wcdl" 8 b)
