@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"testing"
@@ -237,5 +238,42 @@ func TestSessionCap(t *testing.T) {
 		if got := sessionCap([]byte(body)); got != want {
 			t.Errorf("sessionCap(%q) = %d, want %d", body, got, want)
 		}
+	}
+}
+
+// TestThrottleReadsSessionCount answers the first request with Copernicus'
+// 429 and its session count, or a bare 503: the limit drops to that count
+// (to half without one), and the file arrives on the retry.
+func TestThrottleReadsSessionCount(t *testing.T) {
+	for _, tt := range []struct {
+		name       string
+		code       int
+		body       string
+		wantLowest int64
+	}{
+		{name: "429 naming 2 sessions", code: http.StatusTooManyRequests, body: `{"detail":"Max session number 2 exceeded"}`, wantLowest: 2},
+		{name: "503 naming nothing: halved", code: http.StatusServiceUnavailable, body: "<html>busy</html>", wantLowest: 4},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			data := content(64<<10, 9)
+			s := newFakeService(t)
+			e := entry(s.add("/f.bin", &fakeFile{data: data, reply: func(n int, w http.ResponseWriter, r *http.Request) bool {
+				if n == 1 {
+					w.WriteHeader(tt.code)
+					io.WriteString(w, tt.body)
+					return true
+				}
+				return false
+			}}), "f.bin")
+			d := newTest(t, Config{Workers: 8})
+			r := run(t, d, e)[0]
+			if r.Status != Downloaded || r.Attempts != 2 {
+				t.Fatalf("got %s after %d attempts (%v), want downloaded after 2", r.Status, r.Attempts, r.Err)
+			}
+			checkFile(t, r.Path, data)
+			if p := d.Progress(); p.ConcurrencyLowest != tt.wantLowest || p.Throttled != 1 {
+				t.Errorf("lowest concurrency %d, throttled %d; want %d, 1", p.ConcurrencyLowest, p.Throttled, tt.wantLowest)
+			}
+		})
 	}
 }
