@@ -306,7 +306,7 @@ func (p *Provider) renewNow(ctx context.Context, refused string) (*tokenState, e
 }
 
 func (p *Provider) keepIfFatal(err error) {
-	if errors.Is(err, ErrBadCredentials) {
+	if errors.Is(err, ErrBadCredentials) || errors.Is(err, ErrBadTokenAnswer) {
 		p.fatal.CompareAndSwap(nil, &err)
 	}
 }
@@ -414,6 +414,9 @@ func (p *Provider) grantOnce(ctx context.Context, kind, body string) (st *tokenS
 		// Not quoted: a malformed answer may still hold a token.
 		return nil, false, fmt.Errorf("answer %d is not valid token JSON (%d bytes)", resp.StatusCode, len(data))
 	}
+	if err := checkTokens(a); err != nil {
+		return nil, false, err
+	}
 	switch {
 	case a.AccessToken == "":
 		return nil, false, errors.New("answer has no access_token")
@@ -422,13 +425,13 @@ func (p *Provider) grantOnce(ctx context.Context, kind, body string) (st *tokenS
 	}
 	st = &tokenState{access: a.AccessToken, refresh: a.RefreshToken}
 	if a.ExpiresIn > 0 {
-		life := time.Duration(a.ExpiresIn) * time.Second
+		life := lifetime(a.ExpiresIn)
 		// The margin never takes more than a tenth of the lifetime, so
 		// even short-lived tokens cost about one request per lifetime.
 		st.renewAt = sent.Add(life - min(p.cfg.Margin, life/10))
 	}
 	if a.RefreshToken != "" && a.RefreshExpiresIn > 0 {
-		st.refreshExpiry = sent.Add(time.Duration(a.RefreshExpiresIn) * time.Second)
+		st.refreshExpiry = sent.Add(lifetime(a.RefreshExpiresIn))
 	}
 	return st, false, nil
 }

@@ -33,8 +33,10 @@ type Transport struct {
 	// or over plain http to a loopback host (tests, the simulator).
 	Trusted []string
 	// LoginHosts lists the identity provider's hosts. A redirect from a
-	// trusted host to one of them, or to any URL whose path contains
-	// "/protocol/openid-connect/auth", counts as a 401. When empty and
+	// trusted host to another host among them, or to any URL whose path
+	// contains "/protocol/openid-connect/auth", counts as a 401; a redirect
+	// within the trusted host itself is followed unless it goes to that
+	// login path. When empty and
 	// Source is a *Provider, the host of its token URL is used.
 	LoginHosts []string
 }
@@ -162,6 +164,12 @@ func (t *Transport) refused(resp *http.Response) bool {
 	}
 	if strings.Contains(loc.Path, loginPath) {
 		return true
+	}
+	// When the identity provider shares the service's host, a redirect
+	// within that host is an ordinary redirect: only the login page above
+	// means a refused token.
+	if r := resp.Request; r != nil && hostPort(loc.Scheme, loc.Host) == hostPort(r.URL.Scheme, r.URL.Host) {
+		return false
 	}
 	hosts := t.LoginHosts
 	if p, ok := t.Source.(*Provider); ok && len(hosts) == 0 {

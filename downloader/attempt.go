@@ -2,9 +2,11 @@ package downloader
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -23,7 +25,10 @@ const writebackChunk = 8 << 20
 // attempt makes one request (retried by the HTTP layer within the budget),
 // streams the body into the part, verifies and publishes it.
 func (j *job) attempt(ctx context.Context) error {
-	offset, meta := j.resumePoint()
+	offset, meta, err := j.resumePoint()
+	if err != nil {
+		return err
+	}
 	if offset > 0 && offset == meta.Size {
 		// A previous run received everything but did not publish it.
 		return j.finishPart(ctx, offset, meta)
@@ -34,7 +39,11 @@ func (j *job) attempt(ctx context.Context) error {
 	defer cancelReq(nil)
 	req, err := retryablehttp.NewRequestWithContext(withAttempts(reqCtx, &j.att), http.MethodGet, j.e.URL, nil)
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrHTTPStatus, err) // a malformed URL: final
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // without the URL, which may hold a secret
+		}
+		return fmt.Errorf("%w: %v", ErrBadURL, err)
 	}
 	// No transparent gzip: lengths and ranges must count the file's bytes.
 	req.Header.Set("Accept-Encoding", "identity")
@@ -52,9 +61,13 @@ func (j *job) attempt(ctx context.Context) error {
 	defer resp.Body.Close()
 	j.stall = time.AfterFunc(j.d.cfg.StallTimeout, func() { cancelReq(ErrStalled) })
 	defer j.stall.Stop()
+	j.rate = newRateWindow(j.d.cfg.MinRate, j.d.cfg.StallTimeout, j.d.now)
 
 	total, err := j.checkAnswer(resp, offset, meta)
 	if err != nil {
+		return err
+	}
+	if err := checkEncoding(resp.Header); err != nil {
 		return err
 	}
 	if resp.StatusCode == http.StatusOK {
@@ -69,6 +82,11 @@ func (j *job) attempt(ctx context.Context) error {
 	if total >= 0 {
 		j.setExpected(j.r.Bytes + total - offset)
 	}
+	limit, err := j.bodyLimit(total, offset)
+	if err != nil {
+		return err
+	}
+	body := io.LimitReader(resp.Body, limit+1)
 
 	bufp := j.d.bufs.Get().(*[]byte)
 	defer j.d.bufs.Put(bufp)
@@ -82,7 +100,7 @@ func (j *job) attempt(ctx context.Context) error {
 		var n int
 		for n < sniffLen && rerr == nil {
 			var m int
-			m, rerr = j.read(ctx, resp.Body, buf[n:sniffLen])
+			m, rerr = j.read(ctx, body, buf[n:sniffLen])
 			n += m
 		}
 		head = buf[:n]
@@ -91,7 +109,7 @@ func (j *job) attempt(ctx context.Context) error {
 		}
 	}
 
-	f, err := os.OpenFile(j.part, os.O_RDWR, 0)
+	f, err := openFile(j.part, os.O_RDWR, 0)
 	if err != nil {
 		return fmt.Errorf("open partial file: %w", err)
 	}
@@ -112,7 +130,7 @@ func (j *job) attempt(ctx context.Context) error {
 				return fmt.Errorf("truncate partial file: %w", err)
 			}
 		}
-		meta = partMeta{URL: j.e.URL, ETag: strongETag(resp.Header.Get("ETag")),
+		meta = partMeta{URLDigest: urlDigest(j.e.URL), ETag: strongETag(resp.Header.Get("ETag")),
 			LastModified: resp.Header.Get("Last-Modified"), Size: total}
 		metaPending = true
 	} else {
@@ -121,6 +139,7 @@ func (j *job) attempt(ctx context.Context) error {
 			return err
 		}
 		j.stall.Reset(j.d.cfg.StallTimeout)
+		j.rate = newRateWindow(j.d.cfg.MinRate, j.d.cfg.StallTimeout, j.d.now)
 	}
 	if total > offset {
 		preallocate(f, offset, total-offset) // a hint; the writes report a full disk
@@ -133,6 +152,11 @@ func (j *job) attempt(ctx context.Context) error {
 	var received int64
 	flushed := offset // bytes of the part handed to startWriteback
 	write := func(p []byte) error {
+		if j.d.failWrite != nil {
+			if err := j.d.failWrite(); err != nil {
+				return fmt.Errorf("write partial file: %w", err)
+			}
+		}
 		if _, err := w.Write(p); err != nil {
 			return fmt.Errorf("write partial file: %w", err)
 		}
@@ -151,20 +175,29 @@ func (j *job) attempt(ctx context.Context) error {
 	}
 	for rerr == nil {
 		var n int
-		n, rerr = j.read(ctx, resp.Body, buf)
+		n, rerr = j.read(ctx, body, buf)
 		if err := write(buf[:n]); err != nil {
+			if isStorageFull(err) && received > 0 {
+				j.saveMeta(meta, &metaPending) // the next run resumes it
+			}
 			return err
 		}
 		if rerr == nil && ctx.Err() != nil {
 			rerr = ctx.Err() // stop promptly even if buffered bytes remain
 		}
 	}
+	if received > limit {
+		j.discard()
+		return j.overLimit(total, offset, limit)
+	}
 	size := offset + received
 	if rerr != io.EOF || (total >= 0 && size < total) {
 		// Interrupted while this process lives on: describe the bytes
 		// received so that the next attempt or the next run resumes them.
 		if received > 0 {
-			if err := j.saveMeta(meta, &metaPending); err != nil {
+			if err := j.saveMeta(meta, &metaPending); errors.Is(err, ErrNotRegular) {
+				return err
+			} else if err != nil {
 				j.d.cfg.logger().Warn("partial file kept without resume metadata", "url", redact(j.e.URL), "error", err)
 			}
 		}
@@ -202,11 +235,16 @@ func (j *job) checkAnswer(resp *http.Response, offset int64, meta partMeta) (int
 		return resp.ContentLength, nil
 	case http.StatusPartialContent:
 		start, end, size, ok := parseContentRange(resp.Header.Get("Content-Range"))
-		etag := strongETag(resp.Header.Get("ETag"))
-		if offset == 0 || !ok || start != offset || size != meta.Size || end != size-1 ||
-			(meta.ETag != "" && etag != "" && etag != meta.ETag) {
+		if offset == 0 || !ok || start != offset || size != meta.Size || end != size-1 {
 			j.discard()
 			return 0, fmt.Errorf("%w: asked for bytes %d- of %d, got %q", ErrBadRange, offset, meta.Size, resp.Header.Get("Content-Range"))
+		}
+		if !sameVersion(meta, resp.Header) {
+			// Never splice: without proof that the rest belongs to the
+			// version in the part, start over.
+			j.discard()
+			return 0, fmt.Errorf("%w: the answer to a resume does not carry the validator %q of the partial file (ETag %q, Last-Modified %q); starting over",
+				ErrBadRange, meta.validator(), resp.Header.Get("ETag"), resp.Header.Get("Last-Modified"))
 		}
 		return size, nil
 	case http.StatusRequestedRangeNotSatisfiable:
@@ -244,6 +282,9 @@ func (j *job) read(ctx context.Context, body io.Reader, p []byte) (int, error) {
 			}
 		}
 		j.stall.Reset(j.d.cfg.StallTimeout)
+		if rerr := j.rate.add(n); rerr != nil && err == nil {
+			err = rerr
+		}
 	}
 	return n, err
 }

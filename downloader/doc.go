@@ -4,13 +4,14 @@
 // Each file is written to <name>.part in the output folder. Once a transfer
 // has received 256 KiB of a file that is not complete yet, or when an
 // attempt ends early while the process lives on (a cut body, a stall, a
-// cancelled run), the version being received (URL, strong ETag or
-// Last-Modified, total size) is recorded beside the part in
+// cancelled run), the version being received (a digest of the URL without
+// its query, strong ETag or Last-Modified, total size) is recorded beside the part in
 // <name>.part.meta; a file that arrives in one go never gets one. A
 // transfer cut short resumes from the bytes in the part with Range and
 // If-Range, in the same run or a later one; a part whose metadata is
 // missing, torn or does not match is restarted from zero, so bytes of two
-// versions are never spliced. A complete part is verified (announced
+// versions are never spliced: a 206 must carry the validator the part was
+// started with. A complete part is verified (announced
 // length, the manifest's size=, sha256= and md5=, the TIFF structure of
 // .tif files, and no web page in place of a binary file), then synced,
 // closed, renamed to its final name and the folder synced: a file at its
@@ -26,4 +27,10 @@
 // unless Config.Force is set, or the manifest gives a size= that the
 // existing file does not have: such a file is not trusted and is downloaded
 // again (its checksum is not recomputed, which would read every file).
+//
+// The output folder is a boundary: every name in it is opened without
+// following a link and checked on the open descriptor, so a link, named
+// pipe, device or directory planted there (by another account of a shared
+// folder) fails its entry instead of being written through, and a link at
+// a final name is replaced, never trusted as complete (see ErrNotRegular).
 package downloader

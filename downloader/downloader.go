@@ -74,6 +74,16 @@ type Config struct {
 	// response headers of the plain client (default 2m).
 	StallTimeout time.Duration
 
+	// MaxFileSize bounds every file: a larger announced length is refused,
+	// and a body without a length (and without a manifest size=) is cut
+	// one byte beyond it (default DefaultMaxFileSize).
+	MaxFileSize int64
+
+	// MinRate, when positive, cuts a transfer whose average rate over the
+	// last StallTimeout stays below MinRate bytes per second, so that it
+	// resumes on a new connection (default 0: off).
+	MinRate int64
+
 	// Limiter limits the byte rate of the whole run; nil means unlimited.
 	Limiter *rate.Limiter
 
@@ -131,8 +141,11 @@ type Downloader struct {
 	// lockBusy, if set (by tests), is called each time a part's lock is
 	// found held by another Downloader or process.
 	lockBusy func()
-	bufs     sync.Pool // *[]byte copy buffers
-	conc     *concurrency
+	// failWrite, if set (by tests), is called before each write to a part;
+	// an error it returns is the write's.
+	failWrite func() error
+	bufs      sync.Pool // *[]byte copy buffers
+	conc      *concurrency
 
 	filesTotal, filesDone, bytesDone, bytesExpected atomic.Int64
 	downloaded, skipped, missing, failed            atomic.Int64
@@ -161,6 +174,9 @@ func New(cfg Config) (*Downloader, error) {
 	if cfg.RetryMaxWait < cfg.RetryWaitMin {
 		cfg.RetryMaxWait = cfg.RetryWaitMin
 	}
+	if cfg.MaxFileSize <= 0 {
+		cfg.MaxFileSize = DefaultMaxFileSize
+	}
 	if cfg.StallTimeout <= 0 {
 		cfg.StallTimeout = 2 * time.Minute
 	}
@@ -172,10 +188,18 @@ func New(cfg Config) (*Downloader, error) {
 		t.ResponseHeaderTimeout = cfg.StallTimeout
 		hc.Transport = t
 	}
+	rt := hc.Transport
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	hc.Transport = headerTimeout{next: rt, d: cfg.StallTimeout}
 	nextRedirect := hc.CheckRedirect
 	hc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
 		if len(via) > maxRedirects {
-			return fmt.Errorf("%w: stopped after %d redirects at %s", ErrTooManyRedirects, maxRedirects, req.URL.Redacted())
+			return fmt.Errorf("%w: stopped after %d redirects at %s", ErrTooManyRedirects, maxRedirects, redact(req.URL.String()))
+		}
+		if s := req.URL.Scheme; s != "http" && s != "https" {
+			return fmt.Errorf("%w: to %s", ErrBadRedirect, redact(req.URL.String()))
 		}
 		if nextRedirect != nil {
 			return nextRedirect(req, via)
@@ -220,7 +244,9 @@ func (d *Downloader) Progress() Progress {
 // always, also when the batch stops early.
 //
 // A failing file does not stop the others. The batch stops only when ctx
-// ends, or on a permanent authentication failure: the identity provider
+// ends, when the output folder's file system is full or read-only (ENOSPC,
+// EDQUOT, EROFS: the returned error is that one), or on a permanent
+// authentication failure: the identity provider
 // rejected the credentials (auth.ErrBadCredentials), or the service refused
 // fresh tokens (auth.ErrTokenRefused) for as many consecutive files as there
 // are workers, with no file succeeding in between. The returned error is
@@ -260,12 +286,12 @@ func (d *Downloader) Run(ctx context.Context, entries []manifest.Entry) ([]Resul
 				r := d.fetch(ctx, entries[i])
 				if r.Status == Failed && errors.Is(r.Err, context.Canceled) {
 					if cause := context.Cause(ctx); isBatchStop(cause) && !isBatchStop(r.Err) {
-						r.Err = fmt.Errorf("%s: interrupted: %w", redact(entries[i].URL), cause)
+						r.Err = fmt.Errorf("%s: interrupted: %w", redact(entries[i].URL), &stopCause{cause})
 					}
 				}
 				mu.Lock()
 				switch {
-				case errors.Is(r.Err, auth.ErrBadCredentials):
+				case errors.Is(r.Err, auth.ErrBadCredentials), errors.Is(r.Err, auth.ErrBadTokenAnswer), isStorageFull(r.Err):
 					stop(r.Err)
 				case errors.Is(r.Err, auth.ErrTokenRefused):
 					if refused++; refused >= workers {
@@ -295,21 +321,25 @@ feed:
 	if err == nil {
 		return results, nil
 	}
+	var why error = &stopCause{err}
 	if !isBatchStop(err) {
 		err = parent.Err()
+		why = err
 	}
 	for i, e := range entries {
 		if !ended[i] {
 			d.finish(&results[i], Result{Entry: e, Path: d.path(e), Status: Failed,
-				Err: fmt.Errorf("%s: %w: %w", redact(e.URL), ErrNotStarted, err)})
+				Err: fmt.Errorf("%s: %w: %w", redact(e.URL), ErrNotStarted, why)})
 		}
 	}
 	return results, err
 }
 
-// isBatchStop reports the authentication failures that stop a batch.
+// isBatchStop reports the failures that stop a batch: authentication, and
+// a full or read-only output file system.
 func isBatchStop(err error) bool {
-	return errors.Is(err, auth.ErrBadCredentials) || errors.Is(err, auth.ErrTokenRefused)
+	return errors.Is(err, auth.ErrBadCredentials) || errors.Is(err, auth.ErrTokenRefused) ||
+		errors.Is(err, auth.ErrBadTokenAnswer) || isStorageFull(err)
 }
 
 // finish records r as the result of its entry: counters, OnResult.

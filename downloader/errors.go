@@ -53,6 +53,34 @@ var ErrTooManyRedirects = errors.New("too many redirects")
 // segment.
 var ErrBadName = errors.New("unsafe output file name")
 
+// ErrNotRegular reports a name in the output folder that is taken by
+// something wcdl never writes into or reads from: a symbolic link, a
+// directory, a named pipe, a device or a socket. Another account that can
+// write to a shared folder could plant one to make wcdl (perhaps run as
+// root) write elsewhere; the entry fails instead, and it is final.
+var ErrNotRegular = errors.New("not a regular file")
+
+// ErrTooLarge reports a file larger than Config.MaxFileSize, announced or
+// sent without a length. Nothing of it is kept; it is final.
+var ErrTooLarge = errors.New("the file is larger than the largest file allowed (--max-file-size)")
+
+// ErrContentEncoding reports an answer with a Content-Encoding other than
+// identity, which wcdl does not ask for: its bytes are not the file's.
+// Nothing of it is kept; it is final.
+var ErrContentEncoding = errors.New("the service sent the file with a content coding that was not asked for")
+
+// ErrBadURL reports an entry URL that cannot be requested. It is final.
+var ErrBadURL = errors.New("malformed URL")
+
+// ErrBadRedirect reports a redirect to a scheme other than http or https.
+// It is final.
+var ErrBadRedirect = errors.New("redirect to a scheme other than http or https")
+
+// ErrTooSlow reports a transfer cut because its average rate over the last
+// Config.StallTimeout stayed below Config.MinRate. It is retried as a
+// resume.
+var ErrTooSlow = errors.New("the transfer was slower than the minimum rate")
+
 // ErrNotStarted marks entries that were never started because the batch
 // stopped first. It is always wrapped together with the reason for the stop.
 var ErrNotStarted = errors.New("not started")

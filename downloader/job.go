@@ -25,6 +25,7 @@ type job struct {
 	meta    string
 	att     attempts
 	stall   *time.Timer // cuts the current request when no data arrives
+	rate    rateWindow  // cuts the current request when data trickles
 	contrib int64       // this entry's share of Progress.BytesExpected
 
 	lock *partLock // held on the part from the first attempt to the end
@@ -59,6 +60,7 @@ func (d *Downloader) fetch(ctx context.Context, e manifest.Entry) Result {
 		if errors.As(err, &ue) && err == error(ue) {
 			err = ue.Err // it would repeat the URL named here
 		}
+		err = redactErr(err)
 		r.Err = fmt.Errorf("download %s: %w", redact(e.URL), err)
 		// The caller reports how each file ended; this is for -v.
 		d.cfg.logger().Debug("download failed", "url", redact(e.URL), "attempts", r.Attempts, "error", err)
@@ -74,10 +76,13 @@ func (j *job) run(ctx context.Context) error {
 	if n := j.e.Name; n == "" || n == "." || n == ".." || filepath.Base(n) != n || strings.ContainsAny(n, `/\`) {
 		return fmt.Errorf("%w: %q", ErrBadName, n)
 	}
+	if _, err := checkFinal(j.final); err != nil {
+		return err
+	}
 	if j.skip() {
 		return nil
 	}
-	lock, created, err := lockPart(ctx, j.part, j.d.lockBusy)
+	lock, created, err := lockPart(ctx, j.part, j.onLockBusy())
 	if err != nil {
 		return err
 	}
@@ -102,7 +107,7 @@ func (j *job) run(ctx context.Context) error {
 		} else if isFinal(err) {
 			return err
 		}
-		j.d.cfg.logger().Debug("retrying download", "url", redact(j.e.URL), "attempts", j.att.n, "error", err)
+		j.d.cfg.logger().Debug("retrying download", "url", redact(j.e.URL), "attempts", j.att.n, "error", redactErr(err))
 	}
 }
 
@@ -113,7 +118,7 @@ func (j *job) skip() bool {
 	if j.d.cfg.Force {
 		return false
 	}
-	fi, err := os.Stat(j.final)
+	fi, err := os.Lstat(j.final) // a link is never trusted as complete
 	if err != nil || !fi.Mode().IsRegular() || (j.e.Size >= 0 && fi.Size() != j.e.Size) {
 		return false
 	}
@@ -150,7 +155,9 @@ func isFinal(err error) bool {
 	if errors.As(err, &se) {
 		return !retryableStatus(se.code)
 	}
-	return isPermanentError(err) || errors.Is(err, errSizeAnnounced)
+	return isPermanentError(err) || errors.Is(err, errSizeAnnounced) || errors.Is(err, ErrNotRegular) ||
+		errors.Is(err, ErrTooLarge) || errors.Is(err, ErrContentEncoding) ||
+		errors.Is(err, ErrBadURL) || errors.Is(err, ErrBadRedirect) || isStorageFull(err)
 }
 
 // statusError is an HTTP status that ends an attempt.

@@ -41,8 +41,14 @@ func lockPart(ctx context.Context, path string, onBusy func()) (l *partLock, cre
 		}
 	}
 	l = &partLock{path: path}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+	f, err := openFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
 	if errors.Is(err, os.ErrExist) {
+		if f, err := openFile(path, os.O_RDWR, 0); err != nil {
+			l.unlock(false)
+			return nil, false, err
+		} else {
+			f.Close()
+		}
 		return l, false, nil
 	}
 	if err != nil {
@@ -55,11 +61,24 @@ func lockPart(ctx context.Context, path string, onBusy func()) (l *partLock, cre
 
 // size returns the part's size.
 func (l *partLock) size() (int64, error) {
-	fi, err := os.Stat(l.path)
+	fi, err := os.Lstat(l.path)
 	if err != nil {
 		return 0, err
 	}
 	return fi.Size(), nil
+}
+
+// truncate empties the part, after checking that it is a regular file.
+func (l *partLock) truncate() error {
+	f, err := openFile(l.path, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	err = f.Truncate(0)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // unlock releases the lock, after removing the part if remove is set.

@@ -43,15 +43,18 @@ type partLock struct {
 func lockPart(ctx context.Context, path string, onBusy func()) (l *partLock, created bool, err error) {
 	var tick *time.Ticker
 	for {
-		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+		f, err := openFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
 		created = err == nil
 		if errors.Is(err, os.ErrExist) {
-			f, err = os.OpenFile(path, os.O_RDWR, 0)
+			f, err = openFile(path, os.O_RDWR, 0)
 			if errors.Is(err, os.ErrNotExist) {
 				continue // removed or renamed meanwhile: create it
 			}
 		}
 		if err != nil {
+			if errors.Is(err, ErrNotRegular) {
+				return nil, false, err
+			}
 			return nil, false, fmt.Errorf("open partial file %s: %w", path, err)
 		}
 		err = unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
@@ -86,7 +89,7 @@ func sameFile(f *os.File, path string) bool {
 	if err != nil {
 		return false
 	}
-	b, err := os.Stat(path)
+	b, err := os.Lstat(path)
 	return err == nil && os.SameFile(a, b)
 }
 
@@ -98,6 +101,10 @@ func (l *partLock) size() (int64, error) {
 	}
 	return fi.Size(), nil
 }
+
+// truncate empties the locked part through its descriptor, never through
+// its name, which another account could have replaced with a link.
+func (l *partLock) truncate() error { return l.f.Truncate(0) }
 
 // unlock releases the lock. With remove set, it first removes the part
 // (still the locked file: see lockPart), so no waiter can lock it after.

@@ -23,11 +23,11 @@ func TestExistingPart(t *testing.T) {
 		wantReqs  int
 	}{
 		{name: "matching metadata: resumed", part: data[:size/3],
-			meta:      func(u string) *partMeta { return &partMeta{URL: u, ETag: etag, Size: size} },
+			meta:      func(u string) *partMeta { return &partMeta{URLDigest: urlDigest(u), ETag: etag, Size: size} },
 			wantRange: "bytes=" + strconv.Itoa(size/3) + "-", wantReqs: 1},
 		{name: "Last-Modified only: resumed", part: data[:size/3],
 			meta: func(u string) *partMeta {
-				return &partMeta{URL: u, LastModified: "Sun, 22 Nov 2026 20:00:00 GMT", Size: size}
+				return &partMeta{URLDigest: urlDigest(u), LastModified: "Sun, 22 Nov 2026 20:00:00 GMT", Size: size}
 			},
 			wantRange: "bytes=" + strconv.Itoa(size/3) + "-", wantReqs: 1},
 		{name: "no metadata: restarted", part: []byte("garbage from somewhere"), wantReqs: 1},
@@ -35,19 +35,21 @@ func TestExistingPart(t *testing.T) {
 			rawMeta: []byte(`{"url":"` + "\x00\x00"), wantReqs: 1},
 		{name: "empty metadata: restarted", part: data[:size/3], rawMeta: []byte{}, wantReqs: 1},
 		{name: "metadata for another URL: restarted", part: data[:size/3],
-			meta:     func(u string) *partMeta { return &partMeta{URL: u + "?other", ETag: etag, Size: size} },
+			meta:     func(u string) *partMeta { return &partMeta{URLDigest: urlDigest(u + "/other"), ETag: etag, Size: size} },
 			wantReqs: 1},
+		{name: "metadata of an older wcdl, which stored the URL: restarted", part: data[:size/3],
+			rawMeta: []byte(`{"url":"http://127.0.0.1/f.bin","etag":"\"v1\"","size":` + strconv.Itoa(size) + `}`), wantReqs: 1},
 		{name: "no validator: restarted", part: data[:size/3],
-			meta:     func(u string) *partMeta { return &partMeta{URL: u, Size: size} },
+			meta:     func(u string) *partMeta { return &partMeta{URLDigest: urlDigest(u), Size: size} },
 			wantReqs: 1},
 		{name: "part longer than the file: restarted", part: append(append([]byte{}, data...), 1, 2, 3),
-			meta:     func(u string) *partMeta { return &partMeta{URL: u, ETag: etag, Size: size} },
+			meta:     func(u string) *partMeta { return &partMeta{URLDigest: urlDigest(u), ETag: etag, Size: size} },
 			wantReqs: 1},
 		{name: "complete part: published without a request", part: data,
-			meta:     func(u string) *partMeta { return &partMeta{URL: u, ETag: etag, Size: size} },
+			meta:     func(u string) *partMeta { return &partMeta{URLDigest: urlDigest(u), ETag: etag, Size: size} },
 			wantReqs: 0},
 		{name: "complete but corrupt part: downloaded again", part: content(size, 51),
-			meta:     func(u string) *partMeta { return &partMeta{URL: u, ETag: etag, Size: size} },
+			meta:     func(u string) *partMeta { return &partMeta{URLDigest: urlDigest(u), ETag: etag, Size: size} },
 			wantReqs: 1},
 	}
 	for _, tt := range tests {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 )
 
@@ -13,7 +14,7 @@ import (
 // run can ask for the rest of the same version with If-Range, or start over
 // when it cannot. A part without metadata is restarted from zero.
 type partMeta struct {
-	URL          string `json:"url"`
+	URLDigest    string `json:"url_sha256"`              // urlDigest: no secret of the URL is stored
 	ETag         string `json:"etag,omitempty"`          // strong ETag, or ""
 	LastModified string `json:"last_modified,omitempty"` // Last-Modified, or ""
 	Size         int64  `json:"size"`                    // total size, or -1
@@ -36,12 +37,25 @@ var errBadMeta = errors.New("invalid resume metadata")
 // there is none, and errBadMeta when it is torn or invalid: the part beside
 // it is then restarted from zero.
 func readMeta(path string) (partMeta, error) {
-	b, err := os.ReadFile(path)
+	f, err := openFile(path, os.O_RDONLY, 0)
 	if err != nil {
 		return partMeta{}, err
 	}
+	b, err := io.ReadAll(io.LimitReader(f, maxMeta+1))
+	f.Close()
+	if err != nil {
+		return partMeta{}, fmt.Errorf("read resume metadata: %w", err)
+	}
+	return parseMeta(path, b)
+}
+
+// maxMeta bounds the size of a metadata file that is read.
+const maxMeta = 64 << 10
+
+// parseMeta decodes the metadata b read from path.
+func parseMeta(path string, b []byte) (partMeta, error) {
 	var m partMeta
-	if len(b) > 64<<10 || json.Unmarshal(b, &m) != nil || m.URL == "" || m.Size < 0 {
+	if len(b) > maxMeta || json.Unmarshal(b, &m) != nil || m.URLDigest == "" || m.Size < 0 {
 		return partMeta{}, fmt.Errorf("%s: %w", path, errBadMeta)
 	}
 	return m, nil
@@ -58,7 +72,7 @@ func writeMeta(path string, m partMeta) error {
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", path, err)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	f, err := createExcl(path)
 	if err != nil {
 		return fmt.Errorf("write resume metadata: %w", err)
 	}

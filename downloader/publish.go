@@ -14,7 +14,7 @@ import (
 
 // finishPart verifies and publishes a part that already holds every byte.
 func (j *job) finishPart(ctx context.Context, size int64, meta partMeta) error {
-	f, err := os.OpenFile(j.part, os.O_RDWR, 0)
+	f, err := openFile(j.part, os.O_RDWR, 0)
 	if err != nil {
 		return fmt.Errorf("open partial file: %w", err)
 	}
@@ -48,7 +48,7 @@ func (j *job) publish(f *os.File, size int64, hs fileHashes) error {
 	// right after costs this file a restart, never a stray meta.
 	j.removeMeta()
 	if err := os.Rename(j.part, j.final); err != nil {
-		return fmt.Errorf("publish %s: %w", j.final, err)
+		return fmt.Errorf("publish %s: %w", j.final, notRegular(j.final, err))
 	}
 	j.published = true
 	if err := syncDir(j.d.cfg.Dir); err != nil {

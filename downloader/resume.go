@@ -19,29 +19,34 @@ const metaAfter = 256 << 10
 // resumePoint returns how many bytes of the part can be resumed and the
 // metadata describing them. A part whose metadata is missing, names another
 // URL or size, or has no validator is discarded.
-func (j *job) resumePoint() (int64, partMeta) {
+//
+// A link or special file at the metadata's name fails the entry.
+func (j *job) resumePoint() (int64, partMeta, error) {
 	size, err := j.lock.size()
 	if err != nil || (size == 0 && !j.metaUnknown) {
-		return 0, partMeta{}
+		return 0, partMeta{}, nil
 	}
 	m, err := readMeta(j.meta)
+	if errors.Is(err, ErrNotRegular) {
+		return 0, partMeta{}, err
+	}
 	j.metaOnDisk, j.metaUnknown = !errors.Is(err, fs.ErrNotExist), false
 	if size == 0 {
-		return 0, partMeta{}
+		return 0, partMeta{}, nil
 	}
-	if err == nil && m.URL == j.e.URL && m.validator() != "" && size <= m.Size &&
+	if err == nil && m.URLDigest == urlDigest(j.e.URL) && m.validator() != "" && size <= m.Size &&
 		(j.e.Size < 0 || m.Size == j.e.Size) {
-		return size, m
+		return size, m, nil
 	}
 	j.discard()
-	return 0, partMeta{}
+	return 0, partMeta{}, nil
 }
 
 // discard empties the part and removes its metadata. The part itself stays
 // while the lock is held (see lockPart); unlock removes it if still empty.
 func (j *job) discard() {
 	j.removeMeta()
-	os.Truncate(j.part, 0)
+	j.lock.truncate()
 }
 
 // removeMeta removes the part's metadata if this job knows it exists.

@@ -3,6 +3,7 @@ package downloader
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -93,9 +94,11 @@ func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, erro
 // isPermanentError reports transport errors that retrying cannot cure.
 func isPermanentError(err error) bool {
 	return errors.Is(err, auth.ErrBadCredentials) ||
+		errors.Is(err, auth.ErrBadTokenAnswer) ||
 		errors.Is(err, auth.ErrTokenRefused) ||
 		errors.Is(err, auth.ErrInsecureTokenURL) ||
 		errors.Is(err, ErrTooManyRedirects) ||
+		errors.Is(err, ErrBadRedirect) ||
 		errors.Is(err, context.Canceled) ||
 		errors.Is(err, context.DeadlineExceeded)
 }
@@ -174,7 +177,26 @@ type slogAdapter struct{ l *slog.Logger }
 
 var _ retryablehttp.LeveledLogger = slogAdapter{}
 
-func (a slogAdapter) Error(msg string, kv ...any) { a.l.Debug(msg, kv...) }
-func (a slogAdapter) Info(msg string, kv ...any)  { a.l.Debug(msg, kv...) }
-func (a slogAdapter) Debug(msg string, kv ...any) { a.l.Debug(msg, kv...) }
-func (a slogAdapter) Warn(msg string, kv ...any)  { a.l.Debug(msg, kv...) }
+func (a slogAdapter) Error(msg string, kv ...any) { a.l.Debug(msg, redactKV(kv)...) }
+func (a slogAdapter) Info(msg string, kv ...any)  { a.l.Debug(msg, redactKV(kv)...) }
+func (a slogAdapter) Debug(msg string, kv ...any) { a.l.Debug(msg, redactKV(kv)...) }
+func (a slogAdapter) Warn(msg string, kv ...any)  { a.l.Debug(msg, redactKV(kv)...) }
+
+// redactKV redacts the URLs in the values retryablehttp logs: it logs the
+// request URL whole (query included), and errors that quote it.
+func redactKV(kv []any) []any {
+	out := make([]any, len(kv))
+	for i, v := range kv {
+		switch v := v.(type) {
+		case string:
+			out[i] = RedactText(v)
+		case error:
+			out[i] = redactErr(v).Error()
+		case fmt.Stringer:
+			out[i] = RedactText(v.String())
+		default:
+			out[i] = v
+		}
+	}
+	return out
+}

@@ -416,6 +416,35 @@ func checkName(name string) string {
 		return "names a file whose name is not valid UTF-8"
 	case strings.IndexFunc(name, unicode.IsControl) >= 0:
 		return "names file " + quote(name) + ", which has a control character"
+	case strings.IndexFunc(name, isInvisible) >= 0:
+		return fmt.Sprintf("names file %s, which has the invisible character %U (a bidirectional override, zero-width or other format character can disguise a name)", quote(name), firstRune(name, isInvisible))
+	}
+	for _, s := range reservedSuffixes {
+		if len(name) >= len(s) && strings.EqualFold(name[len(name)-len(s):], s) {
+			return "names file " + quote(name) + ", which ends in " + s + ", a name wcdl keeps for the partial files of other entries"
+		}
 	}
 	return ""
+}
+
+// reservedSuffixes end the names of the files wcdl keeps beside a file
+// while downloading it (<name>.part, <name>.part.meta); no entry may take
+// such a name, or it could overwrite another entry's partial file.
+var reservedSuffixes = []string{".part", ".part.meta"}
+
+// isInvisible reports format characters (Unicode category Cf: bidirectional
+// overrides such as U+202E, zero-width spaces and joiners) and the line and
+// paragraph separators.
+func isInvisible(r rune) bool {
+	return unicode.Is(unicode.Cf, r) || unicode.Is(unicode.Zl, r) || unicode.Is(unicode.Zp, r)
+}
+
+// firstRune returns the first rune of s for which f holds.
+func firstRune(s string, f func(rune) bool) rune {
+	for _, r := range s {
+		if f(r) {
+			return r
+		}
+	}
+	return 0
 }

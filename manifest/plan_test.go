@@ -105,6 +105,13 @@ func TestNewPlanCheckNames(t *testing.T) {
 		{"backslash", manifest.Entry{URL: "https://h/x", Name: `a\b.tif`}, "path separator"},
 		{"NUL", manifest.Entry{URL: "https://h/x", Name: "a\x00b"}, "control character"},
 		{"empty", manifest.Entry{URL: "https://h/x", Name: ""}, "names no file"},
+		{"right-to-left override", manifest.Entry{URL: "https://h/x", Name: "invoice\u202efit.exe"}, "invisible character U+202E"},
+		{"zero-width space", manifest.Entry{URL: "https://h/x", Name: "a\u200bb.tif"}, "invisible character U+200B"},
+		{"byte order mark", manifest.Entry{URL: "https://h/x", Name: "\ufeffa.tif"}, "invisible character U+FEFF"},
+		{"line separator", manifest.Entry{URL: "https://h/x", Name: "a\u2028b.tif"}, "invisible character U+2028"},
+		{"part suffix", manifest.Entry{URL: "https://h/x", Name: "x.tif.part"}, "ends in .part,"},
+		{"part suffix any case", manifest.Entry{URL: "https://h/x", Name: "x.tif.PART"}, "ends in .part,"},
+		{"meta suffix", manifest.Entry{URL: "https://h/x", Name: "x.tif.part.meta"}, "ends in .part.meta,"},
 		{"no URL", manifest.Entry{Name: "x"}, "no URL"},
 		{"bbox source", manifest.Entry{URL: "https://h/x", Name: "", Source: manifest.Source{BBox: "1,2,3,4"}}, "bbox 1,2,3,4: entry names no file"},
 	}
@@ -271,5 +278,29 @@ func TestShardPanicsOutOfRange(t *testing.T) {
 			}()
 			p.Shard(kn[0], kn[1])
 		})
+	}
+}
+
+// TestInternalNamesRefused checks that a manifest cannot name a file that
+// would take another entry's partial file or metadata, nor one disguised by
+// invisible characters, and that each refusal names file:line.
+func TestInternalNamesRefused(t *testing.T) {
+	in := "https://a/x.tif\nhttps://a/x.tif.part\nhttps://a/x.tif.part.meta\nhttps://a/report%E2%80%AEfit.tif\nhttps://a/z%E2%80%8B.tif\n"
+	_, err := manifest.Parse(strings.NewReader(in), "m.txt", manifest.Options{})
+	var errs manifest.Errors
+	if !errors.As(err, &errs) {
+		t.Fatalf("got %v, want manifest.Errors", err)
+	}
+	want := []string{"m.txt:2: ", "m.txt:3: ", "m.txt:4: ", "m.txt:5: "}
+	if len(errs) != len(want) {
+		t.Fatalf("got %d errors, want %d:\n%v", len(errs), len(want), err)
+	}
+	for i, e := range errs {
+		if !strings.HasPrefix(e.Error(), want[i]) {
+			t.Errorf("error %d = %q, want it to start with %q", i, e, want[i])
+		}
+		if strings.ContainsRune(e.Error(), '\u202e') || strings.ContainsRune(e.Error(), '\u200b') {
+			t.Errorf("error %d prints the invisible character itself: %q", i, e)
+		}
 	}
 }

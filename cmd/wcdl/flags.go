@@ -30,6 +30,9 @@ type options struct {
 	retries      int
 	retryMaxWait time.Duration
 	limitRate    string
+	stallTimeout time.Duration
+	minRate      string
+	maxFileSize  string
 	force        bool
 	shard        string
 	dryRun       bool
@@ -71,6 +74,9 @@ func newFlagSet(o *options) *pflag.FlagSet {
 	fs.IntVar(&o.retries, "retries", 5, "attempts per file, retries and resumes included")
 	fs.DurationVar(&o.retryMaxWait, "retry-max-wait", 5*time.Minute, "longest single wait between attempts, Retry-After included")
 	fs.StringVar(&o.limitRate, "limit-rate", "", "cap the whole run at `RATE` bytes per second (e.g. 500K, 20M)")
+	fs.DurationVar(&o.stallTimeout, "stall-timeout", 2*time.Minute, "cut and resume a transfer that gets no response headers or no byte for `D`")
+	fs.StringVar(&o.minRate, "min-rate", "", "cut and resume a transfer slower than `RATE` bytes per second over --stall-timeout (default off)")
+	fs.StringVar(&o.maxFileSize, "max-file-size", "64G", "refuse a file larger than `SIZE` bytes, and cut a body without a length there")
 	fs.BoolVar(&o.force, "force", false, "download again even if the final file exists")
 	fs.StringVar(&o.shard, "shard", "", "download only shard `K/N` of the plan (0 <= K < N)")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "print the plan (URL and output path per entry); download nothing, ask for no token")
@@ -149,8 +155,25 @@ func (o *options) check() error {
 	if o.passwordFile == "-" && slices.Contains(o.manifests, "-") {
 		return usageError("standard input cannot hold both the manifest (-m -) and the password (--password-file -)")
 	}
-	if _, err := parseRate(o.limitRate); err != nil {
+	limit, err := parseRate(o.limitRate)
+	if err != nil {
 		return usageError("--limit-rate: %v", err)
+	}
+	if o.stallTimeout <= 0 {
+		return usageError("--stall-timeout must be positive, not %v", o.stallTimeout)
+	}
+	minRate, err := parseRate(o.minRate)
+	if err != nil {
+		return usageError("--min-rate: %v", err)
+	}
+	if limit > 0 && minRate*int64(o.workers) > limit {
+		return usageError("--min-rate %s for each of %d workers exceeds --limit-rate %s: every transfer would be cut", o.minRate, o.workers, o.limitRate)
+	}
+	if o.maxFileSize == "" {
+		return usageError("--max-file-size must be given as a size such as 64G")
+	}
+	if _, err := parseRate(o.maxFileSize); err != nil {
+		return usageError("--max-file-size: %v", strings.Replace(err.Error(), "is not a rate: want bytes per second such as", "is not a size: want bytes such as", 1))
 	}
 	return nil
 }

@@ -99,9 +99,13 @@ type reportOptions struct {
 	BaseURL   string   `json:"base_url,omitempty"`
 	Retries   int      `json:"retries"`
 	LimitRate string   `json:"limit_rate,omitempty"`
-	Force     bool     `json:"force"`
-	Shard     string   `json:"shard,omitempty"`
-	Simulate  bool     `json:"simulate"`
+
+	StallTimeoutSeconds float64 `json:"stall_timeout_seconds"`
+	MinRate             string  `json:"min_rate,omitempty"`
+	MaxFileSize         string  `json:"max_file_size"`
+	Force               bool    `json:"force"`
+	Shard               string  `json:"shard,omitempty"`
+	Simulate            bool    `json:"simulate"`
 }
 
 // reportRecord is one entry's outcome.
@@ -130,16 +134,17 @@ func newReport(o *options, started, finished time.Time, sum summary, code int, r
 			Manifests: o.manifests, BBox: o.bbox, Years: o.years, Layers: o.layers,
 			Out: o.out, Workers: o.workers, Provider: o.provider, TokenURL: o.tokenURL,
 			ClientID: o.clientID, BaseURL: o.baseURL, Retries: o.retries,
-			LimitRate: o.limitRate, Force: o.force, Shard: o.shard, Simulate: o.simulate,
+			LimitRate: o.limitRate, Force: o.force,
+			StallTimeoutSeconds: o.stallTimeout.Seconds(), MinRate: o.minRate, MaxFileSize: o.maxFileSize, Shard: o.shard, Simulate: o.simulate,
 		},
 		Summary: sum,
 		Entries: make([]reportRecord, 0, len(results)),
 	}
 	for _, res := range results {
 		rec := reportRecord{
-			Entry:           res.Entry.Raw,
+			Entry:           downloader.RedactEntry(res.Entry.Raw),
 			Source:          res.Entry.Source.String(),
-			URL:             res.Entry.URL,
+			URL:             downloader.Redact(res.Entry.URL),
 			Path:            res.Path,
 			Status:          string(res.Status),
 			Bytes:           res.Bytes,
@@ -149,7 +154,7 @@ func newReport(o *options, started, finished time.Time, sum summary, code int, r
 			SHA256:          res.SHA256,
 		}
 		if res.Err != nil {
-			rec.Error = res.Err.Error()
+			rec.Error = downloader.RedactText(res.Err.Error())
 		}
 		r.Entries = append(r.Entries, rec)
 	}

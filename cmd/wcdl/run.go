@@ -95,7 +95,7 @@ func (c *command) run(ctx context.Context, args []string) int {
 	}
 	if o.dryRun {
 		for _, e := range plan.Entries {
-			fmt.Fprintf(c.stdout, "%s\t%s\n", e.URL, filepath.Join(o.out, e.Name))
+			fmt.Fprintf(c.stdout, "%s\t%s\n", downloader.Redact(e.URL), filepath.Join(o.out, e.Name))
 		}
 		return exitOK
 	}
@@ -119,7 +119,9 @@ func (c *command) run(ctx context.Context, args []string) int {
 		fmt.Fprintf(c.stderr, "wcdl: creating the output folder: %v\n", err)
 		return exitFailed
 	}
-	limit, _ := parseRate(o.limitRate) // checked by parseArgs
+	limit, _ := parseRate(o.limitRate) // checked by parseArgs, as are these
+	minRate, _ := parseRate(o.minRate)
+	maxFileSize, _ := parseRate(o.maxFileSize)
 	var limiter *rate.Limiter
 	if limit > 0 {
 		limiter = rate.NewLimiter(rate.Limit(limit), int(min(limit, 256<<10)))
@@ -132,6 +134,9 @@ func (c *command) run(ctx context.Context, args []string) int {
 		Client:       newHTTPClient(provider, trusted, o.workers, sim.tlsConfig()),
 		Attempts:     o.retries,
 		RetryMaxWait: o.retryMaxWait,
+		StallTimeout: o.stallTimeout,
+		MinRate:      minRate,
+		MaxFileSize:  maxFileSize,
 		Limiter:      limiter,
 		Force:        o.force,
 		Logger:       log,
@@ -168,6 +173,8 @@ func (c *command) run(ctx context.Context, args []string) int {
 		fmt.Fprintf(c.stderr, "wcdl: %s\n", authFailure(runErr))
 	case code == exitInterrupted:
 		fmt.Fprintln(c.stderr, "wcdl: interrupted; partial files are kept and the next run resumes them")
+	case runErr != nil: // a full or read-only output file system
+		fmt.Fprintf(c.stderr, "wcdl: the batch was stopped: %v; partial files are kept and the next run resumes them\n", runErr)
 	}
 	if o.report != "" {
 		rep := newReport(o, started, finished, sum, code, results)
@@ -184,7 +191,7 @@ func (c *command) run(ctx context.Context, args []string) int {
 // exitCode maps the run's outcome to the documented exit codes.
 func exitCode(ctx context.Context, runErr error, sum summary) int {
 	switch {
-	case errors.Is(runErr, auth.ErrBadCredentials), errors.Is(runErr, auth.ErrTokenRefused):
+	case errors.Is(runErr, auth.ErrBadCredentials), errors.Is(runErr, auth.ErrTokenRefused), errors.Is(runErr, auth.ErrBadTokenAnswer):
 		return exitAuth
 	case ctx.Err() != nil:
 		return exitInterrupted
@@ -202,6 +209,8 @@ func authFailure(err error) string {
 		return fmt.Sprintf("login failed, the batch was stopped: %v", re)
 	case errors.Is(err, auth.ErrBadCredentials):
 		return "login failed, the batch was stopped: " + auth.ErrBadCredentials.Error()
+	case errors.Is(err, auth.ErrBadTokenAnswer):
+		return fmt.Sprintf("login failed, the batch was stopped: %v", err)
 	}
 	return "the batch was stopped: " + auth.ErrTokenRefused.Error() + " (the account may lack access to these files)"
 }

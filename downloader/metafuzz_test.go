@@ -1,0 +1,55 @@
+package downloader
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// FuzzReadMeta feeds arbitrary bytes to the resume metadata reader, as a
+// crash, a full disk or another account could leave them: it never
+// panics, accepts only a complete description (a URL digest and a size
+// that is not negative), and what it accepts survives a write and a read
+// unchanged.
+func FuzzReadMeta(f *testing.F) {
+	for _, seed := range []string{
+		`{"url_sha256":"ab","etag":"\"v1\"","size":10}`,
+		`{"url_sha256":"ab","last_modified":"Sun, 22 Nov 2026 20:00:00 GMT","size":0}`,
+		`{"url":"https://h/x?sig=1","etag":"\"v1\"","size":10}`,
+		`{"url_sha256":"ab","size":-1}`,
+		`{"url_sha256":"ab","etag":"\"v1\"","size":10`,
+		"\x00\x00\x00\x00",
+		``,
+		`[]`,
+		`{"url_sha256":"ab","size":1e30}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, err := parseMeta("meta", b)
+		if err != nil {
+			if !errors.Is(err, errBadMeta) {
+				t.Fatalf("error %v does not wrap errBadMeta", err)
+			}
+			return
+		}
+		if m.URLDigest == "" || m.Size < 0 {
+			t.Fatalf("accepted an incomplete description %+v from %q", m, b)
+		}
+		if !json.Valid(b) {
+			t.Fatalf("accepted invalid JSON %q", b)
+		}
+		p := filepath.Join(dir, "m")
+		os.Remove(p)
+		if err := writeMeta(p, m); err != nil {
+			t.Fatal(err)
+		}
+		got, err := readMeta(p)
+		if err != nil || got != m {
+			t.Fatalf("round trip: got %+v, %v; want %+v", got, err, m)
+		}
+	})
+}
