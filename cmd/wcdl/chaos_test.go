@@ -381,8 +381,11 @@ func TestChaosSignals(t *testing.T) {
 			r.report = rep
 			exited := make(chan struct{})
 			go func() { r.wait(t); close(exited) }()
-			// A quarter of the batch has been sent: files are in flight.
-			waitStats(ctx, f.ts, exited, func(s terrascopetest.Stats) bool { return s.BytesServed >= files*size/4 })
+			// A quarter of the batch and a file more have been sent:
+			// files are in flight. (A quarter alone is where the four
+			// workers' first files end together when they progress
+			// evenly, with nothing in flight at the signal.)
+			waitStats(ctx, f.ts, exited, func(s terrascopetest.Stats) bool { return s.BytesServed >= files*size/4+size })
 			if err := r.cmd.Process.Signal(sig); err != nil {
 				t.Fatalf("signal: %v", err)
 			}
