@@ -59,7 +59,9 @@ type Config struct {
 	Workers int
 
 	// Client carries the authentication transport; nil selects a plain
-	// client. The Downloader uses a copy limited to five redirects and
+	// client over NewTransport. A Client meant for -w N has NewTransport
+	// (or one like it) at its base, so that each transfer has its own
+	// connection. The Downloader uses a copy limited to five redirects and
 	// wraps it for retries; Client itself is not changed.
 	Client *http.Client
 
@@ -127,6 +129,12 @@ type Progress struct {
 
 	// Entries by status.
 	Downloaded, Skipped, Missing, Failed, Interrupted, NotStarted int64
+
+	// Concurrency is the number of transfers allowed in flight now: the
+	// workers, less while the service answers 429 or 503.
+	// ConcurrencyLowest is the lowest it went in the run, and Throttled
+	// the number of 429 and 503 answers.
+	Concurrency, ConcurrencyLowest, Throttled int64
 }
 
 // A Downloader fetches files with a bounded pool of workers sharing one
@@ -146,6 +154,7 @@ type Downloader struct {
 	// an error it returns is the write's.
 	failWrite func() error
 	bufs      sync.Pool // *[]byte copy buffers
+	conc      *concurrency
 
 	filesTotal, filesDone, bytesDone, bytesExpected atomic.Int64
 	downloaded, skipped, missing, failed            atomic.Int64
@@ -189,8 +198,7 @@ func New(cfg Config) (*Downloader, error) {
 	if cfg.Client != nil {
 		hc = *cfg.Client
 	} else {
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.MaxIdleConnsPerHost = cfg.Workers
+		t := NewTransport(cfg.Workers, nil)
 		t.ResponseHeaderTimeout = cfg.StallTimeout
 		hc.Transport = t
 	}
@@ -199,7 +207,7 @@ func New(cfg Config) (*Downloader, error) {
 		rt = http.DefaultTransport
 	}
 	hc.Transport = headerTimeout{next: rt, d: cfg.StallTimeout}
-	next := hc.CheckRedirect
+	nextRedirect := hc.CheckRedirect
 	hc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
 		if len(via) > maxRedirects {
 			return fmt.Errorf("%w: stopped after %d redirects at %s", ErrTooManyRedirects, maxRedirects, redact(req.URL.String()))
@@ -207,13 +215,21 @@ func New(cfg Config) (*Downloader, error) {
 		if s := req.URL.Scheme; s != "http" && s != "https" {
 			return fmt.Errorf("%w: to %s", ErrBadRedirect, redact(req.URL.String()))
 		}
-		if next != nil {
-			return next(req, via)
+		if nextRedirect != nil {
+			return nextRedirect(req, via)
 		}
 		return nil
 	}
 	d := &Downloader{cfg: cfg, now: time.Now, writeback: startWriteback}
-	hc.Transport = countAccepted{next: hc.Transport, n: &d.accepted}
+	log := cfg.logger()
+	d.conc = newConcurrency(cfg.Workers, func(from, to int, why string) {
+		log.Debug("transfers in flight", "from", from, "to", to, "because", why)
+	})
+	next := hc.Transport
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	hc.Transport = countAccepted{next: &throttle{next: next, c: d.conc}, n: &d.accepted}
 	d.client = newRetryClient(&hc, cfg, func() time.Time { return d.now() })
 	d.bufs.New = func() any { b := make([]byte, copyBufSize); return &b }
 	return d, nil
@@ -222,17 +238,21 @@ func New(cfg Config) (*Downloader, error) {
 // Progress returns a snapshot of the counters of the current or last run.
 // It is cheap and safe to call at any time from any goroutine.
 func (d *Downloader) Progress() Progress {
+	limit, lowest, throttled := d.conc.stats()
 	return Progress{
-		FilesTotal:    d.filesTotal.Load(),
-		FilesDone:     d.filesDone.Load(),
-		BytesDone:     d.bytesDone.Load(),
-		BytesExpected: d.bytesExpected.Load(),
-		Downloaded:    d.downloaded.Load(),
-		Skipped:       d.skipped.Load(),
-		Missing:       d.missing.Load(),
-		Failed:        d.failed.Load(),
-		Interrupted:   d.interrupted.Load(),
-		NotStarted:    d.notStarted.Load(),
+		Concurrency:       int64(limit),
+		ConcurrencyLowest: int64(lowest),
+		Throttled:         throttled,
+		FilesTotal:        d.filesTotal.Load(),
+		FilesDone:         d.filesDone.Load(),
+		BytesDone:         d.bytesDone.Load(),
+		BytesExpected:     d.bytesExpected.Load(),
+		Downloaded:        d.downloaded.Load(),
+		Skipped:           d.skipped.Load(),
+		Missing:           d.missing.Load(),
+		Failed:            d.failed.Load(),
+		Interrupted:       d.interrupted.Load(),
+		NotStarted:        d.notStarted.Load(),
 	}
 }
 
@@ -397,6 +417,7 @@ func (d *Downloader) resetProgress(entries []manifest.Entry) {
 	for _, e := range entries {
 		expected += max(e.Size, 0)
 	}
+	d.conc.resetStats()
 	d.filesTotal.Store(int64(len(entries)))
 	d.bytesExpected.Store(expected)
 	for _, c := range []*atomic.Int64{&d.filesDone, &d.bytesDone, &d.downloaded, &d.skipped, &d.missing, &d.failed, &d.interrupted, &d.notStarted} {

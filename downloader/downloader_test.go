@@ -74,6 +74,13 @@ func checkFile(t *testing.T, path string, want []byte) {
 	checkNoTemp(t, path)
 }
 
+// forProtocols runs f as subtests name/http, name/https and name/https-h2.
+func forProtocols(t *testing.T, name string, f func(t *testing.T, p protocol)) {
+	for _, p := range protocols {
+		t.Run(name+"/"+p.name, func(t *testing.T) { f(t, p) })
+	}
+}
+
 func checkNoTemp(t *testing.T, path string) {
 	t.Helper()
 	for _, suffix := range []string{".part", ".part.meta", ".lock"} {
@@ -111,8 +118,8 @@ func TestDownloadVerifies(t *testing.T) {
 		{name: "tif truncated", file: &fakeFile{data: tifData[:len(tifData)-1000]}, wantErr: ErrCorrupt, wantAtts: 3},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			s := newFakeService(t)
+		forProtocols(t, tt.name, func(t *testing.T, p protocol) {
+			s := newFakeService(t, p)
 			name := "f.bin"
 			if bytesHasTIFF(tt.file.data) {
 				name = "tile.tif"
@@ -121,7 +128,7 @@ func TestDownloadVerifies(t *testing.T) {
 			if tt.edit != nil {
 				tt.edit(&e)
 			}
-			d := newTest(t, Config{Attempts: 3})
+			d := newTest(t, s.cfg(Config{Attempts: 3}))
 			r := run(t, d, e)[0]
 			if r.Attempts != tt.wantAtts {
 				t.Errorf("Attempts = %d, want %d", r.Attempts, tt.wantAtts)
@@ -218,12 +225,12 @@ func TestResumeCutBody(t *testing.T) {
 		{name: "range ignored: restart from zero", noRange: true, maxFactor: 1.5, wantRange: true},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
+		forProtocols(t, tt.name, func(t *testing.T, p protocol) {
 			data := content(size, 3)
-			s := newFakeService(t)
+			s := newFakeService(t, p)
 			f := &fakeFile{data: data, noRange: tt.noRange, cutAfter: cutFirst(1, size/2)}
 			e := entry(s.add("/f.bin", f), "f.bin")
-			d := newTest(t, Config{})
+			d := newTest(t, s.cfg(Config{}))
 			r := run(t, d, e)[0]
 			if r.Status != Downloaded {
 				t.Fatalf("Status = %s (%v), want downloaded", r.Status, r.Err)
@@ -300,12 +307,12 @@ func TestNoSplice(t *testing.T) {
 		}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			s := newFakeService(t)
+		forProtocols(t, tt.name, func(t *testing.T, p protocol) {
+			s := newFakeService(t, p)
 			f := &fakeFile{data: v1, etag: `"v1"`, cutAfter: cutFirst(1, size/2)}
 			f.reply = tt.reply(s)
 			e := entry(s.add("/f.bin", f), "f.bin")
-			r := run(t, newTest(t, Config{}), e)[0]
+			r := run(t, newTest(t, s.cfg(Config{})), e)[0]
 			if r.Status != Downloaded {
 				t.Fatalf("Status = %s (%v), want downloaded", r.Status, r.Err)
 			}
@@ -370,15 +377,15 @@ func TestStatuses(t *testing.T) {
 		}, want: Failed, wantErr: ErrHTMLPage, wantAtts: 4},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			s := newFakeService(t)
+		forProtocols(t, tt.name, func(t *testing.T, p protocol) {
+			s := newFakeService(t, p)
 			url := s.add("/f.bin", &fakeFile{data: data, reply: tt.reply})
 			if tt.missingPath {
 				url = s.URL + "/nothere.bin"
 			}
 			e := entry(url, "f.bin")
 			e.MayBeMissing = tt.mayBeMissing
-			d := newTest(t, Config{Attempts: 4})
+			d := newTest(t, s.cfg(Config{Attempts: 4}))
 			r := run(t, d, e)[0]
 			if r.Status != tt.want || r.Attempts != tt.wantAtts {
 				t.Fatalf("got %s after %d attempts (%v), want %s after %d", r.Status, r.Attempts, r.Err, tt.want, tt.wantAtts)
@@ -435,6 +442,12 @@ func TestRetryAfterHonoured(t *testing.T) {
 	}
 }
 
+// paced marks resp as an answer that other transfers pace.
+func paced(resp *http.Response) *http.Response {
+	resp.Request = (&http.Request{}).WithContext(withAttempts(context.Background(), &attempts{paced: true}))
+	return resp
+}
+
 func TestBackoff(t *testing.T) {
 	now := time.Date(2026, 11, 22, 20, 0, 0, 0, time.UTC)
 	resp := func(code int, ra string) *http.Response {
@@ -459,6 +472,11 @@ func TestBackoff(t *testing.T) {
 		{name: "retry-after date in the past", n: 0, resp: resp(429, now.Add(-time.Hour).Format(http.TimeFormat)), min: 0, max: 0},
 		{name: "retry-after capped", n: 0, resp: resp(429, "3600"), min: 10 * time.Second, max: 10 * time.Second},
 		{name: "retry-after garbage", n: 0, resp: resp(429, "soon"), min: 50 * time.Millisecond, max: 100 * time.Millisecond},
+		// Other transfers streaming pace a 429 or 503 without Retry-After.
+		{name: "paced 429", n: 2, resp: paced(resp(429, "")), min: 0, max: 0},
+		{name: "paced 503", n: 2, resp: paced(resp(503, "")), min: 0, max: 0},
+		{name: "paced 429 with retry-after", n: 0, resp: paced(resp(429, "7")), min: 7 * time.Second, max: 7 * time.Second},
+		{name: "paced 500 backs off", n: 0, resp: paced(resp(500, "")), min: 50 * time.Millisecond, max: 100 * time.Millisecond},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

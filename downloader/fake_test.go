@@ -2,6 +2,8 @@ package downloader
 
 import (
 	"bytes"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -44,13 +46,64 @@ type fakeService struct {
 	// returning true) after the file's reply hook ran.
 	guard    func(w http.ResponseWriter, r *http.Request) bool
 	requests atomic.Int64
+	proto    protocol
+	badProto atomic.Int64 // requests over another HTTP version than proto's
 }
 
-func newFakeService(t testing.TB) *fakeService {
+// protocol is how a fakeService is reached.
+type protocol struct {
+	name  string
+	tls   bool
+	h2    bool // the client multiplexes over HTTP/2 (httptest's client)
+	proto int  // the HTTP major version the server must see
+}
+
+// protocols are the ways the downloader's tests reach a fake service: plain
+// HTTP, TLS through NewTransport (HTTP/1.1), and TLS with an HTTP/2 client,
+// as a caller that brings its own client may use.
+var protocols = []protocol{
+	{name: "http", proto: 1},
+	{name: "https", tls: true, proto: 1},
+	{name: "https-h2", tls: true, h2: true, proto: 2},
+}
+
+// newFakeService starts a fake service, over p if given, else plain HTTP.
+func newFakeService(t testing.TB, p ...protocol) *fakeService {
 	s := &fakeService{files: map[string]*fakeFile{}}
-	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
+	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
+	if len(p) > 0 {
+		s.proto = p[0]
+	}
+	if s.proto.tls {
+		s.EnableHTTP2 = true // offered to every client; NewTransport declines it
+		s.StartTLS()
+	} else {
+		s.Start()
+	}
+	t.Cleanup(func() {
+		if n := s.badProto.Load(); n > 0 {
+			t.Errorf("%d requests came over another HTTP version than %s's", n, s.proto.name)
+		}
+	})
 	t.Cleanup(s.Close)
 	return s
+}
+
+// cfg returns c with a Client for the service's protocol.
+func (s *fakeService) cfg(c Config) Config {
+	switch {
+	case s.proto.h2:
+		c.Client = s.Client()
+	case s.proto.tls:
+		pool := x509.NewCertPool()
+		pool.AddCert(s.Certificate())
+		workers := c.Workers
+		if workers == 0 {
+			workers = 4
+		}
+		c.Client = &http.Client{Transport: NewTransport(workers, &tls.Config{RootCAs: pool})}
+	}
+	return c
 }
 
 // add serves data at path and returns its URL.
@@ -85,6 +138,9 @@ func (s *fakeService) seenFor(path string) []seenRequest {
 
 func (s *fakeService) serve(w http.ResponseWriter, r *http.Request) {
 	s.requests.Add(1)
+	if s.proto.proto != 0 && r.ProtoMajor != s.proto.proto {
+		s.badProto.Add(1)
+	}
 	s.mu.Lock()
 	s.seen = append(s.seen, seenRequest{Path: r.URL.Path, Range: r.Header.Get("Range"),
 		IfRange: r.Header.Get("If-Range"), Authorization: r.Header.Get("Authorization"), At: time.Now()})

@@ -29,6 +29,10 @@ type attemptKey struct{}
 type attempts struct {
 	n      int // HTTP attempts so far
 	budget int // attempts allowed in total
+	// paced: the last answer was a 429 or 503 while other transfers
+	// streamed; the retry waits for one of them to end (for a slot of the
+	// run's concurrency) instead of a backoff.
+	paced bool
 }
 
 func withAttempts(ctx context.Context, a *attempts) context.Context {
@@ -110,12 +114,18 @@ func retryableStatus(code int) bool {
 }
 
 // backoff returns the wait before retry n (0-based): the server's
-// Retry-After on a 429 or 503 when it sends one, else min·2ⁿ with jitter, and
-// never more than max.
+// Retry-After on a 429 or 503 when it sends one; none for a 429 or 503
+// without it that other transfers pace (attempts.paced); else min·2ⁿ with
+// jitter, and never more than max.
 func backoff(min, max time.Duration, n int, resp *http.Response, now func() time.Time) time.Duration {
 	if resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
 		if d, ok := retryAfter(resp.Header.Get("Retry-After"), now()); ok {
 			return capWait(d, max)
+		}
+		if resp.Request != nil {
+			if a := attemptsFrom(resp.Request.Context()); a != nil && a.paced {
+				return 0
+			}
 		}
 	}
 	d := max

@@ -7,6 +7,13 @@
 // SIGINT or SIGTERM, then prints its counters as one JSON line and exits.
 //
 //	wcdl-sim --access-lifetime 2s --rotation --fail-503 0.05 --cut-body 0.1
+//
+// With --tls the download service speaks TLS with HTTP/2 and HTTP/1.1, with
+// a certificate from a throwaway CA written to --ca-out, so that clients can
+// trust it with SSL_CERT_FILE=FILE (Go programs, OpenSSL), curl --cacert FILE
+// or an equivalent.
+//
+//	wcdl-sim --tls --ca-out ca.pem --conn-bandwidth 8000000 --max-in-flight 4
 package main
 
 import (
@@ -52,6 +59,11 @@ type config struct {
 	loginRedirect              bool
 	seed                       int64
 	landMask                   bool
+	tls                        bool
+	caOut                      string
+	connBandwidth              int64
+	maxInFlight                int
+	capRetryAfter              time.Duration
 }
 
 // demoPassword is the simulated account's password. It is fixed, and not a
@@ -83,11 +95,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&c.loginRedirect, "login-redirect", false, "answer a missing or expired token with a 302 to the login page instead of 401")
 	fs.Int64Var(&c.seed, "seed", 1, "seed of the contents and the fault draws")
 	fs.BoolVar(&c.landMask, "land-mask", true, "answer 404 for ocean tiles of the stand-in land mask, as the real service does (false: serve every tile)")
+	fs.BoolVar(&c.tls, "tls", false, "serve downloads over TLS with HTTP/2 and HTTP/1.1, with a certificate from a throwaway CA")
+	fs.StringVar(&c.caOut, "ca-out", "", "with --tls, write the throwaway CA's certificate (PEM) to this file, for SSL_CERT_FILE")
+	fs.Int64Var(&c.connBandwidth, "conn-bandwidth", 0, "cap on the bytes per second each connection sends (0: none)")
+	fs.IntVar(&c.maxInFlight, "max-in-flight", 0, "serve at most this many downloads at once, answering 429 beyond (0: no cap)")
+	fs.DurationVar(&c.capRetryAfter, "cap-retry-after", 0, "Retry-After of the 429 answers of --max-in-flight (0: none)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return 0
 		}
 		fmt.Fprintf(stderr, "wcdl-sim: %v\n", err)
+		return 2
+	}
+	if c.caOut != "" && !c.tls {
+		fmt.Fprintln(stderr, "wcdl-sim: --ca-out needs --tls")
 		return 2
 	}
 
@@ -141,6 +162,26 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if c.loginRedirect {
 		opts = append(opts, terrascopetest.WithLoginRedirect(kc.LoginURL()))
 	}
+	if c.connBandwidth > 0 {
+		opts = append(opts, terrascopetest.WithConnBandwidth(c.connBandwidth))
+	}
+	if c.maxInFlight > 0 {
+		opts = append(opts, terrascopetest.WithMaxInFlight(c.maxInFlight, c.capRetryAfter))
+	}
+	if c.tls {
+		ca, err := terrascopetest.NewCA()
+		if err != nil {
+			fmt.Fprintf(stderr, "wcdl-sim: %v\n", err)
+			return 1
+		}
+		if c.caOut != "" {
+			if err := os.WriteFile(c.caOut, ca.CertPEM, 0o644); err != nil {
+				fmt.Fprintf(stderr, "wcdl-sim: writing the CA certificate: %v\n", err)
+				return 1
+			}
+		}
+		opts = append(opts, terrascopetest.WithTLS(ca))
+	}
 	var tokens terrascopetest.Tokens = kc
 	if c.staticToken != "" {
 		tokens = staticOr{static: c.staticToken, Tokens: kc}
@@ -168,6 +209,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"early_retries":          tst.EarlyRetries,
 		"cut_bodies":             tst.CutBodies,
 		"revocations":            tst.Revocations,
+		"connections":            tst.Connections,
+		"max_in_flight":          tst.MaxInFlight,
+		"cap_rejections":         tst.CapRejections,
 	})
 	return 0
 }

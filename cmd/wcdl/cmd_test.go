@@ -306,6 +306,17 @@ func TestRunSimulate(t *testing.T) {
 		t.Errorf("simulated run downloaded %d files, want the 6 of testdata/tiles.txt", r.Summary.Downloaded)
 	}
 	assertComplete(t, sim.ts, out, r)
+	// The simulator speaks TLS, offering HTTP/2; the downloads still
+	// take a connection each, and nothing throttled them.
+	if !strings.HasPrefix(sim.ts.URL(), "https://") {
+		t.Errorf("simulator at %s, want https", sim.ts.URL())
+	}
+	if st := sim.ts.Stats(); st.Connections < 1 || st.Connections > 4 || st.MaxInFlight > 4 {
+		t.Errorf("the simulator saw %d connections and %d downloads at once, want 1 to 4 and at most the 4 workers", st.Connections, st.MaxInFlight)
+	}
+	if r.Summary.Concurrency != 4 || r.Summary.ConcurrencyLowest != 4 || r.Summary.Throttled != 0 {
+		t.Errorf("report concurrency %d lowest %d throttled %d, want 4 4 0", r.Summary.Concurrency, r.Summary.ConcurrencyLowest, r.Summary.Throttled)
+	}
 	if strings.Contains(stderr, simPassword) {
 		t.Error("the demo password appears in stderr")
 	}

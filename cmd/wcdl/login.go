@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net"
@@ -9,11 +10,11 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"time"
 
 	"golang.org/x/term"
 
 	"github.com/wcdl/wcdl/auth"
+	"github.com/wcdl/wcdl/downloader"
 	"github.com/wcdl/wcdl/manifest"
 )
 
@@ -134,27 +135,15 @@ func netrcPath(getenv func(string) string) string {
 	return ""
 }
 
-// newHTTPClient is the one client every worker shares: a transport tuned for
-// a few long downloads to one host, wrapped by the auth transport that adds
-// bearer tokens for the trusted hosts only.
-func newHTTPClient(src auth.TokenSource, trusted []string, workers int, dial func(ctx context.Context, network, addr string) (net.Conn, error)) *http.Client {
-	if dial == nil {
-		dial = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
-	}
-	base := &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           dial,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          2 * workers,
-		MaxIdleConnsPerHost:   2 * workers,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   15 * time.Second,
-		ResponseHeaderTimeout: 2 * time.Minute,
-		ExpectContinueTimeout: time.Second,
-		// Files are fetched byte for byte: a transparent gzip would break
-		// Content-Length checks and Range resumes.
-		DisableCompression: true,
-		ReadBufferSize:     128 << 10,
+// newHTTPClient is the one client every worker shares: the downloader's
+// transport (a connection per transfer, HTTP/1.1), wrapped by the auth
+// transport that adds bearer tokens for the trusted hosts only. tlsConfig,
+// if not nil, sets the CAs trusted (the simulator's); dial, if not nil,
+// replaces the dialer (tests).
+func newHTTPClient(src auth.TokenSource, trusted []string, workers int, tlsConfig *tls.Config, dial func(ctx context.Context, network, addr string) (net.Conn, error)) *http.Client {
+	base := downloader.NewTransport(workers, tlsConfig)
+	if dial != nil {
+		base.DialContext = dial
 	}
 	return &http.Client{Transport: &auth.Transport{Source: src, Base: base, Trusted: trusted}}
 }

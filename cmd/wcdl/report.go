@@ -28,15 +28,24 @@ type summary struct {
 	TokenRequests  int64   `json:"token_requests"`
 	PasswordGrants int64   `json:"password_grants"`
 	RefreshGrants  int64   `json:"refresh_grants"`
+	// Concurrency is the number of transfers allowed in flight at the end,
+	// ConcurrencyLowest the lowest it went, and Throttled the 429 and 503
+	// answers that lowered it.
+	Concurrency       int64 `json:"concurrency"`
+	ConcurrencyLowest int64 `json:"concurrency_lowest"`
+	Throttled         int64 `json:"throttled"`
 }
 
-func summarize(results []downloader.Result, elapsed time.Duration, st auth.Stats) summary {
+func summarize(results []downloader.Result, elapsed time.Duration, st auth.Stats, p downloader.Progress) summary {
 	s := summary{
-		Entries:        len(results),
-		ElapsedSeconds: elapsed.Seconds(),
-		TokenRequests:  st.TokenRequests(),
-		PasswordGrants: st.PasswordGrants,
-		RefreshGrants:  st.RefreshGrants,
+		Concurrency:       p.Concurrency,
+		ConcurrencyLowest: p.ConcurrencyLowest,
+		Throttled:         p.Throttled,
+		Entries:           len(results),
+		ElapsedSeconds:    elapsed.Seconds(),
+		TokenRequests:     st.TokenRequests(),
+		PasswordGrants:    st.PasswordGrants,
+		RefreshGrants:     st.RefreshGrants,
 	}
 	for _, r := range results {
 		s.Bytes += r.Bytes

@@ -168,7 +168,7 @@ func (c *command) run(ctx context.Context, args []string) int {
 	d, err := downloader.New(downloader.Config{
 		Dir:          o.out,
 		Workers:      o.workers,
-		Client:       newHTTPClient(provider, trusted, o.workers, c.dial),
+		Client:       newHTTPClient(provider, trusted, o.workers, sim.tlsConfig(), c.dial),
 		Attempts:     o.retries,
 		RetryMaxWait: o.retryMaxWait,
 		StallTimeout: o.stallTimeout,
@@ -199,7 +199,9 @@ func (c *command) run(ctx context.Context, args []string) int {
 			}
 		}
 	}
-	sum := summarize(results, finished.Sub(started), provider.Stats())
+	sum := summarize(results, finished.Sub(started), provider.Stats(), d.Progress())
+	log.Debug("transfers in flight", "workers", o.workers, "at the end", sum.Concurrency,
+		"lowest", sum.ConcurrencyLowest, "answers 429 or 503", sum.Throttled)
 	code := exitCode(ctx, runErr, sum)
 	if !o.quiet {
 		con.summary(sum)

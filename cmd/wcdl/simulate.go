@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/tls"
 	"fmt"
 	"net"
 	"strconv"
@@ -63,8 +64,18 @@ func startSimulator(port int) *simulator {
 		terrascopetest.WithLoginRedirect(kc.LoginURL()),
 		terrascopetest.WithLandMask(true),
 		terrascopetest.WithListener(l),
+		terrascopetest.WithTLS(nil), // as the real service: TLS, HTTP/2 offered
 	)
 	return &simulator{kc: kc, ts: ts, portTaken: !ok}
+}
+
+// tlsConfig trusts the download service's throwaway CA; nil without a
+// simulator.
+func (s *simulator) tlsConfig() *tls.Config {
+	if s == nil {
+		return nil
+	}
+	return &tls.Config{RootCAs: s.ts.CA().Pool}
 }
 
 // Close stops both services.

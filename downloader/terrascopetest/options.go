@@ -32,6 +32,11 @@ type config struct {
 	revokeEvery int
 	latency     time.Duration
 	now         func() time.Time
+	tls         bool
+	ca          *CA
+	connBW      int64
+	maxInFlight int
+	capRetry    time.Duration
 }
 
 func defaultConfig() config {
@@ -162,4 +167,29 @@ func WithClock(now func() time.Time) Option {
 // any tile; the simulators turn it on.
 func WithLandMask(on bool) Option {
 	return func(c *config) { c.landMask = on }
+}
+
+// WithTLS makes the server speak TLS, offering HTTP/2 and HTTP/1.1, with a
+// certificate issued by ca; nil makes a throwaway CA. Server.CA returns it
+// and Server.Client returns a client that trusts it.
+func WithTLS(ca *CA) Option {
+	return func(c *config) { c.tls, c.ca = true, ca }
+}
+
+// WithConnBandwidth caps the bytes per second each connection sends in
+// response bodies, as a long link bounds each TCP connection. Over HTTP/2
+// the streams of a connection share its cap.
+func WithConnBandwidth(bytesPerSec int64) Option {
+	return func(c *config) { c.connBW = bytesPerSec }
+}
+
+// WithMaxInFlight makes the server serve at most n downloads at once, as
+// services that count sessions per user do: a download beyond the cap gets
+// 429 Too Many Requests with the body "Max session number n exceeded", and
+// a Retry-After of retryAfter rounded up to whole seconds unless it is 0.
+// A download stops counting as soon as its last byte is handed to the
+// connection, so a client that has read a whole body is never refused for
+// that body's sake.
+func WithMaxInFlight(n int, retryAfter time.Duration) Option {
+	return func(c *config) { c.maxInFlight, c.capRetry = n, retryAfter }
 }

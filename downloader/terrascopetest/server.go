@@ -20,7 +20,9 @@
 package terrascopetest
 
 import (
+	"context"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -72,6 +74,14 @@ type Stats struct {
 	Revocations int64
 	// Held is the number of response bodies paused by Hold right now.
 	Held int64
+	// Connections counts the connections accepted.
+	Connections int64
+	// InFlight is the number of downloads being served now, and
+	// MaxInFlight the most there were at once.
+	InFlight, MaxInFlight int64
+	// CapRejections counts downloads refused with 429 because WithMaxInFlight's
+	// cap was reached.
+	CapRejections int64
 }
 
 // A Server is a fake Terrascope download service listening on loopback.
@@ -85,6 +95,9 @@ type Server struct {
 	burst   int
 	rangeOn atomic.Bool
 	blocks  blockCache
+	ca      *CA // nil without TLS
+
+	conns, inflight, peak, capRejections atomic.Int64
 
 	requests, bytes, auth, early, ranges, cuts, revocations, downloads, held atomic.Int64
 	status                                                                   [600]atomic.Int64
@@ -137,17 +150,69 @@ func NewServer(tokens Tokens, opts ...Option) *Server {
 		}
 		s.l = l
 	}
-	s.srv = &http.Server{Handler: http.HandlerFunc(s.serveHTTP), ReadHeaderTimeout: time.Minute}
+	s.srv = &http.Server{Handler: http.HandlerFunc(s.serveHTTP), ReadHeaderTimeout: time.Minute,
+		ConnState: func(_ net.Conn, st http.ConnState) {
+			if st == http.StateNew {
+				s.conns.Add(1)
+				s.changed()
+			}
+		},
+		ConnContext: func(ctx context.Context, _ net.Conn) context.Context {
+			if cfg.connBW <= 0 {
+				return ctx
+			}
+			return context.WithValue(ctx, connLimiterKey{}, rate.NewLimiter(rate.Limit(cfg.connBW), connBurst(cfg.connBW)))
+		},
+	}
+	if cfg.tls {
+		s.ca = cfg.ca
+		if s.ca == nil {
+			s.ca = mustCA()
+		}
+		s.srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{s.ca.Leaf}, MinVersion: tls.VersionTLS12}
+		var p http.Protocols
+		p.SetHTTP1(true)
+		p.SetHTTP2(true)
+		s.srv.Protocols = &p
+	}
 	go func() {
 		defer close(s.served)
-		s.srv.Serve(s.l)
+		if cfg.tls {
+			s.srv.ServeTLS(s.l, "", "")
+		} else {
+			s.srv.Serve(s.l)
+		}
 	}()
 	return s
 }
 
 // URL returns the base download URL, such as
-// "http://127.0.0.1:PORT/download", to which names are joined with "/".
-func (s *Server) URL() string { return "http://" + s.Host() + "/download" }
+// "http://127.0.0.1:PORT/download" (https with WithTLS), to which names are
+// joined with "/".
+func (s *Server) URL() string { return s.origin() + "/download" }
+
+func (s *Server) origin() string {
+	if s.ca != nil {
+		return "https://" + s.Host()
+	}
+	return "http://" + s.Host()
+}
+
+// CA returns the authority that issued the server's certificate, or nil
+// for a server without TLS.
+func (s *Server) CA() *CA { return s.ca }
+
+// Client returns a new client for the server: one that trusts its CA and
+// tries HTTP/2 first with WithTLS, else a plain client. Like a browser, it
+// multiplexes HTTP/2 requests onto one connection.
+func (s *Server) Client() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	if s.ca != nil {
+		t.TLSClientConfig = &tls.Config{RootCAs: s.ca.Pool}
+		t.ForceAttemptHTTP2 = true
+	}
+	return &http.Client{Transport: t}
+}
 
 // GridURL returns the URL of the stand-in grid file, such as
 // "http://127.0.0.1:PORT/grid/esa_worldcover_grid.geojson". The server
@@ -312,6 +377,10 @@ func (s *Server) Stats() Stats {
 		CutBodies:         s.cuts.Load(),
 		Revocations:       s.revocations.Load(),
 		Held:              s.held.Load(),
+		Connections:       s.conns.Load(),
+		InFlight:          s.inflight.Load(),
+		MaxInFlight:       s.peak.Load(),
+		CapRejections:     s.capRejections.Load(),
 	}
 	for code := range s.status {
 		if n := s.status[code].Load(); n > 0 {
@@ -323,7 +392,7 @@ func (s *Server) Stats() Stats {
 
 // nameOf turns a name, URL path or URL into a name.
 func (s *Server) nameOf(name string) string {
-	name = strings.TrimPrefix(name, "http://"+s.Host())
+	name = strings.TrimPrefix(name, s.origin())
 	if n, ok := strings.CutPrefix(name, "/download/"); ok {
 		return n
 	}
@@ -459,6 +528,24 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if r.Method == http.MethodGet {
+		if !s.admit() {
+			s.capRejections.Add(1)
+			if secs := int64(math.Ceil(s.cfg.capRetry.Seconds())); secs > 0 {
+				rw.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
+			}
+			body := fmt.Sprintf("Max session number %d exceeded\n", s.cfg.maxInFlight)
+			rw.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			rw.Header().Set("Content-Length", strconv.Itoa(len(body)))
+			rw.WriteHeader(http.StatusTooManyRequests)
+			io.WriteString(rw, body)
+			return
+		}
+		var once sync.Once
+		rw.release = func() { once.Do(func() { s.inflight.Add(-1); s.changed() }) }
+		defer rw.release()
+	}
+
 	file := s.file(name)
 	h := rw.Header()
 	h.Set("Content-Type", file.contentType())
@@ -484,11 +571,32 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	http.ServeContent(rw, r, "", modTime, io.NewSectionReader(file, 0, file.size))
 }
 
+// admit counts a download in flight, unless WithMaxInFlight's cap is
+// reached.
+func (s *Server) admit() bool {
+	for {
+		n := s.inflight.Load()
+		if s.cfg.maxInFlight > 0 && n >= int64(s.cfg.maxInFlight) {
+			return false
+		}
+		if s.inflight.CompareAndSwap(n, n+1) {
+			for p := s.peak.Load(); n+1 > p && !s.peak.CompareAndSwap(p, n+1); p = s.peak.Load() {
+			}
+			s.changed()
+			return true
+		}
+	}
+}
+
 // unauthorized answers a download without a valid token: 401, or a
 // redirect to the login page if WithLoginRedirect was given.
 func (s *Server) unauthorized(w http.ResponseWriter, r *http.Request, hadToken bool) {
 	if s.cfg.loginURL != "" {
-		back := "http://" + r.Host + r.URL.RequestURI()
+		scheme := "http://"
+		if r.TLS != nil {
+			scheme = "https://"
+		}
+		back := scheme + r.Host + r.URL.RequestURI()
 		q := url.Values{
 			"client_id":     {"terrascope-download"},
 			"redirect_uri":  {back},
@@ -562,6 +670,10 @@ type recorder struct {
 	limit       int64   // body bytes left before the cut, or -1
 	code        int     // status sent
 	sent        int64   // body bytes sent
+	// release, if set, ends the download's count in flight; it is
+	// called before the last byte of the body is written.
+	release func()
+	left    int64 // body bytes announced and not written yet, or -1
 }
 
 // Unwrap lets http.ResponseController reach the connection.
@@ -582,6 +694,10 @@ func (w *recorder) WriteHeader(code int) {
 			w.limit = int64(w.cutAt * float64(n))
 			w.s.cuts.Add(1)
 		}
+	}
+	w.left = -1
+	if n, err := strconv.ParseInt(w.Header().Get("Content-Length"), 10, 64); err == nil {
+		w.left = n
 	}
 	if code >= 0 && code < len(w.s.status) {
 		w.s.status[code].Add(1)
@@ -613,10 +729,22 @@ func (w *recorder) Write(p []byte) (int, error) {
 			}
 			chunk = chunk[:at-w.sent]
 		}
+		connLim, _ := w.req.Context().Value(connLimiterKey{}).(*rate.Limiter)
+		if connLim != nil && len(chunk) > connLim.Burst() {
+			chunk = chunk[:connLim.Burst()]
+		}
 		if w.s.limiter != nil && len(chunk) > 0 {
 			if err := w.s.limiter.WaitN(w.req.Context(), len(chunk)); err != nil {
 				return written, err
 			}
+		}
+		if connLim != nil && len(chunk) > 0 {
+			if err := connLim.WaitN(w.req.Context(), len(chunk)); err != nil {
+				return written, err
+			}
+		}
+		if w.release != nil && w.left >= 0 && int64(len(chunk)) >= w.left {
+			w.release() // the client may start its next download on reading this
 		}
 		// Count before writing, so the count is in place by the time
 		// the client has the bytes.
@@ -625,9 +753,12 @@ func (w *recorder) Write(p []byte) (int, error) {
 		n, err := w.ResponseWriter.Write(chunk)
 		w.s.bytes.Add(int64(n - len(chunk)))
 		w.sent += int64(n)
+		if w.left >= 0 {
+			w.left -= int64(n)
+		}
 		written += n
 		p = p[n:]
-		if w.s.limiter != nil && err == nil {
+		if (w.s.limiter != nil || connLim != nil) && err == nil {
 			// Send each allowance at once, for a smooth stream.
 			err = http.NewResponseController(w.ResponseWriter).Flush()
 		}
@@ -677,3 +808,10 @@ func (w *recorder) ReadFrom(r io.Reader) (int64, error) {
 
 // writerOnly hides ReadFrom from io.CopyBuffer.
 type writerOnly struct{ io.Writer }
+
+// connLimiterKey is the context key of a connection's bandwidth limiter.
+type connLimiterKey struct{}
+
+// connBurst is the burst of a bandwidth limiter of bytesPerSec: a tenth of
+// a second of data, at most 256 KiB.
+func connBurst(bytesPerSec int64) int { return int(min(max(bytesPerSec/10, 1), 256<<10)) }

@@ -667,7 +667,7 @@ func TestStats(t *testing.T) {
 	}
 	do(t, nil, "HEAD", s.URL()+"/"+tile, map[string]string{"Authorization": "Bearer ok"})
 	got := s.Stats()
-	want := Stats{Requests: 5, ByStatus: map[int]int64{200: 2, 206: 1, 401: 2}, BytesServed: read, AuthorizationSeen: 4, RangeRequests: 1}
+	want := Stats{Requests: 5, ByStatus: map[int]int64{200: 2, 206: 1, 401: 2}, BytesServed: read, AuthorizationSeen: 4, RangeRequests: 1, Connections: 1, MaxInFlight: 1}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("Stats: got %+v, want %+v", got, want)
 	}

@@ -1,0 +1,75 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestCAOutNeedsTLS(t *testing.T) {
+	var stderr strings.Builder
+	code := run(t.Context(), []string{"--ca-out", filepath.Join(t.TempDir(), "ca.pem")}, io.Discard, &stderr)
+	if code != 2 || !strings.Contains(stderr.String(), "--ca-out needs --tls") {
+		t.Errorf("exit %d, stderr %q; want 2 and a message naming --ca-out", code, stderr.String())
+	}
+}
+
+// TestTLSWithCAOut starts the simulator with --tls, trusts it through the CA
+// file it writes, and downloads over HTTP/2 with the static token.
+func TestTLSWithCAOut(t *testing.T) {
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	ctx, cancel := context.WithCancel(t.Context())
+	pr, pw := io.Pipe()
+	done := make(chan int)
+	go func() {
+		code := run(ctx, []string{"--tls", "--ca-out", caFile, "--static-token", "tok", "--file-size", "4096",
+			"--max-in-flight", "2", "--conn-bandwidth", "100000000"}, pw, io.Discard)
+		pw.Close()
+		done <- code
+	}()
+	sc := bufio.NewScanner(pr)
+	var base string
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "base_url="); ok {
+			base = v
+		}
+		if strings.HasPrefix(sc.Text(), "username=") {
+			break
+		}
+	}
+	go io.Copy(io.Discard, pr) // the counters at the end
+	if !strings.HasPrefix(base, "https://") {
+		t.Fatalf("base_url %q, want https", base)
+	}
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		t.Fatalf("%s holds no certificate", caFile)
+	}
+	c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true}}
+	req, _ := http.NewRequest(http.MethodGet, base+"/a.bin", nil)
+	req.Header.Set("Authorization", "Bearer tok")
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, _ := io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.ProtoMajor != 2 || n != 4096 {
+		t.Errorf("got %s over %s with %d bytes, want 200 over HTTP/2 with 4096", resp.Status, resp.Proto, n)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("exit %d, want 0", code)
+	}
+}
