@@ -137,13 +137,24 @@ type Provider struct {
 
 var _ TokenSource = (*Provider)(nil)
 
-// NewProvider checks cfg and returns a Provider. It makes no request.
-// A token URL using plain http is refused with ErrInsecureTokenURL unless
-// its host is loopback.
-func NewProvider(cfg Config) (*Provider, error) {
-	u, err := url.Parse(cfg.TokenURL)
+// CheckTokenURL reports what NewProvider would refuse in a token URL, so
+// that a caller can tell it before asking anyone for a password.
+func CheckTokenURL(raw string) error {
+	_, err := parseTokenURL(raw)
+	return err
+}
+
+// parseTokenURL parses a token URL and refuses one that has no host,
+// carries credentials, or is not https (plain http only to loopback).
+func parseTokenURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, fmt.Errorf("auth: token URL: %w", err)
+		// url.Error quotes the URL, user information and query included.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, fmt.Errorf("auth: token URL is not a valid URL: %w", err)
 	}
 	switch {
 	case u.Host == "":
@@ -157,6 +168,17 @@ func NewProvider(cfg Config) (*Provider, error) {
 		}
 	default:
 		return nil, fmt.Errorf("auth: token URL %s: scheme must be https", u.Redacted())
+	}
+	return u, nil
+}
+
+// NewProvider checks cfg and returns a Provider. It makes no request.
+// A token URL using plain http is refused with ErrInsecureTokenURL unless
+// its host is loopback.
+func NewProvider(cfg Config) (*Provider, error) {
+	u, err := parseTokenURL(cfg.TokenURL)
+	if err != nil {
+		return nil, err
 	}
 	if cfg.ClientID == "" {
 		return nil, errors.New("auth: no client id")
