@@ -238,7 +238,10 @@ func interruptLine(kept int) string {
 	if kept == 0 {
 		return "interrupted; the next run starts where this one stopped"
 	}
-	return fmt.Sprintf("interrupted; %d partial file%s kept, the next run resumes them", kept, plural(kept))
+	if kept == 1 {
+		return "interrupted; 1 partial file kept, the next run resumes it"
+	}
+	return fmt.Sprintf("interrupted; %d partial files kept, the next run resumes them", kept)
 }
 
 // partsKept counts the interrupted entries that left bytes in their part
