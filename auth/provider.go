@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -124,6 +125,10 @@ type Provider struct {
 	fatal atomic.Pointer[error]
 	// flight shares one renewal between concurrent callers.
 	flight singleflight.Group
+	// closing is closed when Close begins: a renewal pausing between
+	// attempts stops instead of making Close wait for it.
+	closing   chan struct{}
+	closeOnce sync.Once
 
 	passwordGrants, refreshGrants, failed atomic.Int64
 
@@ -137,13 +142,24 @@ type Provider struct {
 
 var _ TokenSource = (*Provider)(nil)
 
-// NewProvider checks cfg and returns a Provider. It makes no request.
-// A token URL using plain http is refused with ErrInsecureTokenURL unless
-// its host is loopback.
-func NewProvider(cfg Config) (*Provider, error) {
-	u, err := url.Parse(cfg.TokenURL)
+// CheckTokenURL reports what NewProvider would refuse in a token URL, so
+// that a caller can tell it before asking anyone for a password.
+func CheckTokenURL(raw string) error {
+	_, err := parseTokenURL(raw)
+	return err
+}
+
+// parseTokenURL parses a token URL and refuses one that has no host,
+// carries credentials, or is not https (plain http only to loopback).
+func parseTokenURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, fmt.Errorf("auth: token URL: %w", err)
+		// url.Error quotes the URL, user information and query included.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, fmt.Errorf("auth: token URL is not a valid URL: %w", err)
 	}
 	switch {
 	case u.Host == "":
@@ -157,6 +173,17 @@ func NewProvider(cfg Config) (*Provider, error) {
 		}
 	default:
 		return nil, fmt.Errorf("auth: token URL %s: scheme must be https", u.Redacted())
+	}
+	return u, nil
+}
+
+// NewProvider checks cfg and returns a Provider. It makes no request.
+// A token URL using plain http is refused with ErrInsecureTokenURL unless
+// its host is loopback.
+func NewProvider(cfg Config) (*Provider, error) {
+	u, err := parseTokenURL(cfg.TokenURL)
+	if err != nil {
+		return nil, err
 	}
 	if cfg.ClientID == "" {
 		return nil, errors.New("auth: no client id")
@@ -181,6 +208,7 @@ func NewProvider(cfg Config) (*Provider, error) {
 		log:      cfg.Logger,
 		backoff:  cfg.Backoff,
 		sleep:    cfg.Sleep,
+		closing:  make(chan struct{}),
 	}
 	if p.sleep == nil {
 		p.sleep = sleepCtx
@@ -402,10 +430,28 @@ func (p *Provider) grant(ctx context.Context, form url.Values) (*tokenState, err
 		}
 		d = min(d, p.cfg.MaxWait)
 		p.log.Debug("token request failed, retrying", "grant", kind, "attempt", attempt, "backoff", d, "err", err)
-		if err := p.sleep(ctx, d); err != nil {
+		if err := p.pause(ctx, d); err != nil {
 			return nil, fmt.Errorf("auth: %s grant at %s: %w", kind, p.tokenURL.Redacted(), err)
 		}
 	}
+}
+
+// errClosing ends a renewal's pause when the provider is being closed.
+var errClosing = errors.New("the run is ending")
+
+// pause waits d between two attempts of a grant, or less if ctx ends or
+// Close begins: no request is in flight then, so nothing is lost.
+func (p *Provider) pause(ctx context.Context, d time.Duration) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	go func() {
+		select {
+		case <-p.closing:
+			cancel(errClosing)
+		case <-ctx.Done():
+		}
+	}()
+	return p.sleep(ctx, d)
 }
 
 // tokenAnswer is the JSON of a successful grant.
@@ -514,7 +560,9 @@ func (p *Provider) grantOnce(ctx context.Context, kind, body string) (st *tokenS
 func (p *Provider) Close(ctx context.Context) error {
 	// A renewal still under way (the run was interrupted mid-login) would
 	// open a session after this one ended: join it, and end what it
-	// brings, unless ctx ends first.
+	// brings, unless ctx ends first. One that pauses between attempts
+	// stops at once.
+	p.closeOnce.Do(func() { close(p.closing) })
 	select {
 	case <-p.flight.DoChan("renew", func() (any, error) { return nil, nil }):
 	case <-ctx.Done():

@@ -651,9 +651,13 @@ func TestNewProviderValidation(t *testing.T) {
 		{"https://sso.example.org/token", "", creds, errAny},
 		{"https://sso.example.org/token", "c", Credentials{Username: "u"}, errAny},
 		{"https://u:hunter2@sso.example.org/token", "c", creds, errAny},
+		{"https://u:hunter2@[::1/token", "c", creds, errAny}, // unparsable
 	}
 	for _, tt := range tests {
 		_, err := NewProvider(Config{TokenURL: tt.url, ClientID: tt.client, Credentials: tt.creds})
+		if cerr := CheckTokenURL(tt.url); tt.client != "" && tt.creds.Password != "" && (cerr == nil) != (err == nil) {
+			t.Errorf("%s: CheckTokenURL says %v, NewProvider %v", tt.url, cerr, err)
+		}
 		switch {
 		case tt.wantErr == nil && err != nil:
 			t.Errorf("%s: got %v, want accepted", tt.url, err)

@@ -79,7 +79,11 @@ func (c *command) writePlanGeoJSON(plan *manifest.Plan, con *console) int {
 		return exitFailed
 	}
 	if skipped > 0 {
-		con.warn(fmt.Sprintf("%d entries are not WorldCover tiles: they have no place on the map and are left out of the GeoJSON plan", skipped))
+		msg := fmt.Sprintf("%d entries are not WorldCover tiles: they have no place on the map and are left out of the GeoJSON plan", skipped)
+		if skipped == 1 {
+			msg = "1 entry is not a WorldCover tile: it has no place on the map and is left out of the GeoJSON plan"
+		}
+		con.warn(msg)
 	}
 	return exitOK
 }

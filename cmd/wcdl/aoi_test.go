@@ -100,3 +100,16 @@ func TestRunAOIBadInput(t *testing.T) {
 		})
 	}
 }
+
+// TestRunPlanGeoJSONNamesNonTiles: an entry that is not a tile is left out
+// of the GeoJSON plan with a warning that counts it in good English.
+func TestRunPlanGeoJSONNamesNonTiles(t *testing.T) {
+	m := writeManifest(t, "N00E006", "https://example.org/data/scene.tif")
+	res := runWCDL(t, t.Context(), map[string]string{}, "", nil, "--dry-run", "-m", m, "--plan-format", "geojson")
+	if res.code != exitOK {
+		t.Fatalf("exit %d, stderr:\n%s", res.code, res.stderr)
+	}
+	if want := "1 entry is not a WorldCover tile: it has no place on the map"; !strings.Contains(res.stderr, want) {
+		t.Errorf("stderr does not say %q:\n%s", want, res.stderr)
+	}
+}

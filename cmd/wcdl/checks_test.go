@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -114,5 +115,53 @@ func TestRunReportInReadOnlyFolder(t *testing.T) {
 	}
 	if _, err := os.Stat(out); !os.IsNotExist(err) {
 		t.Errorf("output folder after failed checks: %v, want none", err)
+	}
+}
+
+// readWatch is a standard input that records whether anything read it.
+type readWatch struct{ read bool }
+
+func (r *readWatch) Read(p []byte) (int, error) {
+	r.read = true
+	return copy(p, "a-password\n"), io.EOF
+}
+
+// TestRunTokenURLCheckedBeforeAsking: a token URL that wcdl would refuse
+// (plain http to another host, credentials in it, another scheme, not a
+// URL at all) ends the run with 2 before the password is read, and the
+// message shows no password from the URL.
+func TestRunTokenURLCheckedBeforeAsking(t *testing.T) {
+	svc := newServices(t)
+	m := writeManifest(t, "N00E006")
+	for _, bad := range []string{
+		"http://sso.example.org/auth/realms/x/protocol/openid-connect/token",
+		"https://u:hunter2@sso.example.org/auth/realms/x/protocol/openid-connect/token",
+		"ftp://sso.example.org/token",
+		"https://u:hunter2@[::1/token",
+	} {
+		t.Run(bad, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "out")
+			stdin := &readWatch{}
+			var stdout, stderr syncBuffer
+			c := &command{
+				getenv: func(k string) string { return map[string]string{"WCDL_USERNAME": testUser}[k] },
+				stdin:  stdin,
+				stdout: &stdout,
+				stderr: &stderr,
+			}
+			code := c.run(t.Context(), []string{"--token-url", bad, "--base-url", svc.ts.URL(), "--password-file", "-", "-m", m, "-o", out})
+			if code != exitUsage {
+				t.Fatalf("exit code %d, want %d; stderr:\n%s", code, exitUsage, stderr.String())
+			}
+			if stdin.read {
+				t.Errorf("the password was read before the token URL was refused")
+			}
+			if s := stderr.String(); !strings.Contains(s, "token URL") || strings.Contains(s, "hunter2") {
+				t.Errorf("stderr does not name the token URL, or shows its password:\n%s", s)
+			}
+			if _, err := os.Stat(out); !os.IsNotExist(err) {
+				t.Errorf("output folder after failed checks: %v, want none", err)
+			}
+		})
 	}
 }

@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wcdl/wcdl/downloader/terrascopetest"
 )
@@ -370,4 +372,33 @@ func writeFile(t *testing.T, name, body string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// TestRunInterruptDuringRetryWait interrupts a run whose files all wait
+// out a 429's Retry-After, with no byte received: the line after the
+// interrupt does not claim partial files that are not there.
+func TestRunInterruptDuringRetryWait(t *testing.T) {
+	svc := newServices(t, terrascopetest.WithFail429(1, time.Hour))
+	out := filepath.Join(t.TempDir(), "out")
+	m := writeManifest(t, tiles(2)...)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	go func() {
+		if waitStats(ctx, svc.ts, nil, func(s terrascopetest.Stats) bool { return s.ByStatus[http.StatusTooManyRequests] >= 2 }) {
+			cancel()
+		}
+	}()
+	res := runWCDL(t, ctx, creds(), "", nil, svc.args("-m", m, "-o", out, "-w", "2", "--retry-max-wait", "1h")...)
+	if res.code != exitInterrupted {
+		t.Fatalf("exit code %d, want %d; stderr:\n%s", res.code, exitInterrupted, res.stderr)
+	}
+	if parts, _ := filepath.Glob(filepath.Join(out, "*.part")); len(parts) != 0 {
+		t.Fatalf("parts kept: %v, want none (no byte was received)", parts)
+	}
+	if strings.Contains(res.stderr, "partial file") {
+		t.Errorf("stderr claims partial files that are not there:\n%s", res.stderr)
+	}
+	if want := "wcdl: interrupted; the next run starts where this one stopped"; !strings.Contains(res.stderr, want) {
+		t.Errorf("stderr does not say %q:\n%s", want, res.stderr)
+	}
 }

@@ -98,13 +98,13 @@ func (c *console) result(r downloader.Result, p downloader.Progress) {
 	}
 	level := slog.LevelInfo
 	attrs := []any{
-		"status", string(r.Status), "entry", r.Entry.Raw, "path", r.Path,
+		"status", string(r.Status), "entry", downloader.RedactEntry(r.Entry.Raw), "path", r.Path,
 		"bytes", r.Bytes, "size", r.Size, "attempts", r.Attempts,
 		"duration_seconds", r.Duration.Seconds(),
 	}
 	if r.Err != nil {
 		level = slog.LevelError
-		attrs = append(attrs, "error", r.Err.Error())
+		attrs = append(attrs, "error", downloader.RedactText(r.Err.Error()))
 	}
 	attrs = append(attrs, "files_done", p.FilesDone, "files_total", p.FilesTotal,
 		"bytes_done", p.BytesDone)

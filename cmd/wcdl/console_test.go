@@ -119,3 +119,17 @@ func TestSummaryLines(t *testing.T) {
 		}
 	}
 }
+
+// TestInterruptLine: the line after an interrupt counts the partial files
+// kept in good English.
+func TestInterruptLine(t *testing.T) {
+	for kept, want := range map[int]string{
+		0: "interrupted; the next run starts where this one stopped",
+		1: "interrupted; 1 partial file kept, the next run resumes it",
+		4: "interrupted; 4 partial files kept, the next run resumes them",
+	} {
+		if got := interruptLine(kept); got != want {
+			t.Errorf("interruptLine(%d) = %q, want %q", kept, got, want)
+		}
+	}
+}

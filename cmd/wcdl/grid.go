@@ -71,7 +71,11 @@ func checkGrid(o *options, grid *manifest.Grid, plan *manifest.Plan, con *consol
 	}
 	msgs := grid.Unlisted(plan.Entries)
 	if len(msgs) > 0 && o.strict {
-		return fmt.Errorf("nothing was downloaded: --strict and %d entries name tiles the grid does not list:\n%s", len(msgs), strings.Join(msgs, "\n"))
+		what := fmt.Sprintf("%d entries name tiles", len(msgs))
+		if len(msgs) == 1 {
+			what = "1 entry names a tile"
+		}
+		return fmt.Errorf("nothing was downloaded: --strict and %s the grid does not list:\n%s", what, strings.Join(msgs, "\n"))
 	}
 	for _, m := range msgs {
 		if !o.quiet {

@@ -133,6 +133,9 @@ func TestRunGridUnlistedEntries(t *testing.T) {
 			if !strings.Contains(res.stderr, msg) {
 				t.Errorf("stderr does not say %q:\n%s", msg, res.stderr)
 			}
+			if want := "--strict and 1 entry names a tile the grid does not list"; strict && !strings.Contains(res.stderr, want) {
+				t.Errorf("stderr does not say %q:\n%s", want, res.stderr)
+			}
 			switch {
 			case strict && (res.code != exitUsage || svc.ts.Stats().Requests != 0):
 				t.Errorf("--strict: exit %d after %d requests, want %d before any", res.code, svc.ts.Stats().Requests, exitUsage)

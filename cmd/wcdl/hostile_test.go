@@ -30,17 +30,22 @@ func TestRunURLSecretsRedacted(t *testing.T) {
 	missing := svc.ts.URL() + "/nowhere/missing.tif?token=" + secret
 	m := writeManifest(t, signed, missing)
 
-	res := runWCDL(t, t.Context(), creds(), "", nil, svc.args("-m", m, "-o", out, "--report", rep, "-v")...)
-	if res.code != exitFailed {
-		t.Fatalf("exit code %d, want %d (one entry is missing); stderr:\n%s", res.code, exitFailed, res.stderr)
-	}
-	b, err := os.ReadFile(rep)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name, s := range map[string]string{"stdout": res.stdout, "stderr": res.stderr, "report": string(b)} {
-		if strings.Contains(s, secret) {
-			t.Errorf("%s shows a secret of a URL:\n%s", name, s)
+	// Each log format writes the per-file results in its own way.
+	var res result
+	for _, format := range []string{"json", "text"} {
+		os.RemoveAll(out)
+		res = runWCDL(t, t.Context(), creds(), "", nil, svc.args("-m", m, "-o", out, "--report", rep, "-v", "--log-format", format)...)
+		if res.code != exitFailed {
+			t.Fatalf("--log-format %s: exit code %d, want %d (one entry is missing); stderr:\n%s", format, res.code, exitFailed, res.stderr)
+		}
+		b, err := os.ReadFile(rep)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, s := range map[string]string{"stdout": res.stdout, "stderr": res.stderr, "report": string(b)} {
+			if strings.Contains(s, secret) {
+				t.Errorf("--log-format %s: %s shows a secret of a URL:\n%s", format, name, s)
+			}
 		}
 	}
 	r := readReport(t, rep)

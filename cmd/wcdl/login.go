@@ -46,9 +46,14 @@ func (c *command) provider(ctx context.Context, o *options, sim *simulator, log 
 	if err != nil || base.Host == "" {
 		return nil, nil, fmt.Errorf("--base-url %q is not an absolute URL", baseURL)
 	}
+	// A token URL that would be refused is told before the password is
+	// asked for.
+	if err := auth.CheckTokenURL(preset.TokenURL); err != nil {
+		return nil, nil, err
+	}
 	tokenURL, err := url.Parse(preset.TokenURL)
-	if err != nil || tokenURL.Host == "" {
-		return nil, nil, fmt.Errorf("--token-url %q is not an absolute URL", preset.TokenURL)
+	if err != nil {
+		return nil, nil, err
 	}
 
 	var creds auth.Credentials

@@ -210,7 +210,8 @@ func (c *command) run(ctx context.Context, args []string) int {
 	case code == exitAuth, code == exitUnreachable:
 		con.errorf("", "%s", stopReason(runErr))
 	case code == exitInterrupted:
-		con.say(slog.LevelWarn, interruptLine(sum), "interrupted", sum.Interrupted, "not_started", sum.NotStarted)
+		kept := partsKept(results)
+		con.say(slog.LevelWarn, interruptLine(kept), "interrupted", sum.Interrupted, "not_started", sum.NotStarted, "parts_kept", kept)
 	case runErr != nil: // a full or read-only output file system
 		con.errorf("", "the batch was stopped: %v; partial files are kept and the next run resumes them", runErr)
 	}
@@ -242,12 +243,32 @@ func exitCode(ctx context.Context, runErr error, sum summary) int {
 	return exitOK
 }
 
-// interruptLine says in one line what an interrupt left for the next run.
-func interruptLine(sum summary) string {
-	if sum.Interrupted == 0 {
+// interruptLine says in one line what an interrupt left for the next run:
+// kept partial files.
+func interruptLine(kept int) string {
+	if kept == 0 {
 		return "interrupted; the next run starts where this one stopped"
 	}
-	return fmt.Sprintf("interrupted; %d partial file%s kept, the next run resumes them", sum.Interrupted, plural(sum.Interrupted))
+	if kept == 1 {
+		return "interrupted; 1 partial file kept, the next run resumes it"
+	}
+	return fmt.Sprintf("interrupted; %d partial files kept, the next run resumes them", kept)
+}
+
+// partsKept counts the interrupted entries that left bytes in their part
+// (<name>.part): an entry interrupted while it waited to retry may have
+// none.
+func partsKept(results []downloader.Result) int {
+	n := 0
+	for _, r := range results {
+		if r.Status != downloader.Interrupted {
+			continue
+		}
+		if fi, err := os.Lstat(r.Path + ".part"); err == nil && fi.Mode().IsRegular() && fi.Size() > 0 {
+			n++
+		}
+	}
+	return n
 }
 
 // authFailure says in one line why the batch stopped for authentication.

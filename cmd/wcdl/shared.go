@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"syscall"
 
 	"github.com/wcdl/wcdl/auth"
 	"github.com/wcdl/wcdl/downloader"
@@ -9,8 +10,10 @@ import (
 
 // sharedFailures are the failures common to every file of a batch: the
 // downloader stops the batch on them, and wcdl reports each once, in the
-// line that says why the batch stopped, not once per file.
-var sharedFailures = []error{auth.ErrLoginFailed, auth.ErrBadCredentials, auth.ErrBadTokenAnswer, auth.ErrTokenRefused, downloader.ErrUnreachable}
+// line that says why the batch stopped, not once per file. The errnos are
+// the output file system's: full, out of quota, read-only.
+var sharedFailures = []error{auth.ErrLoginFailed, auth.ErrBadCredentials, auth.ErrBadTokenAnswer, auth.ErrTokenRefused, downloader.ErrUnreachable,
+	syscall.ENOSPC, syscall.EDQUOT, syscall.EROFS}
 
 // sharedFailure returns the entry of sharedFailures that err matches, or
 // nil.
