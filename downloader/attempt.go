@@ -45,6 +45,7 @@ func (j *job) attempt(ctx context.Context) error {
 		}
 		return fmt.Errorf("%w: %v", ErrBadURL, err)
 	}
+	req = req.WithContext(tracedDial(req.Context(), &j.att, hostPort(req.URL)))
 	// No transparent gzip: lengths and ranges must count the file's bytes.
 	req.Header.Set("Accept-Encoding", "identity")
 	if offset > 0 {

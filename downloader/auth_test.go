@@ -177,10 +177,10 @@ func TestBadCredentialsStopBatch(t *testing.T) {
 	if n := a.svc.requests.Load(); n != 0 {
 		t.Errorf("service got %d requests, want 0", n)
 	}
-	// Only entries a worker had taken when the login failed are failed;
-	// the rest were never started.
-	if p := d.Progress(); p.FilesDone != 10 || p.Failed != failed || failed > 3 || p.NotStarted != 10-failed {
-		t.Errorf("Progress = %+v, want at most 3 (the workers) failed and the rest not started", p)
+	// No request reached the service: every entry, those the workers had
+	// taken included, is not started, and the stop is told once.
+	if p := d.Progress(); p.FilesDone != 10 || failed != 0 || p.Failed != 0 || p.NotStarted != 10 {
+		t.Errorf("Progress = %+v, want all 10 not started", p)
 	}
 }
 

@@ -47,6 +47,8 @@ type Result struct {
 	Duration time.Duration // time spent on this entry
 	SHA256   string        // hex SHA-256 of the whole final file when downloaded, else ""
 	Err      error         // why the entry failed or was not started; nil for the other statuses
+
+	tried bool // a request for it went past the token to the service
 }
 
 // Config configures a Downloader. The zero value of every field but Dir
@@ -271,7 +273,9 @@ func (d *Downloader) Progress() Progress {
 // never started are NotStarted, with an error wrapping ErrNotStarted and
 // that failure. Entries under way when ctx ends are Interrupted and keep
 // their partial files for the next run; when a common failure stops the
-// batch they are Failed. Otherwise the error is nil.
+// batch, the entries under way are NotStarted if no request of theirs
+// reached the service (they waited for a token, say), Interrupted if some
+// of their bytes arrived, and Failed otherwise. Otherwise the error is nil.
 func (d *Downloader) Run(ctx context.Context, entries []manifest.Entry) ([]Result, error) {
 	d.resetProgress(entries)
 	results := make([]Result, len(entries))
@@ -306,10 +310,28 @@ func (d *Downloader) Run(ctx context.Context, entries []manifest.Entry) ([]Resul
 				r := d.fetch(ctx, entries[i])
 				if r.Status == Failed && errors.Is(r.Err, context.Canceled) {
 					if cause := context.Cause(ctx); isBatchStop(cause) && !isBatchStop(r.Err) {
-						r.Err = fmt.Errorf("%s: interrupted: %w", redact(entries[i].URL), &stopCause{cause})
+						// Cut by a stop that another file met: not started if
+						// no request of it reached the service (it waited for
+						// a token, say); interrupted if some of it arrived,
+						// kept for the next run; else failed for that stop.
+						switch {
+						case !r.tried:
+							r.Status, r.Attempts = NotStarted, 0 // none went out
+							r.Err = fmt.Errorf("%s: %w: %w", redact(entries[i].URL), ErrNotStarted, &stopCause{cause})
+						case r.Bytes > 0:
+							r.Status, r.Err = Interrupted, nil
+						default:
+							r.Err = fmt.Errorf("%s: interrupted: %w", redact(entries[i].URL), &stopCause{cause})
+						}
 					} else if parent.Err() != nil {
 						r.Status, r.Err = Interrupted, nil
 					}
+				}
+				if r.Status == Failed && !r.tried && isLoginStop(r.Err) {
+					// The login failed while it waited for a token: the
+					// service never saw it. The stop is told once.
+					r.Status, r.Attempts = NotStarted, 0
+					r.Err = fmt.Errorf("%s: %w: %w", redact(entries[i].URL), ErrNotStarted, r.Err)
 				}
 				mu.Lock()
 				switch {
@@ -379,6 +401,12 @@ func (c countAccepted) RoundTrip(req *http.Request) (*http.Response, error) {
 		c.n.Add(1)
 	}
 	return resp, err
+}
+
+// isLoginStop reports the login failures that end the run's logins.
+func isLoginStop(err error) bool {
+	return errors.Is(err, auth.ErrLoginFailed) || errors.Is(err, auth.ErrBadCredentials) ||
+		errors.Is(err, auth.ErrBadTokenAnswer)
 }
 
 // isBatchStop reports the failures that stop a batch: authentication, and

@@ -47,7 +47,7 @@ func (d *Downloader) fetch(ctx context.Context, e manifest.Entry) Result {
 	j := &job{d: d, e: e, r: &r, final: r.Path, part: r.Path + ".part", meta: r.Path + ".part.meta",
 		att: attempts{budget: d.cfg.Attempts}, contrib: max(e.Size, 0)}
 	err := j.run(ctx)
-	r.Attempts = j.att.n
+	r.Attempts, r.tried = j.att.n, j.att.dialed.Load()
 	switch {
 	case r.Status != "":
 	case err == nil:

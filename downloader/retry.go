@@ -6,9 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
+	"net/http/httptrace"
+	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -33,10 +37,37 @@ type attempts struct {
 	// streamed; the retry waits for one of them to end (for a slot of the
 	// run's concurrency) instead of a backoff.
 	paced bool
+	// dialed: a request of this file went as far as asking the transport
+	// for a connection to the service, past the token (see tracedDial).
+	dialed atomic.Bool
 }
 
 func withAttempts(ctx context.Context, a *attempts) context.Context {
 	return context.WithValue(ctx, attemptKey{}, a)
+}
+
+// tracedDial marks a in ctx's requests once the transport asks for a
+// connection to host (host:port): from then on the service may have seen
+// the file's request. The auth transport gets the token before that, so a
+// file that only waited for a token was never tried. A token request to
+// the same host:port marks it too: the file then counts as tried.
+func tracedDial(ctx context.Context, a *attempts, host string) context.Context {
+	return httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GetConn: func(hostPort string) {
+		if hostPort == host {
+			a.dialed.Store(true)
+		}
+	}})
+}
+
+// hostPort returns u's host with its port, as the transport dials it.
+func hostPort(u *url.URL) string {
+	if u.Port() != "" {
+		return u.Host
+	}
+	if u.Scheme == "https" {
+		return net.JoinHostPort(u.Hostname(), "443")
+	}
+	return net.JoinHostPort(u.Hostname(), "80")
 }
 
 func attemptsFrom(ctx context.Context) *attempts {

@@ -144,6 +144,10 @@ func TestRunBatchWideFailures(t *testing.T) {
 			if r.Summary.Entries != 5760 || len(r.Entries) != 5760 || r.Summary.NotStarted < 5760-16 || r.Summary.Downloaded != 0 {
 				t.Errorf("report: %d files, summary %+v; want 5760 entries, nearly all not started", len(r.Entries), r.Summary)
 			}
+			// A failed login reaches no file: every entry is not started.
+			if tt.wantCode == exitAuth && (r.Summary.NotStarted != 5760 || r.Summary.Failed != 0) {
+				t.Errorf("report summary %+v; want all 5760 not started after a failed login", r.Summary)
+			}
 			t.Logf("%s: exit %d, %d token requests, %d stderr lines", tt.name, code, tokens, len(lines))
 		})
 	}
