@@ -61,7 +61,7 @@ func Discover(ctx context.Context, client *http.Client, issuer string) (Discover
 		return d, fmt.Errorf("auth: issuer %q is not an absolute URL without query or credentials", redactRaw(issuer))
 	}
 	if err := checkEndpoint(issuer); err != nil {
-		return d, fmt.Errorf("auth: issuer %s: %w", iu.Redacted(), err)
+		return d, fmt.Errorf("auth: issuer %s: %w", shownURL(iu), err)
 	}
 	doc := strings.TrimSuffix(issuer, "/") + "/.well-known/openid-configuration"
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, doc, nil)

@@ -163,16 +163,16 @@ func parseTokenURL(raw string) (*url.URL, error) {
 	}
 	switch {
 	case u.Host == "":
-		return nil, fmt.Errorf("auth: token URL %q has no host", u.Redacted())
+		return nil, fmt.Errorf("auth: token URL %q has no host", shownURL(u))
 	case u.User != nil:
-		return nil, fmt.Errorf("auth: token URL %s: credentials do not belong in the URL", u.Redacted())
+		return nil, fmt.Errorf("auth: token URL %s: credentials do not belong in the URL", shownURL(u))
 	case u.Scheme == "https":
 	case u.Scheme == "http":
 		if !isLoopback(u.Hostname()) {
-			return nil, fmt.Errorf("auth: token URL %s: %w", u.Redacted(), ErrInsecureTokenURL)
+			return nil, fmt.Errorf("auth: token URL %s: %w", shownURL(u), ErrInsecureTokenURL)
 		}
 	default:
-		return nil, fmt.Errorf("auth: token URL %s: scheme must be https", u.Redacted())
+		return nil, fmt.Errorf("auth: token URL %s: scheme must be https", shownURL(u))
 	}
 	return u, nil
 }
@@ -309,7 +309,7 @@ func (p *Provider) Refused(ctx context.Context, refused string) (string, error) 
 		// We joined a renewal that found refused still fresh, begun
 		// before our report: one more round renews it.
 	}
-	return "", fmt.Errorf("auth: token endpoint %s kept handing out the refused token: %w", p.tokenURL.Redacted(), ErrTokenRefused)
+	return "", fmt.Errorf("auth: token endpoint %s kept handing out the refused token: %w", shownURL(p.tokenURL), ErrTokenRefused)
 }
 
 // renew returns a token state that is fresh and, if refused is not empty,
@@ -368,7 +368,7 @@ func (p *Provider) renewNow(ctx context.Context, refused string) (*tokenState, e
 		}
 		// A refused refresh token is never sent again.
 		p.state.Store(&tokenState{})
-		p.log.Debug("refresh token refused, logging in again", "token_url", p.tokenURL.Redacted(), "status", re.StatusCode, "error", re.Code)
+		p.log.Debug("refresh token refused, logging in again", "token_url", shownURL(p.tokenURL), "status", re.StatusCode, "error", re.Code)
 	}
 	st, err := p.grant(ctx, url.Values{
 		"grant_type": {"password"},
@@ -404,13 +404,13 @@ func (p *Provider) grant(ctx context.Context, form url.Values) (*tokenState, err
 	body := form.Encode()
 	for attempt := 1; ; attempt++ {
 		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("auth: %s grant at %s: %w", kind, p.tokenURL.Redacted(), context.Cause(ctx))
+			return nil, fmt.Errorf("auth: %s grant at %s: %w", kind, shownURL(p.tokenURL), context.Cause(ctx))
 		}
 		st, retry, err := p.grantOnce(ctx, kind, body)
 		if err == nil {
 			return st, nil
 		}
-		err = fmt.Errorf("auth: %s grant at %s (attempt %d of %d): %w", kind, p.tokenURL.Redacted(), attempt, p.cfg.MaxAttempts, err)
+		err = fmt.Errorf("auth: %s grant at %s (attempt %d of %d): %w", kind, shownURL(p.tokenURL), attempt, p.cfg.MaxAttempts, err)
 		var re *RetrieveError
 		switch {
 		case !retry && errors.As(err, &re):
@@ -431,7 +431,7 @@ func (p *Provider) grant(ctx context.Context, form url.Values) (*tokenState, err
 		d = min(d, p.cfg.MaxWait)
 		p.log.Debug("token request failed, retrying", "grant", kind, "attempt", attempt, "backoff", d, "err", err)
 		if err := p.pause(ctx, d); err != nil {
-			return nil, fmt.Errorf("auth: %s grant at %s: %w", kind, p.tokenURL.Redacted(), err)
+			return nil, fmt.Errorf("auth: %s grant at %s: %w", kind, shownURL(p.tokenURL), err)
 		}
 	}
 }
@@ -490,7 +490,7 @@ func (p *Provider) grantOnce(ctx context.Context, kind, body string) (st *tokenS
 		// part of it.
 		// A certificate that is not trusted or does not match will not
 		// change between attempts.
-		return nil, ctx.Err() == nil && !isCertificateError(err), err
+		return nil, ctx.Err() == nil && !isCertificateError(err), hideURL(err, p.tokenURL)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
@@ -601,12 +601,12 @@ func (p *Provider) postEnd(ctx context.Context, what, raw string, form url.Value
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	resp, err := p.client.Do(req)
 	if err != nil {
-		return fmt.Errorf("auth: %s: %w", what, err)
+		return fmt.Errorf("auth: %s: %w", what, hideURL(err, u))
 	}
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
 	if resp.StatusCode != http.StatusNoContent && resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("auth: %s at %s answered %d %s: %q", what, u.Redacted(), resp.StatusCode, http.StatusText(resp.StatusCode), excerpt(data))
+		return fmt.Errorf("auth: %s at %s answered %d %s: %q", what, shownURL(u), resp.StatusCode, http.StatusText(resp.StatusCode), excerpt(data))
 	}
 	return nil
 }
@@ -614,7 +614,7 @@ func (p *Provider) postEnd(ctx context.Context, what, raw string, form url.Value
 // String describes the provider by its token URL and client, so that
 // printing one never prints its credentials or tokens.
 func (p *Provider) String() string {
-	return fmt.Sprintf("auth.Provider{%s, client %s}", p.tokenURL.Redacted(), p.cfg.ClientID)
+	return fmt.Sprintf("auth.Provider{%s, client %s}", shownURL(p.tokenURL), p.cfg.ClientID)
 }
 
 // GoString is String, for %#v.

@@ -34,7 +34,8 @@ func TestRunURLSecretsRedacted(t *testing.T) {
 	var res result
 	for _, format := range []string{"json", "text"} {
 		os.RemoveAll(out)
-		res = runWCDL(t, t.Context(), creds(), "", nil, svc.args("-m", m, "-o", out, "--report", rep, "-v", "--log-format", format)...)
+		res = runWCDL(t, t.Context(), creds(), "", nil, svc.args("-m", m, "-o", out, "--report", rep, "-v", "--log-format", format,
+			"--token-url", svc.kc.TokenURL()+"?k="+secret)...) // a key in the token URL too
 		if res.code != exitFailed {
 			t.Fatalf("--log-format %s: exit code %d, want %d (one entry is missing); stderr:\n%s", format, res.code, exitFailed, res.stderr)
 		}

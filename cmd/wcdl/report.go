@@ -181,8 +181,8 @@ func newReport(o *options, started, finished time.Time, sum summary, code int, r
 		ExitCode: code,
 		Options: reportOptions{
 			Manifests: o.manifests, BBox: o.bbox, AOI: o.aois, Grid: redactGrid(o.grid), Years: o.years, Layers: o.layers,
-			Out: o.out, Workers: o.workers, Provider: o.provider, TokenURL: o.tokenURL,
-			ClientID: o.clientID, BaseURL: o.baseURL, Retries: o.retries,
+			Out: o.out, Workers: o.workers, Provider: o.provider, TokenURL: downloader.Redact(o.tokenURL),
+			ClientID: o.clientID, BaseURL: downloader.Redact(o.baseURL), Retries: o.retries,
 			LimitRate: o.limitRate, Force: o.force,
 			StallTimeoutSeconds: o.stallTimeout.Seconds(), MinRate: o.minRate, MaxFileSize: o.maxFileSize, Shard: o.shard, Simulate: o.simulate,
 		},
