@@ -6,6 +6,16 @@
 #   bench/wan.sh                          # 3 interleaved repetitions
 #   BENCH_REPS=5 bench/wan.sh
 #   WCDL_BEFORE=/path/to/old/wcdl bench/wan.sh   # also time an older wcdl
+#   BENCH_SERVER=nginx BENCH_CASES="a c" bench/wan.sh
+#
+# BENCH_SERVER=nginx serves the same files from nginx (Debian's, installed
+# with apt-get when missing) over TLS with HTTP/2 and HTTP/1.1, with a
+# throwaway CA made by openssl, and bench/nginx.conf in a temporary prefix:
+# the simulator's --max-in-flight, --conn-bandwidth and --cap-retry-after
+# become limit_conn with limit_conn_status 429, limit_rate, and a
+# Retry-After header. wcdl still logs in to the simulator's Keycloak (the
+# token URL stays the simulator's); nginx only asks for a bearer token.
+# Results then go to bench/out/wan-nginx/.
 #
 # Cases (as in the issue):
 #   a: 8 x 32 MiB, 8 MB/s per connection, 8 transfers: wcdl -w 8 vs aria2c -j 8
@@ -22,7 +32,12 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-OUT=$ROOT/bench/out/wan
+SERVER=${BENCH_SERVER:-sim}
+case $SERVER in
+sim) OUT=$ROOT/bench/out/wan ;;
+nginx) OUT=$ROOT/bench/out/wan-nginx ;;
+*) echo "BENCH_SERVER must be sim or nginx, not $SERVER" >&2; exit 2 ;;
+esac
 REPS=${BENCH_REPS:-3}
 CASES=${BENCH_CASES:-"a b c d"}
 mkdir -p "$OUT"
@@ -32,8 +47,13 @@ GOBIN=$(go env GOPATH)/bin
 [ -x "$GOBIN/cli" ] || go install github.com/Shopify/toxiproxy/v2/cmd/cli@latest
 command -v aria2c >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq aria2 >/dev/null; }
 [ -x /usr/bin/time ] || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null; }
+if [ "$SERVER" = nginx ]; then
+	export PATH=$PATH:/usr/sbin
+	command -v nginx >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null; }
+	command -v openssl >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl >/dev/null; }
+fi
 
-echo "building wcdl and wcdl-sim into bench/out/wan" >&2
+echo "building wcdl and wcdl-sim into ${OUT#"$ROOT"/}" >&2
 go build -o "$OUT/wcdl" ./cmd/wcdl
 go build -o "$OUT/wcdl-sim" ./cmd/wcdl-sim
 
@@ -46,13 +66,83 @@ TOXI="$GOBIN/cli --host http://127.0.0.1:$TOXI_PORT"
 "$GOBIN/server" -host 127.0.0.1 -port "$TOXI_PORT" >"$OUT/toxiproxy.log" 2>&1 &
 TOXI_PID=$!
 SIM_PID=
+NGINX_PID=
+NGX=
+stop_nginx() {
+	[ -n "$NGINX_PID" ] && { kill -TERM "$NGINX_PID" 2>/dev/null || true; wait "$NGINX_PID" 2>/dev/null || true; }
+	NGINX_PID=
+}
 cleanup() {
 	[ -n "$SIM_PID" ] && { kill -TERM "$SIM_PID" 2>/dev/null || true; wait "$SIM_PID" 2>/dev/null || true; }
+	stop_nginx
+	[ -n "$NGX" ] && rm -rf "$NGX"
 	kill -TERM "$TOXI_PID" 2>/dev/null || true
 	wait "$TOXI_PID" 2>/dev/null || true
 }
 trap cleanup EXIT
 for _ in $(seq 1 100); do $TOXI list >/dev/null 2>&1 && break; sleep 0.05; done
+
+if [ "$SERVER" = nginx ]; then
+	# nginx's prefix: config, pid, logs, temp files, certificate and the
+	# files it serves. Its workers (nobody, when run as root) read them.
+	NGX=$(mktemp -d /tmp/wcdl-nginx.XXXXXX)
+	chmod 755 "$NGX"
+	NGINX_PORT=${BENCH_NGINX_PORT:-18475}
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=wcdl-bench-ca \
+		-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign \
+		-keyout "$NGX/ca.key" -out "$NGX/ca.pem" 2>/dev/null
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=127.0.0.1 \
+		-keyout "$NGX/server.key" -out "$NGX/server.csr" 2>/dev/null
+	printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n' >"$NGX/server.ext"
+	openssl x509 -req -in "$NGX/server.csr" -CA "$NGX/ca.pem" -CAkey "$NGX/ca.key" -CAcreateserial -days 2 \
+		-extfile "$NGX/server.ext" -out "$NGX/server.pem" 2>/dev/null
+	mkdir -p "$NGX/tmp"
+fi
+
+# start_nginx [SIM FLAGS...]: nginx serving the current simulator's files
+# (fetched from it into the prefix), the simulator's flags for caps
+# translated into nginx directives. Sets UP to its address.
+start_nginx() {
+	stop_nginx
+	local cap= bw= ra= limits= capped=
+	while [ $# -gt 1 ]; do
+		case $1 in
+		--max-in-flight) cap=$2 ;;
+		--conn-bandwidth) bw=$2 ;;
+		--cap-retry-after) ra=${2%s} ;;
+		esac
+		shift 2
+	done
+	[ -n "$cap" ] && limits="limit_conn downloads $cap; limit_conn_status 429;"
+	[ -n "$bw" ] && limits="$limits limit_rate $bw;"
+	if [ -n "$ra" ]; then
+		limits="$limits error_page 429 @capped;"
+		capped="location @capped { add_header Retry-After $ra always; return 429; }"
+	fi
+	rm -rf "$NGX/www"
+	"$OUT/wcdl" --dry-run --base-url "$BASE_URL" -m "$OUT/manifest.txt" -o "$OUT/dl" | cut -f1 >"$OUT/sim-urls.txt"
+	{
+		printf 'header = "Authorization: Bearer %s"\n' "$TOKEN"
+		while read -r u; do printf 'url = "%s"\noutput = "%s"\n' "$u" "$NGX/www/${u#https://*/}"; done <"$OUT/sim-urls.txt"
+	} >"$NGX/fetch.conf"
+	chmod 600 "$NGX/fetch.conf"
+	curl --parallel --create-dirs --fail --no-progress-meter --cacert "$OUT/ca.pem" -K "$NGX/fetch.conf" 2>"$OUT/fetch.err" ||
+		{ cat "$OUT/fetch.err" >&2; exit 1; }
+	chmod -R a+rX "$NGX/www"
+	sed -e "s|@PREFIX@|$NGX|g" -e "s|@PORT@|$NGINX_PORT|g" -e "s|@LIMITS@|$limits|" -e "s|@CAPPED@|$capped|" \
+		"$ROOT/bench/nginx.conf" >"$NGX/nginx.conf"
+	: >"$NGX/access.log"
+	nginx -p "$NGX" -e "$NGX/error.log" -c "$NGX/nginx.conf" &
+	NGINX_PID=$!
+	for _ in $(seq 1 100); do
+		curl -s -o /dev/null --cacert "$NGX/ca.pem" "https://127.0.0.1:$NGINX_PORT/" && break
+		sleep 0.05
+	done
+	kill -0 "$NGINX_PID" 2>/dev/null || { echo "nginx did not start" >&2; cat "$NGX/error.log" >&2; exit 1; }
+	# Every tool trusts the simulator's CA through ca.pem: add nginx's.
+	cat "$NGX/ca.pem" >>"$OUT/ca.pem"
+	UP=127.0.0.1:$NGINX_PORT
+}
 
 # names COUNT: COUNT distinct WorldCover product names.
 names() {
@@ -69,12 +159,19 @@ start() {
 	shift 2
 	[ -n "$SIM_PID" ] && { kill -TERM "$SIM_PID"; wait "$SIM_PID" 2>/dev/null || true; }
 	: >"$OUT/sim.out"
-	"$OUT/wcdl-sim" --tls --ca-out "$OUT/ca.pem" --file-size "$size" --static-token "$TOKEN" \
-		--access-lifetime 1h --refresh-lifetime 2h "$@" >"$OUT/sim.out" 2>"$OUT/sim.err" &
+	local simflags=("$@")
+	[ "$SERVER" = nginx ] && simflags=() # nginx caps, the simulator only logs in and hands out the files
+	# --land-mask=false: the synthetic names cover ocean cells too.
+	"$OUT/wcdl-sim" --tls --ca-out "$OUT/ca.pem" --file-size "$size" --static-token "$TOKEN" --land-mask=false \
+		--access-lifetime 1h --refresh-lifetime 2h "${simflags[@]}" >"$OUT/sim.out" 2>"$OUT/sim.err" &
 	SIM_PID=$!
 	wait_sim "$OUT/sim.out" "$OUT/sim.err"
 	local up=${BASE_URL#https://}
 	up=${up%%/*}
+	if [ "$SERVER" = nginx ]; then
+		start_nginx "$@"
+		up=$UP
+	fi
 	$TOXI delete wan >/dev/null 2>&1 || true
 	$TOXI create --listen 127.0.0.1:0 --upstream "$up" wan >/dev/null
 	local listen
@@ -134,9 +231,9 @@ for c in $CASES; do
 	d) count=24 size=$((2 << 20)) bw=0 sim=(--conn-bandwidth 8000000 --max-in-flight 4 --cap-retry-after 1s) ;;
 	*) echo "unknown case $c (a, b, c, d)" >&2; exit 2 ;;
 	esac
-	echo "case $c: $count x $((size >> 20)) MiB, $((bw / 1000000)) MB/s per connection (toxiproxy), 20 ms, simulator flags: ${sim[*]}" >&2
-	start "$size" "$bw" "${sim[@]}"
+	echo "case $c ($SERVER): $count x $((size >> 20)) MiB, $((bw / 1000000)) MB/s per connection (toxiproxy), 20 ms, simulator flags: ${sim[*]}" >&2
 	names "$count" >"$OUT/manifest.txt"
+	start "$size" "$bw" "${sim[@]}"
 	"$OUT/wcdl" --dry-run --base-url "$BASE_URL" -m "$OUT/manifest.txt" -o "$OUT/dl" | cut -f1 >"$OUT/urls.txt"
 	expected=$((count * size))
 	: >"$OUT/curl.conf"
@@ -178,6 +275,12 @@ for c in $CASES; do
 	wait "$SIM_PID" 2>/dev/null || true
 	SIM_PID=
 	echo "  simulator counters: $(tail -n 1 "$OUT/sim.out")" >&2
+	if [ "$SERVER" = nginx ]; then
+		# Answers by status and protocol, and connections, over the case.
+		awk '{ s[$1 " " $2]++; c[$3] = 1 } END { for (k in s) printf "%s: %d, ", k, s[k]; printf "connections: %d\n", length(c) }' "$NGX/access.log" |
+			sed 's/^/  nginx answers: /' >&2
+		stop_nginx
+	fi
 done
 
 # Medians per case and tool.

@@ -45,7 +45,7 @@ type Result struct {
 	Size     int64         // size of the final file (downloaded or skipped), else 0
 	Attempts int           // HTTP attempts made for this entry
 	Duration time.Duration // time spent on this entry
-	SHA256   string        // hex SHA-256 of the whole final file when downloaded, else ""
+	SHA256   string        // hex SHA-256 of the whole final file when downloaded (see Config.SkipSHA256), else ""
 	Err      error         // why the entry failed or was not started; nil for the other statuses
 
 	tried bool // a request for it went past the token to the service
@@ -96,6 +96,13 @@ type Config struct {
 
 	// Limiter limits the byte rate of the whole run; nil means unlimited.
 	Limiter *rate.Limiter
+
+	// SkipSHA256 leaves Result.SHA256 empty for entries whose manifest
+	// line gives no sha256=, and does not compute it: the hash is about
+	// half of the CPU a large download costs, for a result that a caller
+	// may not use. An entry with sha256= is always checked against it.
+	// Size, format and md5= checks do not depend on it.
+	SkipSHA256 bool
 
 	// Force downloads files again even when they are already complete.
 	Force bool

@@ -55,7 +55,9 @@ func (j *job) publish(f *os.File, size int64, hs fileHashes) error {
 		return fmt.Errorf("publish %s: %w", j.final, err)
 	}
 	j.r.Size = size
-	j.r.SHA256 = hex.EncodeToString(hs.sha256.Sum(nil))
+	if hs.sha256 != nil {
+		j.r.SHA256 = hex.EncodeToString(hs.sha256.Sum(nil))
+	}
 	return nil
 }
 
@@ -85,12 +87,18 @@ func (j *job) verify(f *os.File, size int64, hs fileHashes) error {
 
 // fileHashes are the digests computed over the whole file.
 type fileHashes struct {
-	sha256 hash.Hash
+	sha256 hash.Hash // nil when Config.SkipSHA256 and the manifest gives none
 	md5    hash.Hash // nil unless the manifest gives an MD5
 }
 
+// hashes returns the digests this entry needs: SHA-256 for its Result
+// (unless Config.SkipSHA256) or to check the manifest's sha256=, MD5 to
+// check its md5=.
 func (j *job) hashes() fileHashes {
-	hs := fileHashes{sha256: sha256.New()}
+	var hs fileHashes
+	if j.e.SHA256 != "" || !j.d.cfg.SkipSHA256 {
+		hs.sha256 = sha256.New()
+	}
 	if j.e.MD5 != "" {
 		hs.md5 = md5.New()
 	}
@@ -98,15 +106,24 @@ func (j *job) hashes() fileHashes {
 }
 
 func hashWriters(hs fileHashes) []io.Writer {
-	if hs.md5 != nil {
-		return []io.Writer{hs.sha256, hs.md5}
+	var ws []io.Writer
+	if hs.sha256 != nil {
+		ws = append(ws, hs.sha256)
 	}
-	return []io.Writer{hs.sha256}
+	if hs.md5 != nil {
+		ws = append(ws, hs.md5)
+	}
+	return ws
 }
 
-// hashPart feeds the first n bytes of f to hs, through buf.
+// hashPart feeds the first n bytes of f to hs, through buf. With no digest
+// to compute it reads nothing.
 func hashPart(f *os.File, n int64, buf []byte, hs fileHashes) error {
-	w := io.MultiWriter(hashWriters(hs)...)
+	ws := hashWriters(hs)
+	if len(ws) == 0 {
+		return nil
+	}
+	w := io.MultiWriter(ws...)
 	var off int64
 	for off < n {
 		m, err := f.ReadAt(buf[:min(int64(len(buf)), n-off)], off)

@@ -176,8 +176,11 @@ func (c *command) run(ctx context.Context, args []string) int {
 		MaxFileSize:  maxFileSize,
 		Limiter:      limiter,
 		Force:        o.force,
-		Logger:       log,
-		OnResult:     ui.result,
+		// The checksums are for the report: without one, nobody reads
+		// them (a manifest's sha256= is checked either way).
+		SkipSHA256: o.report == "",
+		Logger:     log,
+		OnResult:   ui.result,
 	})
 	if err != nil {
 		con.errorf("", "%v", err)
