@@ -18,7 +18,21 @@ type partMeta struct {
 	ETag         string `json:"etag,omitempty"`          // strong ETag, or ""
 	LastModified string `json:"last_modified,omitempty"` // Last-Modified, or ""
 	Size         int64  `json:"size"`                    // total size, or -1
+	// Done lists the byte spans of a part fetched in parallel ranges
+	// (ranges.go) that are complete, sorted and apart. Without it (a part
+	// fetched as one stream, or written by an older wcdl) the part holds
+	// the bytes from 0 to its length.
+	Done []span `json:"done,omitempty"`
 }
+
+// span is the bytes [Start, End) of a file.
+type span struct {
+	Start int64 `json:"start"`
+	End   int64 `json:"end"`
+}
+
+// maxSpans bounds the spans a metadata file may list.
+const maxSpans = 1024
 
 // validator returns the If-Range value for m: the strong ETag, else the
 // Last-Modified date, else "" (the part cannot be resumed safely).
@@ -55,10 +69,30 @@ const maxMeta = 64 << 10
 // parseMeta decodes the metadata b read from path.
 func parseMeta(path string, b []byte) (partMeta, error) {
 	var m partMeta
-	if len(b) > maxMeta || json.Unmarshal(b, &m) != nil || m.URLDigest == "" || m.Size < 0 {
+	if len(b) > maxMeta || json.Unmarshal(b, &m) != nil || m.URLDigest == "" || m.Size < 0 || !validSpans(m.Done, m.Size) {
 		return partMeta{}, fmt.Errorf("%s: %w", path, errBadMeta)
 	}
+	if len(m.Done) == 0 {
+		m.Done = nil
+	}
 	return m, nil
+}
+
+// validSpans reports whether done lists at most maxSpans spans of a file of
+// size bytes, each not empty, in order and apart (not even touching: spans
+// that touch are one).
+func validSpans(done []span, size int64) bool {
+	if len(done) > maxSpans {
+		return false
+	}
+	var prev int64 = -1
+	for _, s := range done {
+		if s.Start <= prev || s.Start < 0 || s.End <= s.Start || s.End > size {
+			return false
+		}
+		prev = s.End
+	}
+	return true
 }
 
 // writeMeta writes m to path with a single write into a new file, without
@@ -82,6 +116,23 @@ func writeMeta(path string, m partMeta) error {
 	}
 	if err != nil {
 		os.Remove(path)
+		return fmt.Errorf("write resume metadata %s: %w", path, err)
+	}
+	return nil
+}
+
+// replaceMeta writes m to path in place of the metadata there: into a new
+// file beside it, renamed over it, so that a crash leaves either the old
+// description or the new one. A rename replaces a link at path rather
+// than following it.
+func replaceMeta(path string, m partMeta) error {
+	tmp := path + ".new"
+	os.Remove(tmp) // left by a crash; the part's lock is held
+	if err := writeMeta(tmp, m); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
 		return fmt.Errorf("write resume metadata %s: %w", path, err)
 	}
 	return nil
