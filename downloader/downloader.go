@@ -162,6 +162,9 @@ type Downloader struct {
 	// onRangeSave, if set (by tests), is called after the metadata of a
 	// file fetched in ranges was written, with the spans it lists.
 	onRangeSave func(done []span)
+	// onSplit, if set (by tests), is called with the number of ranges
+	// chosen for each file that could be split.
+	onSplit func(n int)
 	// left counts the entries of the run that have not ended.
 	left atomic.Int64
 

@@ -75,8 +75,11 @@ func (j *job) splitCount(resp *http.Response, offset, total int64, meta partMeta
 		return 1
 	}
 	limit, _, _ := d.conc.stats()
-	n := int64(limit) / max(d.left.Load(), 1)
-	return int(max(min(n, total/d.rangeMin), 1))
+	n := int(max(min(int64(limit)/max(d.left.Load(), 1), total/d.rangeMin), 1))
+	if d.onSplit != nil {
+		d.onSplit(n)
+	}
+	return n
 }
 
 // acceptsRanges reports whether h says that byte ranges are served.
@@ -115,21 +118,25 @@ func (j *job) resumeRanges(ctx context.Context, meta partMeta) error {
 // rangeRun is the fetching of one file's missing spans in parallel ranges
 // into its part, within one attempt.
 type rangeRun struct {
-	j        *job
-	f        *os.File
-	bytes    atomic.Int64 // body bytes received
-	attempts atomic.Int64 // HTTP attempts made
+	j       *job
+	f       *os.File
+	bytes   atomic.Int64 // body bytes received
+	retries atomic.Int64 // HTTP attempts made beyond the first of each range
+
+	meta partMeta // the version; its Done is the spans at the start
 
 	mu      sync.Mutex
-	meta    partMeta // Done: the spans in the part
-	changed bool     // meta.Done grew since it was last saved
+	spans   []span // the spans in the part now
+	changed bool   // spans grew since they were last saved
 }
 
 // fetchRanges fills the spans of meta's file missing from the part f
-// with up to n transfers at once, the first one from first if given, then
-// verifies and publishes the file. It closes f.
+// with up to n transfers at once, then verifies and publishes the file. If
+// first is given, its answer fills the first piece and ends there (closing
+// a body early ends its connection: the service may count it until then).
+// It closes f.
 func (j *job) fetchRanges(ctx context.Context, f *os.File, meta partMeta, n int, first *firstAnswer) error {
-	rr := &rangeRun{j: j, f: f, meta: meta}
+	rr := &rangeRun{j: j, f: f, meta: meta, spans: meta.Done}
 	pieces := cut(missing(meta.Done, meta.Size), n, j.d.rangeMin)
 	queue := make(chan span, len(pieces))
 	g, gctx := errgroup.WithContext(ctx)
@@ -139,12 +146,8 @@ func (j *job) fetchRanges(ctx context.Context, f *os.File, meta partMeta, n int,
 		g.Go(func() error {
 			stop := context.AfterFunc(gctx, func() { first.cancel(context.Cause(gctx)) })
 			defer stop()
-			err := rr.copy(first.ctx, first.cancel, first.body, first.head, p)
-			first.close() // its transfer ends before this one asks for another
-			if err != nil {
-				return err
-			}
-			return rr.drain(gctx, queue)
+			defer first.close()
+			return rr.copy(first.ctx, first.cancel, first.body, first.head, p)
 		})
 		n--
 	}
@@ -156,7 +159,12 @@ func (j *job) fetchRanges(ctx context.Context, f *os.File, meta partMeta, n int,
 		g.Go(func() error { return rr.drain(gctx, queue) })
 	}
 	err := g.Wait()
-	j.att.n += int(rr.attempts.Load())
+	// The ranges of an attempt count as one attempt (the first answer's,
+	// when there is one), and each of their retries as one more.
+	j.att.n += int(rr.retries.Load())
+	if first == nil {
+		j.att.n++
+	}
 	j.r.Bytes += rr.bytes.Load()
 	if err != nil {
 		f.Close()
@@ -202,7 +210,7 @@ func (rr *rangeRun) fetch(ctx context.Context, p span) error {
 	reqCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	att := &attempts{budget: max(j.att.budget-j.att.n, 1)}
-	defer func() { rr.attempts.Add(int64(att.n)) }()
+	defer func() { rr.retries.Add(int64(max(att.n-1, 0))) }()
 	req, err := retryablehttp.NewRequestWithContext(withAttempts(reqCtx, att), http.MethodGet, j.e.URL, nil)
 	if err != nil {
 		var ue *url.Error
@@ -325,7 +333,7 @@ func (rr *rangeRun) done(s span) {
 		return
 	}
 	rr.mu.Lock()
-	rr.meta.Done = addSpan(rr.meta.Done, s)
+	rr.spans = addSpan(rr.spans, s)
 	rr.changed = true
 	rr.mu.Unlock()
 }
@@ -338,7 +346,9 @@ func (rr *rangeRun) save() error {
 		return nil
 	}
 	j := rr.j
-	if err := replaceMeta(j.meta, rr.meta); err != nil {
+	m := rr.meta
+	m.Done = rr.spans
+	if err := replaceMeta(j.meta, m); err != nil {
 		if !errors.Is(err, ErrNotRegular) {
 			j.d.cfg.logger().Warn("partial file kept without resume metadata", "url", redact(j.e.URL), "error", err)
 		}
@@ -347,7 +357,7 @@ func (rr *rangeRun) save() error {
 	j.metaOnDisk = true
 	rr.changed = false
 	if j.d.onRangeSave != nil {
-		j.d.onRangeSave(slices.Clone(rr.meta.Done))
+		j.d.onRangeSave(slices.Clone(rr.spans))
 	}
 	return nil
 }
@@ -392,7 +402,7 @@ func cut(spans []span, n int, least int64) []span {
 	for _, s := range spans {
 		total += s.End - s.Start
 	}
-	piece := max((total+int64(n)-1)/int64(max(n, 1)), least, 1)
+	piece := max(total/int64(max(n, 1)), least, 1)
 	var out []span
 	for _, s := range spans {
 		k := max((s.End-s.Start)/piece, 1)
