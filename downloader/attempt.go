@@ -147,21 +147,29 @@ func (j *job) attempt(ctx context.Context) error {
 	if total > offset {
 		preallocate(f, offset, total-offset) // a hint; the writes report a full disk
 	}
-	if n := j.splitCount(resp, offset, total, meta); n > 1 {
-		// Transfers are idle: the rest of this answer is the first of n
-		// ranges, the others are asked for beside it.
+	var received int64
+	// split hands the rest of this answer and of the file to n ranges when
+	// transfers are idle: the answer goes on as the first of them.
+	split := func(n int, head []byte) error {
+		m := meta
+		if pos := offset + received; pos > 0 {
+			m.Done = []span{{0, pos}}
+		}
 		j.stall.Stop()
 		ff := f
 		f = nil
-		return j.fetchRanges(ctx, ff, meta, n, &firstAnswer{body: body, head: head, cancel: cancelReq, ctx: reqCtx, close: resp.Body.Close})
+		return j.fetchRanges(ctx, ff, m, n, &firstAnswer{body: body, head: head, cancel: cancelReq, ctx: reqCtx, close: resp.Body.Close})
+	}
+	if n := j.splitCount(resp, offset, total, meta); n > 1 {
+		return split(n, head)
 	}
 	if _, err := f.Seek(offset, io.SeekStart); err != nil {
 		return fmt.Errorf("seek partial file: %w", err)
 	}
 	w := io.MultiWriter(append([]io.Writer{f}, hashWriters(hs)...)...)
 
-	var received int64
 	flushed := offset // bytes of the part handed to startWriteback
+	checked := offset // where idle transfers were last looked for
 	write := func(p []byte) error {
 		if j.d.failWrite != nil {
 			if err := j.d.failWrite(); err != nil {
@@ -195,6 +203,13 @@ func (j *job) attempt(ctx context.Context) error {
 		}
 		if rerr == nil && ctx.Err() != nil {
 			rerr = ctx.Err() // stop promptly even if buffered bytes remain
+		}
+		// Files ended since this one started: use the transfers they left.
+		if pos := offset + received; rerr == nil && pos-checked >= j.d.rangeSave {
+			checked = pos
+			if n := j.splitCount(resp, pos, total, meta); n > 1 {
+				return split(n, nil)
+			}
 		}
 	}
 	if received > limit {

@@ -14,7 +14,7 @@ import (
 // run can ask for the rest of the same version with If-Range, or start over
 // when it cannot. A part without metadata is restarted from zero.
 type partMeta struct {
-	URLDigest    string `json:"url_sha256"`              // urlDigest: no secret of the URL is stored
+	URLDigest    string `json:"url_sha256,omitempty"`    // urlDigest: no secret of the URL is stored
 	ETag         string `json:"etag,omitempty"`          // strong ETag, or ""
 	LastModified string `json:"last_modified,omitempty"` // Last-Modified, or ""
 	Size         int64  `json:"size"`                    // total size, or -1
@@ -33,6 +33,15 @@ type span struct {
 
 // maxSpans bounds the spans a metadata file may list.
 const maxSpans = 1024
+
+// metaJSON is partMeta as stored. The metadata of a part fetched in ranges
+// names the URL's digest ranges_url_sha256 instead of url_sha256, so that
+// a wcdl too old to know Done refuses it (and restarts the file) instead of
+// resuming from the part's length across spans never received.
+type metaJSON struct {
+	partMeta
+	RangesURLDigest string `json:"ranges_url_sha256,omitempty"`
+}
 
 // validator returns the If-Range value for m: the strong ETag, else the
 // Last-Modified date, else "" (the part cannot be resumed safely).
@@ -68,8 +77,18 @@ const maxMeta = 64 << 10
 
 // parseMeta decodes the metadata b read from path.
 func parseMeta(path string, b []byte) (partMeta, error) {
-	var m partMeta
-	if len(b) > maxMeta || json.Unmarshal(b, &m) != nil || m.URLDigest == "" || m.Size < 0 || !validSpans(m.Done, m.Size) {
+	var mj metaJSON
+	if len(b) > maxMeta || json.Unmarshal(b, &mj) != nil || (len(mj.Done) > 0) != (mj.RangesURLDigest != "") {
+		return partMeta{}, fmt.Errorf("%s: %w", path, errBadMeta)
+	}
+	m := mj.partMeta
+	if len(m.Done) > 0 {
+		if m.URLDigest != "" {
+			return partMeta{}, fmt.Errorf("%s: %w", path, errBadMeta)
+		}
+		m.URLDigest = mj.RangesURLDigest
+	}
+	if m.URLDigest == "" || m.Size < 0 || !validSpans(m.Done, m.Size) {
 		return partMeta{}, fmt.Errorf("%s: %w", path, errBadMeta)
 	}
 	if len(m.Done) == 0 {
@@ -102,7 +121,11 @@ func validSpans(done []span, size int64) bool {
 // every large file a disk flush to save a rare restart. Only the holder of
 // the part's lock writes it.
 func writeMeta(path string, m partMeta) error {
-	b, err := json.Marshal(m)
+	mj := metaJSON{partMeta: m}
+	if len(m.Done) > 0 {
+		mj.URLDigest, mj.RangesURLDigest = "", m.URLDigest
+	}
+	b, err := json.Marshal(mj)
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", path, err)
 	}

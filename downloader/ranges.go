@@ -65,17 +65,20 @@ type firstAnswer struct {
 	close  func() error            // ends the request, freeing its transfer
 }
 
-// splitCount returns into how many ranges the rest of a first answer and
-// the file are fetched: 1 unless the answer allows ranges and transfers
-// would be idle. Idle transfers are shared among the files that remain.
-func (j *job) splitCount(resp *http.Response, offset, total int64, meta partMeta) int {
+// splitCount returns into how many ranges the file is fetched from pos
+// (where the answer resp has come to) on: 1 unless the answer proves that
+// ranges of the version in meta are served, at least two ranges of the
+// file are left, and transfers would be idle. Idle transfers are shared
+// among the files that remain. It is asked when the answer arrives and
+// again as it streams, since files that end leave transfers idle.
+func (j *job) splitCount(resp *http.Response, pos, total int64, meta partMeta) int {
 	d := j.d
-	if j.oneStream || d.rangeMin <= 0 || offset != 0 || resp.StatusCode != http.StatusOK ||
-		total < 2*d.rangeMin || meta.validator() == "" || !acceptsRanges(resp.Header) {
+	if j.oneStream || d.rangeMin <= 0 || total-pos < 2*d.rangeMin || meta.Size != total || meta.validator() == "" ||
+		(resp.StatusCode != http.StatusPartialContent && !acceptsRanges(resp.Header)) {
 		return 1
 	}
 	limit, _, _ := d.conc.stats()
-	n := int(max(min(int64(limit)/max(d.left.Load(), 1), total/d.rangeMin), 1))
+	n := int(max(min(int64(limit)/max(d.left.Load(), 1), (total-pos)/d.rangeMin), 1))
 	if d.onSplit != nil {
 		d.onSplit(n)
 	}

@@ -2,10 +2,12 @@ package downloader
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -122,8 +124,8 @@ func whole(reqs []seenRequest) int {
 	return n
 }
 
-// TestRangesSmallFilesNotSplit: a file under two ranges, and large files
-// as many as the workers, are one stream each.
+// TestRangesSmallFilesNotSplit: a file under two ranges is one stream, and
+// so are large files as many as the workers while they are all in flight.
 func TestRangesSmallFilesNotSplit(t *testing.T) {
 	s := newFakeService(t)
 	d := rangeTest(t, s, Config{Workers: 4})
@@ -139,9 +141,12 @@ func TestRangesSmallFilesNotSplit(t *testing.T) {
 	var holding atomic.Bool
 	holding.Store(true)
 	release := make(chan struct{})
-	var decided atomic.Int32
-	d.onSplit = func(int) {
-		if decided.Add(1) == 4 {
+	var mu sync.Mutex
+	var decisions []int
+	d.onSplit = func(n int) {
+		mu.Lock()
+		defer mu.Unlock()
+		if decisions = append(decisions, n); len(decisions) == 4 {
 			close(release)
 		}
 	}
@@ -154,14 +159,12 @@ func TestRangesSmallFilesNotSplit(t *testing.T) {
 		entries = append(entries, entryData{entry(s.add("/"+name, f), name), data})
 	}
 	res = run(t, d, entriesOf(entries)...)
-	if n := decided.Load(); n != 4 {
-		t.Errorf("%d decisions, want 4", n)
-	}
+	// Once they stream, the last ones may be split as others end.
 	for i, e := range entries {
 		checkFile(t, res[i].Path, e.data)
-		if reqs := s.seenFor("/" + e.e.Name); len(reqs) != 1 || reqs[0].Range != "" {
-			t.Errorf("%s, one of as many files as workers: requests %+v, want one without Range", e.e.Name, reqs)
-		}
+	}
+	if len(decisions) < 4 || !slices.Equal(decisions[:4], []int{1, 1, 1, 1}) {
+		t.Errorf("decisions %v, want one stream for each of the four files in flight", decisions)
 	}
 }
 
@@ -404,4 +407,86 @@ func TestSpans(t *testing.T) {
 	if got, want := cut([]span{{0, 100}}, 8, 30), []span{{0, 34}, {34, 68}, {68, 100}}; !slices.Equal(got, want) {
 		t.Errorf("cut with a least length: %v, want %v", got, want)
 	}
+}
+
+// TestRangesMetaRefusedByOlderReaders: the metadata of a part fetched in
+// ranges does not carry url_sha256, which every wcdl before ranges
+// requires, so that none of them resumes from the part's length across
+// spans never received; this wcdl reads both forms.
+func TestRangesMetaRefusedByOlderReaders(t *testing.T) {
+	dir := t.TempDir()
+	split := partMeta{URLDigest: "ab", ETag: `"v"`, Size: 10, Done: []span{{0, 4}}}
+	one := partMeta{URLDigest: "ab", ETag: `"v"`, Size: 10}
+	for _, m := range []partMeta{split, one} {
+		p := filepath.Join(dir, fmt.Sprint(len(m.Done)))
+		if err := writeMeta(p, m); err != nil {
+			t.Fatal(err)
+		}
+		b, _ := os.ReadFile(p)
+		if has := strings.Contains(string(b), `"url_sha256"`); has == (len(m.Done) > 0) {
+			t.Errorf("metadata %s: url_sha256 present %v", b, has)
+		}
+		// What a wcdl before ranges decodes (its partMeta had no Done).
+		var old struct {
+			URLDigest string `json:"url_sha256"`
+		}
+		json.Unmarshal(b, &old)
+		if (old.URLDigest == "") != (len(m.Done) > 0) {
+			t.Errorf("metadata %s: an older reader sees url_sha256 %q", b, old.URLDigest)
+		}
+		if got, err := readMeta(p); err != nil || !reflect.DeepEqual(got, m) {
+			t.Errorf("readMeta(%s) = %+v, %v; want %+v", b, got, err, m)
+		}
+	}
+}
+
+// TestRangesSplitMidStream: a large file that started as one stream beside
+// another file is split once that file ends: the transfer it leaves idle
+// fetches the second half of what remains.
+func TestRangesSplitMidStream(t *testing.T) {
+	forProtocols(t, "tail", func(t *testing.T, p protocol) {
+		s := newFakeService(t, p)
+		smallDone, bigDecided := make(chan struct{}), make(chan struct{})
+		cfg := Config{Workers: 2, OnResult: func(r Result) {
+			if r.Entry.Name == "small.bin" {
+				close(smallDone)
+			}
+		}}
+		d := rangeTest(t, s, cfg)
+		var mu sync.Mutex
+		var decisions []int
+		d.onSplit = func(n int) { // only the big file can be split
+			mu.Lock()
+			defer mu.Unlock()
+			if decisions = append(decisions, n); len(decisions) == 1 {
+				close(bigDecided)
+			}
+		}
+		small := content(100<<10, 110)
+		big := content(1<<20+3, 111)
+		var holding atomic.Bool
+		holding.Store(true)
+		bigURL := s.add("/big.bin", &fakeFile{data: big, etag: `"big"`, reply: holdAnswers(big, `"big"`, 4<<10, &holding, smallDone)})
+		// The small file is answered once the big one has chosen one stream.
+		smallURL := s.add("/small.bin", &fakeFile{data: small, reply: func(int, http.ResponseWriter, *http.Request) bool {
+			<-bigDecided
+			return false
+		}})
+		res := run(t, d, entry(bigURL, "big.bin"), entry(smallURL, "small.bin"))
+		checkFile(t, res[0].Path, big)
+		checkFile(t, res[1].Path, small)
+		if len(decisions) < 2 || decisions[0] != 1 || decisions[len(decisions)-1] != 2 {
+			t.Errorf("decisions %v: want one stream, then two ranges", decisions)
+		}
+		reqs := s.seenFor("/big.bin")
+		if len(reqs) != 2 || reqs[0].Range != "" || reqs[1].Range == "" || reqs[1].IfRange != `"big"` {
+			t.Errorf("big file: requests %+v, want the first and one range with If-Range", reqs)
+		}
+		if sp := asked(t, reqs[1:], int64(len(big))); len(sp) != 1 || sp[0].End != int64(len(big)) {
+			t.Errorf("the range asked %v does not end the file", sp)
+		}
+		if n := s.peak.Load(); n > 2 {
+			t.Errorf("%d requests at the service at once, with 2 workers", n)
+		}
+	})
 }
