@@ -140,6 +140,19 @@ type rangeRun struct {
 // It closes f.
 func (j *job) fetchRanges(ctx context.Context, f *os.File, meta partMeta, n int, first *firstAnswer) error {
 	rr := &rangeRun{j: j, f: f, meta: meta, spans: meta.Done}
+	if len(meta.Done) > 0 {
+		// Describe the part as ranges before any range is written: the
+		// metadata of one stream would have a later run resume from the
+		// part's length, across spans not received yet.
+		rr.changed = true
+		if err := rr.save(); err != nil {
+			j.removeMeta() // a crash then restarts the file
+			if errors.Is(err, ErrNotRegular) {
+				f.Close()
+				return err
+			}
+		}
+	}
 	pieces := cut(missing(meta.Done, meta.Size), n, j.d.rangeMin)
 	queue := make(chan span, len(pieces))
 	g, gctx := errgroup.WithContext(ctx)

@@ -352,41 +352,56 @@ func TestRangesIgnored(t *testing.T) {
 	}
 }
 
-// TestRangesWrongRange: a 206 for another range than asked is refused,
-// the file starts over as one stream and ends whole.
+// TestRangesWrongRange: a 206 for another range than asked, and a 206 for
+// the range asked but of another version, are refused; the file starts
+// over and ends whole.
 func TestRangesWrongRange(t *testing.T) {
 	forProtocols(t, "wrong", func(t *testing.T, p protocol) {
-		const size = 1<<20 + 17
-		data := content(size, 100)
-		s := newFakeService(t, p)
-		var wrong atomic.Bool
-		url := s.add("/f.bin", &fakeFile{data: data, etag: `"w"`, reply: func(_ int, w http.ResponseWriter, r *http.Request) bool {
-			v := r.Header.Get("Range")
-			if v == "" || !wrong.CompareAndSwap(false, true) {
-				return false
-			}
-			a, b, _ := strings.Cut(strings.TrimPrefix(v, "bytes="), "-")
-			first, _ := strconv.ParseInt(a, 10, 64)
-			last, _ := strconv.ParseInt(b, 10, 64)
-			first, last = first-1, last-1 // one byte early
-			w.Header().Set("ETag", `"w"`)
-			w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", first, last, size))
-			w.Header().Set("Content-Length", strconv.FormatInt(last-first+1, 10))
-			w.WriteHeader(http.StatusPartialContent)
-			w.Write(data[first : last+1])
-			return true
-		}})
-		d := rangeTest(t, s, Config{Workers: 4})
-		res := run(t, d, entry(url, "f.bin"))
-		if res[0].Status != Downloaded {
-			t.Fatalf("%s %v", res[0].Status, res[0].Err)
-		}
-		checkFile(t, res[0].Path, data)
-		reqs := s.seenFor("/f.bin")
-		if !wrong.Load() || whole(reqs) != 2 {
-			t.Errorf("want a wrong 206, then one stream without Range: %+v", reqs)
+		for _, other := range []bool{false, true} {
+			t.Run(map[bool]string{false: "range", true: "version"}[other], func(t *testing.T) { wrongRange(t, p, other) })
 		}
 	})
+}
+
+// wrongRange answers the first range request of a file with the bytes one
+// before those asked, or, if otherVersion, with the range asked of another
+// version.
+func wrongRange(t *testing.T, p protocol, otherVersion bool) {
+	const size = 1<<20 + 17
+	data := content(size, 100)
+	s := newFakeService(t, p)
+	var wrong atomic.Bool
+	url := s.add("/f.bin", &fakeFile{data: data, etag: `"w"`, reply: func(_ int, w http.ResponseWriter, r *http.Request) bool {
+		v := r.Header.Get("Range")
+		if v == "" || !wrong.CompareAndSwap(false, true) {
+			return false
+		}
+		a, b, _ := strings.Cut(strings.TrimPrefix(v, "bytes="), "-")
+		first, _ := strconv.ParseInt(a, 10, 64)
+		last, _ := strconv.ParseInt(b, 10, 64)
+		body, etag := data, `"w"`
+		if otherVersion {
+			body, etag = content(size, 101), `"w2"`
+		} else {
+			first, last = first-1, last-1 // one byte early
+		}
+		w.Header().Set("ETag", etag)
+		w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", first, last, size))
+		w.Header().Set("Content-Length", strconv.FormatInt(last-first+1, 10))
+		w.WriteHeader(http.StatusPartialContent)
+		w.Write(body[first : last+1])
+		return true
+	}})
+	d := rangeTest(t, s, Config{Workers: 4})
+	res := run(t, d, entry(url, "f.bin"))
+	if res[0].Status != Downloaded {
+		t.Fatalf("%s %v", res[0].Status, res[0].Err)
+	}
+	checkFile(t, res[0].Path, data)
+	reqs := s.seenFor("/f.bin")
+	if !wrong.Load() || whole(reqs) != 2 {
+		t.Errorf("want a wrong 206, then the file from the start: %+v", reqs)
+	}
 }
 
 // TestSpans checks the span arithmetic of the resume metadata.
@@ -455,12 +470,27 @@ func TestRangesSplitMidStream(t *testing.T) {
 		d := rangeTest(t, s, cfg)
 		var mu sync.Mutex
 		var decisions []int
+		var split atomic.Bool
 		d.onSplit = func(n int) { // only the big file can be split
 			mu.Lock()
 			defer mu.Unlock()
 			if decisions = append(decisions, n); len(decisions) == 1 {
 				close(bigDecided)
 			}
+			split.Store(split.Load() || n > 1)
+		}
+		// Once split, no byte is written before the metadata on disk
+		// describes the part as ranges (a crash would otherwise resume
+		// from the part's length).
+		var unsaved atomic.Int64
+		meta := filepath.Join(d.cfg.Dir, "big.bin.part.meta")
+		d.failWrite = func() error {
+			if split.Load() {
+				if m, err := readMeta(meta); err != nil || m.Done == nil {
+					unsaved.Add(1)
+				}
+			}
+			return nil
 		}
 		small := content(100<<10, 110)
 		big := content(1<<20+3, 111)
@@ -487,6 +517,9 @@ func TestRangesSplitMidStream(t *testing.T) {
 		}
 		if n := s.peak.Load(); n > 2 {
 			t.Errorf("%d requests at the service at once, with 2 workers", n)
+		}
+		if n := unsaved.Load(); n > 0 {
+			t.Errorf("%d writes after the split without ranges in the metadata", n)
 		}
 	})
 }
