@@ -154,6 +154,7 @@ func (j *job) fetchRanges(ctx context.Context, f *os.File, meta partMeta, n int,
 		}
 	}
 	pieces := cut(missing(meta.Done, meta.Size), n, j.d.rangeMin)
+	j.d.cfg.logger().Debug("fetching in ranges", "url", redact(j.e.URL), "ranges", len(pieces), "transfers", min(n, len(pieces)))
 	queue := make(chan span, len(pieces))
 	g, gctx := errgroup.WithContext(ctx)
 	if first != nil {
