@@ -29,6 +29,9 @@ func (j *job) attempt(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if meta.Done != nil {
+		return j.resumeRanges(ctx, meta)
+	}
 	if offset > 0 && offset == meta.Size {
 		// A previous run received everything but did not publish it.
 		return j.finishPart(ctx, offset, meta)
@@ -145,13 +148,29 @@ func (j *job) attempt(ctx context.Context) error {
 	if total > offset {
 		preallocate(f, offset, total-offset) // a hint; the writes report a full disk
 	}
+	var received int64
+	// split hands the rest of this answer and of the file to n ranges when
+	// transfers are idle: the answer goes on as the first of them.
+	split := func(n int, head []byte) error {
+		m := meta
+		if pos := offset + received; pos > 0 {
+			m.Done = []span{{0, pos}}
+		}
+		j.stall.Stop()
+		ff := f
+		f = nil
+		return j.fetchRanges(ctx, ff, m, n, &firstAnswer{body: body, head: head, cancel: cancelReq, ctx: reqCtx, close: resp.Body.Close})
+	}
+	if n := j.splitCount(resp, offset, total, meta); n > 1 {
+		return split(n, head)
+	}
 	if _, err := f.Seek(offset, io.SeekStart); err != nil {
 		return fmt.Errorf("seek partial file: %w", err)
 	}
 	w := io.MultiWriter(append([]io.Writer{f}, hashWriters(hs)...)...)
 
-	var received int64
 	flushed := offset // bytes of the part handed to startWriteback
+	checked := offset // where idle transfers were last looked for
 	write := func(p []byte) error {
 		if j.d.failWrite != nil {
 			if err := j.d.failWrite(); err != nil {
@@ -185,6 +204,13 @@ func (j *job) attempt(ctx context.Context) error {
 		}
 		if rerr == nil && ctx.Err() != nil {
 			rerr = ctx.Err() // stop promptly even if buffered bytes remain
+		}
+		// Files ended since this one started: use the transfers they left.
+		if pos := offset + received; rerr == nil && pos-checked >= j.d.rangeSave {
+			checked = pos
+			if n := j.splitCount(resp, pos, total, meta); n > 1 {
+				return split(n, nil)
+			}
 		}
 	}
 	if received > limit {
@@ -254,36 +280,53 @@ func (j *job) checkAnswer(resp *http.Response, offset int64, meta partMeta) (int
 			return 0, fmt.Errorf("%w: range %d- not satisfiable", ErrBadRange, offset)
 		}
 		return 0, &statusError{resp.StatusCode, ErrHTTPStatus}
-	case http.StatusNotFound:
-		return 0, &statusError{resp.StatusCode, ErrNotFound}
-	case http.StatusForbidden:
-		return 0, &statusError{resp.StatusCode, ErrForbidden}
-	case http.StatusUnauthorized:
-		return 0, &statusError{resp.StatusCode, ErrUnauthorized}
 	default:
-		return 0, &statusError{resp.StatusCode, ErrHTTPStatus}
+		return 0, statusErr(resp.StatusCode)
 	}
 }
 
-// read reads into p from body, at most the limiter's burst, and waits for
-// the limiter to allow what was read.
+// statusErr is the error that ends an attempt answered with code.
+func statusErr(code int) error {
+	switch code {
+	case http.StatusNotFound:
+		return &statusError{code, ErrNotFound}
+	case http.StatusForbidden:
+		return &statusError{code, ErrForbidden}
+	case http.StatusUnauthorized:
+		return &statusError{code, ErrUnauthorized}
+	default:
+		return &statusError{code, ErrHTTPStatus}
+	}
+}
+
+// read reads into p from the body of the job's current request (see
+// readBody) and counts what it read for the entry.
 func (j *job) read(ctx context.Context, body io.Reader, p []byte) (int, error) {
-	lim := j.d.cfg.Limiter
+	n, err := j.d.readBody(ctx, body, p, j.stall, &j.rate)
+	j.r.Bytes += int64(n)
+	return n, err
+}
+
+// readBody reads into p from body, at most the limiter's burst, and waits
+// for the limiter to allow what was read. stall is reset at every byte
+// received (not while the limiter makes it wait), and rw cuts a body that
+// trickles.
+func (d *Downloader) readBody(ctx context.Context, body io.Reader, p []byte, stall *time.Timer, rw *rateWindow) (int, error) {
+	lim := d.cfg.Limiter
 	if lim != nil && lim.Limit() != rate.Inf && lim.Burst() > 0 && len(p) > lim.Burst() {
 		p = p[:lim.Burst()]
 	}
 	n, err := body.Read(p)
 	if n > 0 {
-		j.r.Bytes += int64(n)
-		j.d.bytesDone.Add(int64(n))
+		d.bytesDone.Add(int64(n))
 		if lim != nil && lim.Limit() != rate.Inf {
-			j.stall.Stop() // waiting for the limiter is not a stall
+			stall.Stop() // waiting for the limiter is not a stall
 			if werr := lim.WaitN(ctx, n); werr != nil && err == nil {
 				err = werr
 			}
 		}
-		j.stall.Reset(j.d.cfg.StallTimeout)
-		if rerr := j.rate.add(n); rerr != nil && err == nil {
+		stall.Reset(d.cfg.StallTimeout)
+		if rerr := rw.add(n); rerr != nil && err == nil {
 			err = rerr
 		}
 	}

@@ -11,7 +11,10 @@
 // If-Range, in the same run or a later one; a part whose metadata is
 // missing, torn or does not match is restarted from zero, so bytes of two
 // versions are never spliced: a 206 must carry the validator the part was
-// started with. A complete part is verified (announced
+// started with. When fewer files remain than transfers are allowed, a
+// large file whose first answer proves that ranges of one version can be
+// asked for is fetched as several ranges at once into the part (ranges.go);
+// its metadata then also lists the spans complete. A complete part is verified (announced
 // length, the manifest's size=, sha256= and md5=, the TIFF structure of
 // .tif files, and no web page in place of a binary file), then synced,
 // closed, renamed to its final name and the folder synced: a file at its

@@ -164,6 +164,18 @@ type Downloader struct {
 	failWrite func() error
 	bufs      sync.Pool // *[]byte copy buffers
 	conc      *concurrency
+	// rangeMin is the smallest range a file is split into (0: files are
+	// never split); rangeSave is how many bytes a range receives between
+	// two writes of the resume metadata. Tests make them small.
+	rangeMin, rangeSave int64
+	// onRangeSave, if set (by tests), is called after the metadata of a
+	// file fetched in ranges was written, with the spans it lists.
+	onRangeSave func(done []span)
+	// onSplit, if set (by tests), is called with the number of ranges
+	// chosen for each file that could be split.
+	onSplit func(n int)
+	// left counts the entries of the run that have not ended.
+	left atomic.Int64
 
 	filesTotal, filesDone, bytesDone, bytesExpected atomic.Int64
 	downloaded, skipped, missing, failed            atomic.Int64
@@ -229,7 +241,7 @@ func New(cfg Config) (*Downloader, error) {
 		}
 		return nil
 	}
-	d := &Downloader{cfg: cfg, now: time.Now, writeback: startWriteback}
+	d := &Downloader{cfg: cfg, now: time.Now, writeback: startWriteback, rangeMin: rangeMin, rangeSave: writebackChunk}
 	log := cfg.logger()
 	d.conc = newConcurrency(cfg.Workers, func(from, to int, why string) {
 		log.Debug("transfers in flight", "from", from, "to", to, "because", why)
@@ -442,6 +454,7 @@ func (d *Downloader) finish(dst *Result, r Result) {
 		d.failed.Add(1)
 	}
 	d.filesDone.Add(1)
+	d.left.Add(-1)
 	if d.cfg.OnResult != nil {
 		d.cfg.OnResult(r)
 	}
@@ -454,6 +467,7 @@ func (d *Downloader) resetProgress(entries []manifest.Entry) {
 	}
 	d.conc.resetStats()
 	d.filesTotal.Store(int64(len(entries)))
+	d.left.Store(int64(len(entries)))
 	d.bytesExpected.Store(expected)
 	for _, c := range []*atomic.Int64{&d.filesDone, &d.bytesDone, &d.downloaded, &d.skipped, &d.missing, &d.failed, &d.interrupted, &d.notStarted} {
 		c.Store(0)

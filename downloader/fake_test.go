@@ -46,8 +46,10 @@ type fakeService struct {
 	// returning true) after the file's reply hook ran.
 	guard    func(w http.ResponseWriter, r *http.Request) bool
 	requests atomic.Int64
-	proto    protocol
-	badProto atomic.Int64 // requests over another HTTP version than proto's
+	// inflight counts the requests being answered, peak the most at once.
+	inflight, peak atomic.Int64
+	proto          protocol
+	badProto       atomic.Int64 // requests over another HTTP version than proto's
 }
 
 // protocol is how a fakeService is reached.
@@ -138,6 +140,10 @@ func (s *fakeService) seenFor(path string) []seenRequest {
 
 func (s *fakeService) serve(w http.ResponseWriter, r *http.Request) {
 	s.requests.Add(1)
+	n := s.inflight.Add(1)
+	defer s.inflight.Add(-1)
+	for p := s.peak.Load(); n > p && !s.peak.CompareAndSwap(p, n); p = s.peak.Load() {
+	}
 	if s.proto.proto != 0 && r.ProtoMajor != s.proto.proto {
 		s.badProto.Add(1)
 	}
@@ -151,9 +157,9 @@ func (s *fakeService) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.requests++
-	n := f.requests
+	n = int64(f.requests)
 	s.mu.Unlock()
-	if f.reply != nil && f.reply(n, w, r) {
+	if f.reply != nil && f.reply(int(n), w, r) {
 		return
 	}
 	if s.guard != nil && s.guard(w, r) {
@@ -167,7 +173,7 @@ func (s *fakeService) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	cut := int64(-1)
 	if f.cutAfter != nil {
-		cut = f.cutAfter(n)
+		cut = f.cutAfter(int(n))
 	}
 	w.Header().Set("ETag", etag)
 	w.Header().Set("Content-Type", "application/octet-stream")

@@ -36,6 +36,9 @@ type job struct {
 	// is looked up or removed for it unless this job writes one.
 	metaOnDisk, metaUnknown bool
 	published               bool // the part was renamed to the final name
+	// oneStream: the service answered a range request with the whole file
+	// or another range; the file is fetched as one stream from now on.
+	oneStream bool
 }
 
 func (d *Downloader) path(e manifest.Entry) string { return filepath.Join(d.cfg.Dir, e.Name) }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 )
 
@@ -24,6 +25,12 @@ func FuzzReadMeta(f *testing.F) {
 		``,
 		`[]`,
 		`{"url_sha256":"ab","size":1e30}`,
+		`{"ranges_url_sha256":"ab","etag":"\"v1\"","size":10,"done":[{"start":0,"end":3},{"start":5,"end":10}]}`,
+		`{"url_sha256":"ab","etag":"\"v1\"","size":10,"done":[{"start":0,"end":3},{"start":5,"end":10}]}`,
+		`{"ranges_url_sha256":"ab","etag":"\"v1\"","size":10}`,
+		`{"url_sha256":"ab","etag":"\"v1\"","size":10,"done":[{"start":0,"end":3},{"start":3,"end":10}]}`,
+		`{"url_sha256":"ab","etag":"\"v1\"","size":10,"done":[{"start":5,"end":11}]}`,
+		`{"url_sha256":"ab","etag":"\"v1\"","size":10,"done":[{"start":4,"end":4}]}`,
 	} {
 		f.Add([]byte(seed))
 	}
@@ -39,6 +46,11 @@ func FuzzReadMeta(f *testing.F) {
 		if m.URLDigest == "" || m.Size < 0 {
 			t.Fatalf("accepted an incomplete description %+v from %q", m, b)
 		}
+		for i, s := range m.Done {
+			if s.Start < 0 || s.End <= s.Start || s.End > m.Size || (i > 0 && s.Start <= m.Done[i-1].End) {
+				t.Fatalf("accepted spans that are empty, out of the file, out of order or touching: %+v from %q", m.Done, b)
+			}
+		}
 		if !json.Valid(b) {
 			t.Fatalf("accepted invalid JSON %q", b)
 		}
@@ -48,7 +60,7 @@ func FuzzReadMeta(f *testing.F) {
 			t.Fatal(err)
 		}
 		got, err := readMeta(p)
-		if err != nil || got != m {
+		if err != nil || !reflect.DeepEqual(got, m) {
 			t.Fatalf("round trip: got %+v, %v; want %+v", got, err, m)
 		}
 	})

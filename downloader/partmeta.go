@@ -14,10 +14,33 @@ import (
 // run can ask for the rest of the same version with If-Range, or start over
 // when it cannot. A part without metadata is restarted from zero.
 type partMeta struct {
-	URLDigest    string `json:"url_sha256"`              // urlDigest: no secret of the URL is stored
+	URLDigest    string `json:"url_sha256,omitempty"`    // urlDigest: no secret of the URL is stored
 	ETag         string `json:"etag,omitempty"`          // strong ETag, or ""
 	LastModified string `json:"last_modified,omitempty"` // Last-Modified, or ""
 	Size         int64  `json:"size"`                    // total size, or -1
+	// Done lists the byte spans of a part fetched in parallel ranges
+	// (ranges.go) that are complete, sorted and apart. Without it (a part
+	// fetched as one stream, or written by an older wcdl) the part holds
+	// the bytes from 0 to its length.
+	Done []span `json:"done,omitempty"`
+}
+
+// span is the bytes [Start, End) of a file.
+type span struct {
+	Start int64 `json:"start"`
+	End   int64 `json:"end"`
+}
+
+// maxSpans bounds the spans a metadata file may list.
+const maxSpans = 1024
+
+// metaJSON is partMeta as stored. The metadata of a part fetched in ranges
+// names the URL's digest ranges_url_sha256 instead of url_sha256, so that
+// a wcdl too old to know Done refuses it (and restarts the file) instead of
+// resuming from the part's length across spans never received.
+type metaJSON struct {
+	partMeta
+	RangesURLDigest string `json:"ranges_url_sha256,omitempty"`
 }
 
 // validator returns the If-Range value for m: the strong ETag, else the
@@ -54,11 +77,41 @@ const maxMeta = 64 << 10
 
 // parseMeta decodes the metadata b read from path.
 func parseMeta(path string, b []byte) (partMeta, error) {
-	var m partMeta
-	if len(b) > maxMeta || json.Unmarshal(b, &m) != nil || m.URLDigest == "" || m.Size < 0 {
+	var mj metaJSON
+	if len(b) > maxMeta || json.Unmarshal(b, &mj) != nil || (len(mj.Done) > 0) != (mj.RangesURLDigest != "") {
 		return partMeta{}, fmt.Errorf("%s: %w", path, errBadMeta)
 	}
+	m := mj.partMeta
+	if len(m.Done) > 0 {
+		if m.URLDigest != "" {
+			return partMeta{}, fmt.Errorf("%s: %w", path, errBadMeta)
+		}
+		m.URLDigest = mj.RangesURLDigest
+	}
+	if m.URLDigest == "" || m.Size < 0 || !validSpans(m.Done, m.Size) {
+		return partMeta{}, fmt.Errorf("%s: %w", path, errBadMeta)
+	}
+	if len(m.Done) == 0 {
+		m.Done = nil
+	}
 	return m, nil
+}
+
+// validSpans reports whether done lists at most maxSpans spans of a file of
+// size bytes, each not empty, in order and apart (not even touching: spans
+// that touch are one).
+func validSpans(done []span, size int64) bool {
+	if len(done) > maxSpans {
+		return false
+	}
+	var prev int64 = -1
+	for _, s := range done {
+		if s.Start <= prev || s.Start < 0 || s.End <= s.Start || s.End > size {
+			return false
+		}
+		prev = s.End
+	}
+	return true
 }
 
 // writeMeta writes m to path with a single write into a new file, without
@@ -68,7 +121,11 @@ func parseMeta(path string, b []byte) (partMeta, error) {
 // every large file a disk flush to save a rare restart. Only the holder of
 // the part's lock writes it.
 func writeMeta(path string, m partMeta) error {
-	b, err := json.Marshal(m)
+	mj := metaJSON{partMeta: m}
+	if len(m.Done) > 0 {
+		mj.URLDigest, mj.RangesURLDigest = "", m.URLDigest
+	}
+	b, err := json.Marshal(mj)
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", path, err)
 	}
@@ -82,6 +139,23 @@ func writeMeta(path string, m partMeta) error {
 	}
 	if err != nil {
 		os.Remove(path)
+		return fmt.Errorf("write resume metadata %s: %w", path, err)
+	}
+	return nil
+}
+
+// replaceMeta writes m to path in place of the metadata there: into a new
+// file beside it, renamed over it, so that a crash leaves either the old
+// description or the new one. A rename replaces a link at path rather
+// than following it.
+func replaceMeta(path string, m partMeta) error {
+	tmp := path + ".new"
+	os.Remove(tmp) // left by a crash; the part's lock is held
+	if err := writeMeta(tmp, m); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
 		return fmt.Errorf("write resume metadata %s: %w", path, err)
 	}
 	return nil

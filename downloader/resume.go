@@ -35,7 +35,7 @@ func (j *job) resumePoint() (int64, partMeta, error) {
 		return 0, partMeta{}, nil
 	}
 	if err == nil && m.URLDigest == urlDigest(j.e.URL) && m.validator() != "" && size <= m.Size &&
-		(j.e.Size < 0 || m.Size == j.e.Size) {
+		(j.e.Size < 0 || m.Size == j.e.Size) && (len(m.Done) == 0 || m.Done[len(m.Done)-1].End <= size) {
 		return size, m, nil
 	}
 	j.discard()
