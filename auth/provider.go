@@ -245,9 +245,9 @@ func defaultBackoff(n int) time.Duration {
 	return d/2 + rand.N(d/2+1)
 }
 
-// isCertificateError reports a TLS certificate that is not trusted, does
-// not match the host or is not valid.
-func isCertificateError(err error) bool {
+// IsCertificateError reports a TLS certificate that is not trusted, does
+// not match the host or is not valid: a failure that retrying cannot cure.
+func IsCertificateError(err error) bool {
 	var (
 		unknown  x509.UnknownAuthorityError
 		hostname x509.HostnameError
@@ -415,7 +415,7 @@ func (p *Provider) grant(ctx context.Context, form url.Values) (*tokenState, err
 		switch {
 		case !retry && errors.As(err, &re):
 			return nil, err
-		case !retry && isCertificateError(err):
+		case !retry && IsCertificateError(err):
 			return nil, &loginError{kind: ErrTokenEndpointUnavailable, err: err}
 		case !retry:
 			// An answer that is not a usable token answer: asking again
@@ -490,7 +490,7 @@ func (p *Provider) grantOnce(ctx context.Context, kind, body string) (st *tokenS
 		// part of it.
 		// A certificate that is not trusted or does not match will not
 		// change between attempts.
-		return nil, ctx.Err() == nil && !isCertificateError(err), hideURL(err, p.tokenURL)
+		return nil, ctx.Err() == nil && !IsCertificateError(err), hideURL(err, p.tokenURL)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))

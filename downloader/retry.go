@@ -131,7 +131,7 @@ func isPermanentError(err error) bool {
 		errors.Is(err, auth.ErrInsecureTokenURL) ||
 		errors.Is(err, ErrTooManyRedirects) ||
 		errors.Is(err, ErrBadRedirect) ||
-		isCertificateError(err) ||
+		auth.IsCertificateError(err) ||
 		errors.Is(err, context.Canceled) ||
 		errors.Is(err, context.DeadlineExceeded)
 }

@@ -87,14 +87,3 @@ func unreachableCause(err error) (host, cause string) {
 	}
 	return "", ""
 }
-
-// isCertificateError reports TLS certificate failures, which retrying
-// cannot cure.
-func isCertificateError(err error) bool {
-	var (
-		unknown  x509.UnknownAuthorityError
-		hostname x509.HostnameError
-		invalid  x509.CertificateInvalidError
-	)
-	return errors.As(err, &unknown) || errors.As(err, &hostname) || errors.As(err, &invalid)
-}
