@@ -296,3 +296,15 @@ func TestUntrustedTokenEndpoint(t *testing.T) {
 		t.Errorf("TLS connections: got %d, want 1", got)
 	}
 }
+
+// TestEmptyStateIsNotFresh: while a refused refresh token is replaced by a
+// new login, the provider holds a state without tokens; a concurrent
+// caller must join the login, not take that state's empty access token.
+func TestEmptyStateIsNotFresh(t *testing.T) {
+	if (&tokenState{}).fresh(t0) {
+		t.Error("a state without an access token is fresh; callers would get an empty token")
+	}
+	if !(&tokenState{access: "at"}).fresh(t0) {
+		t.Error("an access token of unknown lifetime is not fresh")
+	}
+}

@@ -103,9 +103,11 @@ type tokenState struct {
 	refreshExpiry time.Time
 }
 
-// fresh reports whether the access token can be handed out at now.
+// fresh reports whether the access token can be handed out at now. A state
+// without an access token (the one left while a refused refresh token is
+// replaced by a new login) is never fresh.
 func (s *tokenState) fresh(now time.Time) bool {
-	return s != nil && (s.renewAt.IsZero() || now.Before(s.renewAt))
+	return s != nil && s.access != "" && (s.renewAt.IsZero() || now.Before(s.renewAt))
 }
 
 // A Provider hands out access tokens from one Keycloak session to many
