@@ -40,26 +40,12 @@ func (j *job) attempt(ctx context.Context) error {
 	// without cancelling the run.
 	reqCtx, cancelReq := context.WithCancelCause(ctx)
 	defer cancelReq(nil)
-	req, err := retryablehttp.NewRequestWithContext(withAttempts(reqCtx, &j.att), http.MethodGet, j.e.URL, nil)
-	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err // without the URL, which may hold a secret
-		}
-		return fmt.Errorf("%w: %v", ErrBadURL, err)
-	}
-	req = req.WithContext(tracedDial(req.Context(), &j.att, hostPort(req.URL)))
-	// No transparent gzip: lengths and ranges must count the file's bytes.
-	req.Header.Set("Accept-Encoding", "identity")
+	rng, validator := "", ""
 	if offset > 0 {
-		req.Header.Set("Range", "bytes="+strconv.FormatInt(offset, 10)+"-")
-		req.Header.Set("If-Range", meta.validator())
+		rng, validator = strconv.FormatInt(offset, 10)+"-", meta.validator()
 	}
-	resp, err := j.d.client.Do(req)
+	resp, err := j.get(reqCtx, &j.att, rng, validator)
 	if err != nil {
-		if resp != nil {
-			resp.Body.Close()
-		}
 		return err
 	}
 	defer resp.Body.Close()
@@ -300,6 +286,36 @@ func statusErr(code int) error {
 }
 
 // read reads into p from the body of the job's current request (see
+// get sends the file's GET, for bytes rng ("a-" or "a-b") with If-Range
+// validator when rng is not "", charging the attempts to att. The request
+// is traced so that the file counts as tried once it heads for the
+// service (see tracedDial). On an error no body is left open.
+func (j *job) get(ctx context.Context, att *attempts, rng, validator string) (*http.Response, error) {
+	req, err := retryablehttp.NewRequestWithContext(withAttempts(ctx, att), http.MethodGet, j.e.URL, nil)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // without the URL, which may hold a secret
+		}
+		return nil, fmt.Errorf("%w: %v", ErrBadURL, err)
+	}
+	req = req.WithContext(tracedDial(req.Context(), &j.att, hostPort(req.URL)))
+	// No transparent gzip: lengths and ranges must count the file's bytes.
+	req.Header.Set("Accept-Encoding", "identity")
+	if rng != "" {
+		req.Header.Set("Range", "bytes="+rng)
+		req.Header.Set("If-Range", validator)
+	}
+	resp, err := j.d.client.Do(req)
+	if err != nil {
+		if resp != nil {
+			resp.Body.Close()
+		}
+		return nil, err
+	}
+	return resp, nil
+}
+
 // readBody) and counts what it read for the entry.
 func (j *job) read(ctx context.Context, body io.Reader, p []byte) (int, error) {
 	n, err := j.d.readBody(ctx, body, p, j.stall, &j.rate)

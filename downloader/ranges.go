@@ -25,7 +25,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"slices"
 	"strconv"
@@ -34,7 +33,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/hashicorp/go-retryablehttp"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -228,22 +226,9 @@ func (rr *rangeRun) fetch(ctx context.Context, p span) error {
 	defer cancel(nil)
 	att := &attempts{budget: max(j.att.budget-j.att.n, 1)}
 	defer func() { rr.retries.Add(int64(max(att.n-1, 0))) }()
-	req, err := retryablehttp.NewRequestWithContext(withAttempts(reqCtx, att), http.MethodGet, j.e.URL, nil)
+	rng := strconv.FormatInt(p.Start, 10) + "-" + strconv.FormatInt(p.End-1, 10)
+	resp, err := j.get(reqCtx, att, rng, rr.meta.validator()) // the validator does not change while ranges run
 	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return fmt.Errorf("%w: %v", ErrBadURL, err)
-	}
-	req.Header.Set("Accept-Encoding", "identity")
-	req.Header.Set("Range", "bytes="+strconv.FormatInt(p.Start, 10)+"-"+strconv.FormatInt(p.End-1, 10))
-	req.Header.Set("If-Range", rr.meta.validator()) // not changed while ranges run
-	resp, err := j.d.client.Do(req)
-	if err != nil {
-		if resp != nil {
-			resp.Body.Close()
-		}
 		return err
 	}
 	defer resp.Body.Close()
