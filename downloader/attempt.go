@@ -57,6 +57,7 @@ func (j *job) attempt(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	j.digest, j.sized, j.total = digestOf(resp.Header, total, resp.StatusCode == http.StatusOK), total >= 0, total
 	if err := checkEncoding(resp.Header); err != nil {
 		return err
 	}

@@ -19,3 +19,12 @@ func checkFormat(name string, r io.ReaderAt, size int64) error {
 	}
 	return nil
 }
+
+// isTIFF reports whether checkFormat checks name as a GeoTIFF.
+func isTIFF(name string) bool {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".tif", ".tiff":
+		return true
+	}
+	return false
+}

@@ -39,6 +39,14 @@ type job struct {
 	// oneStream: the service answered a range request with the whole file
 	// or another range; the file is fetched as one stream from now on.
 	oneStream bool
+	// digest is what the service published as the digest of the version
+	// being fetched (digest.go); sized: its length was announced.
+	digest sourceDigest
+	sized  bool
+	// total is the length the current location announced (-1: none yet);
+	// seen, the lengths the locations tried announced (fallback.go).
+	total int64
+	seen  []sizeSeen
 }
 
 func (d *Downloader) path(e manifest.Entry) string { return filepath.Join(d.cfg.Dir, e.Name) }
@@ -48,7 +56,7 @@ func (d *Downloader) fetch(ctx context.Context, e manifest.Entry) Result {
 	start := time.Now()
 	r := Result{Entry: e, Path: d.path(e)}
 	j := &job{d: d, e: e, r: &r, final: r.Path, part: r.Path + ".part", meta: r.Path + ".part.meta",
-		att: attempts{budget: d.cfg.Attempts}, contrib: max(e.Size, 0)}
+		att: attempts{budget: d.cfg.Attempts}, contrib: max(e.Size, 0), total: -1}
 	err := j.run(ctx)
 	r.Attempts, r.tried = j.att.n, j.att.dialed.Load()
 	switch {
@@ -64,9 +72,9 @@ func (d *Downloader) fetch(ctx context.Context, e manifest.Entry) Result {
 			err = ue.Err // it would repeat the URL named here
 		}
 		err = redactErr(err)
-		r.Err = fmt.Errorf("download %s: %w", redact(e.URL), err)
+		r.Err = fmt.Errorf("download %s: %w", redact(j.e.URL), err)
 		// The caller reports how each file ended; this is for -v.
-		d.cfg.logger().Debug("download failed", "url", redact(e.URL), "attempts", r.Attempts, "error", err)
+		d.cfg.logger().Debug("download failed", "url", redact(j.e.URL), "attempts", r.Attempts, "error", err)
 	}
 	j.setExpected(r.Bytes) // nothing more will come for this entry
 	r.Duration = time.Since(start)
@@ -94,6 +102,13 @@ func (j *job) run(ctx context.Context) error {
 	if j.skip() { // another process finished it while we waited
 		return nil
 	}
+	return j.fromLocations(ctx)
+}
+
+// fromHere makes attempts at the job's current URL until the file is
+// published, a final error occurs, or the budget is spent.
+func (j *job) fromHere(ctx context.Context) error {
+	var err error
 	refusals := 0      // refused tokens since the service last accepted one
 	revoked := 0       // refusals forgiven as revocations
 	var accepted int64 // d.accepted at the last refusal

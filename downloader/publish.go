@@ -79,9 +79,36 @@ func (j *job) verify(f *os.File, size int64, hs fileHashes) error {
 			return fmt.Errorf("%w: MD5 is %s, the manifest says %s", ErrChecksum, got, want)
 		}
 	}
+	var checked []string
+	if j.e.Size >= 0 || j.sized {
+		checked = append(checked, "size")
+	}
+	if j.e.SHA256 != "" {
+		checked = append(checked, "sha256")
+	}
+	if j.e.MD5 != "" && hs.md5 != nil {
+		checked = append(checked, "md5")
+	}
+	if hs.src != nil {
+		ok, err := hs.src.check()
+		if err != nil {
+			return err
+		}
+		if ok {
+			checked = append(checked, hs.src.d.kind)
+		} else {
+			j.d.cfg.logger().Debug("multipart ETag not checked: no usual part size reproduces it", "url", redact(j.e.URL), "parts", hs.src.d.parts, "part_sizes_tried", hs.src.d.partSizes)
+		}
+	} else if j.digest.kind == CheckedETagParts {
+		j.d.cfg.logger().Debug("multipart ETag not checked: its part size cannot be derived from the file size", "url", redact(j.e.URL), "parts", j.digest.parts)
+	}
 	if err := checkFormat(j.e.Name, f, size); err != nil {
 		return fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}
+	if isTIFF(j.e.Name) {
+		checked = append(checked, "tiff")
+	}
+	j.r.Checked = checked
 	return nil
 }
 
@@ -89,11 +116,13 @@ func (j *job) verify(f *os.File, size int64, hs fileHashes) error {
 type fileHashes struct {
 	sha256 hash.Hash // nil when Config.SkipSHA256 and the manifest gives none
 	md5    hash.Hash // nil unless the manifest gives an MD5
+	// src computes the digest the service published (j.digest), or is nil.
+	src *digestCheck
 }
 
 // hashes returns the digests this entry needs: SHA-256 for its Result
 // (unless Config.SkipSHA256) or to check the manifest's sha256=, MD5 to
-// check its md5=.
+// check its md5=, and the digest the service published.
 func (j *job) hashes() fileHashes {
 	var hs fileHashes
 	if j.e.SHA256 != "" || !j.d.cfg.SkipSHA256 {
@@ -102,6 +131,7 @@ func (j *job) hashes() fileHashes {
 	if j.e.MD5 != "" {
 		hs.md5 = md5.New()
 	}
+	hs.src = newDigestCheck(j.digest)
 	return hs
 }
 
@@ -112,6 +142,9 @@ func hashWriters(hs fileHashes) []io.Writer {
 	}
 	if hs.md5 != nil {
 		ws = append(ws, hs.md5)
+	}
+	if hs.src != nil {
+		ws = append(ws, hs.src)
 	}
 	return ws
 }

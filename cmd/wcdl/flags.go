@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/wcdl/wcdl/auth"
+	"github.com/wcdl/wcdl/source"
 )
 
 // options holds everything the command line and the environment can set.
@@ -32,7 +33,11 @@ type options struct {
 	scope        string
 	issuer       string
 	authHosts    []string
-	baseURL      string
+	baseURL      string   // the unnamed --base-url: the first source's root
+	baseURLs     []string // every --base-url, URL or NAME=URL
+	source       string
+	sources      []source.Source // --source with the roots of --base-url
+	noAuth       bool
 	username     string
 	passwordFile string
 	retries      int
@@ -81,7 +86,9 @@ func newFlagSet(o *options) *pflag.FlagSet {
 	fs.StringVar(&o.scope, "scope", "", "OIDC `SCOPE` to request (overrides the provider), such as openid")
 	fs.StringVar(&o.issuer, "issuer", "", "OpenID issuer `URL` whose discovery document names the token, revocation and logout endpoints (default: the realm of a Keycloak token URL)")
 	fs.StringArrayVar(&o.authHosts, "auth-host", nil, "also send the token to hosts matching `PATTERN` (host, host:port or *.domain), where downloads redirect; repeatable")
-	fs.StringVar(&o.baseURL, "base-url", "", "download service `URL` (default https://services.terrascope.be/download)")
+	fs.StringVar(&o.source, "source", "terrascope", "where WorldCover products come from: `LIST` of terrascope, aws, pc in order of preference")
+	fs.StringArrayVar(&o.baseURLs, "base-url", nil, "download root `URL` of the first source, or NAME=URL of a named one; repeatable")
+	fs.BoolVar(&o.noAuth, "no-auth", false, "ask for no credentials and send none (public URLs)")
 	fs.StringVarP(&o.username, "username", "u", "", "account `USER` (else WCDL_USERNAME, else ~/.netrc)")
 	fs.StringVar(&o.passwordFile, "password-file", "", "read the password from `FILE` (- for standard input); else WCDL_PASSWORD, ~/.netrc or a prompt")
 	fs.IntVar(&o.retries, "retries", 5, "attempts per file, retries and resumes included")
@@ -194,7 +201,25 @@ func (o *options) check() error {
 	if _, err := parseRate(o.maxFileSize); err != nil {
 		return usageError("--max-file-size: %v", strings.Replace(err.Error(), "is not a rate: want bytes per second such as", "is not a size: want bytes such as", 1))
 	}
+	if err := o.checkSources(); err != nil {
+		return err
+	}
 	return o.checkAOI()
+}
+
+// checkSources resolves --source and --base-url into o.sources.
+func (o *options) checkSources() error {
+	srcs, err := source.Parse(o.source, o.baseURLs)
+	if err != nil {
+		return usageError("--source/--base-url: %v", err)
+	}
+	o.sources, o.baseURL = srcs, ""
+	for _, b := range o.baseURLs {
+		if name, _, ok := strings.Cut(b, "="); !ok || strings.ContainsAny(name, "/:") {
+			o.baseURL = b
+		}
+	}
+	return nil
 }
 
 // goStyleArgs rewrites Go-style single-dash long flags ("-manifest x",

@@ -15,12 +15,32 @@ import (
 
 	"github.com/wcdl/wcdl/auth"
 	"github.com/wcdl/wcdl/downloader"
-	"github.com/wcdl/wcdl/manifest"
+	"github.com/wcdl/wcdl/source"
 )
 
+// needsLogin reports whether the run needs the Keycloak login: a chosen
+// source asks for it, and --no-auth is not given. Anonymous sources (aws)
+// and plain public URLs need none.
+func needsLogin(o *options) bool {
+	if o.noAuth {
+		return false
+	}
+	for _, s := range o.sources {
+		if s.Credential == source.Keycloak {
+			return true
+		}
+	}
+	return false
+}
+
 // provider builds the shared token provider from the flags, and returns the
-// hosts that may receive its tokens.
+// hosts that may receive its tokens. When the run needs no login it
+// returns a nil provider: no credential is asked for, no token endpoint
+// is contacted and no request carries an Authorization header.
 func (c *command) provider(ctx context.Context, o *options, sim *simulator, log *slog.Logger) (*auth.Provider, []string, error) {
+	if !needsLogin(o) {
+		return nil, nil, nil
+	}
 	preset, err := auth.LookupPreset(o.provider)
 	if err != nil {
 		return nil, nil, fmt.Errorf("--provider: %w", err)
@@ -38,13 +58,10 @@ func (c *command) provider(ctx context.Context, o *options, sim *simulator, log 
 	if err != nil {
 		return nil, nil, err
 	}
-	baseURL := o.baseURL
-	if baseURL == "" {
-		baseURL = manifest.DefaultBaseURL
-	}
-	base, err := url.Parse(baseURL)
+	ts, _ := source.Find(o.sources, "terrascope") // needsLogin: it is there
+	base, err := url.Parse(ts.Root)
 	if err != nil || base.Host == "" {
-		return nil, nil, fmt.Errorf("--base-url %q is not an absolute URL", baseURL)
+		return nil, nil, fmt.Errorf("--base-url %q is not an absolute URL", ts.Root)
 	}
 	// A token URL that would be refused is told before the password is
 	// asked for.
@@ -142,13 +159,17 @@ func netrcPath(getenv func(string) string) string {
 
 // newHTTPClient is the one client every worker shares: the downloader's
 // transport (a connection per transfer, HTTP/1.1), wrapped by the auth
-// transport that adds bearer tokens for the trusted hosts only. tlsConfig,
+// transport that adds bearer tokens for the trusted hosts only (none when
+// src is nil). tlsConfig,
 // if not nil, sets the CAs trusted (the simulator's); dial, if not nil,
 // replaces the dialer (tests).
-func newHTTPClient(src auth.TokenSource, trusted []string, workers int, tlsConfig *tls.Config, dial func(ctx context.Context, network, addr string) (net.Conn, error)) *http.Client {
+func newHTTPClient(src *auth.Provider, trusted []string, workers int, tlsConfig *tls.Config, dial func(ctx context.Context, network, addr string) (net.Conn, error)) *http.Client {
 	base := downloader.NewTransport(workers, tlsConfig)
 	if dial != nil {
 		base.DialContext = dial
+	}
+	if src == nil { // an anonymous run: no token transport at all
+		return &http.Client{Transport: base}
 	}
 	return &http.Client{Transport: &auth.Transport{Source: src, Base: base, Trusted: trusted}}
 }

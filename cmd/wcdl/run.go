@@ -99,10 +99,14 @@ func (c *command) run(ctx context.Context, args []string) int {
 		if c.simulated != nil {
 			c.simulated(sim)
 		}
-		o.tokenURL, o.clientID, o.scope, o.issuer, o.baseURL = sim.kc.TokenURL(), simClient, "", "", sim.ts.URL()
+		o.tokenURL, o.clientID, o.scope, o.issuer, o.baseURL = sim.kc.TokenURL(), simClient, "", "", o.sources[0].Root
+		if err := sim.bind(o); err != nil {
+			con.errorf("", "%v", err)
+			return exitUsage
+		}
 		if !o.quiet {
-			con.say(slog.LevelInfo, "simulating: a built-in Keycloak and download service on this machine, with a demo account; nothing leaves it",
-				"token_url", o.tokenURL, "base_url", o.baseURL)
+			con.say(slog.LevelInfo, "simulating: a built-in Keycloak, download service and public bucket on this machine, with a demo account; nothing leaves it",
+				"token_url", o.tokenURL, "base_url", o.sources[0].Root)
 			if sim.portTaken {
 				con.warn(fmt.Sprintf("port %d is taken (another simulation?): parts of an earlier simulated run are downloaded again", port))
 			}
@@ -146,6 +150,9 @@ func (c *command) run(ctx context.Context, args []string) int {
 		// an unreachable server hold up the exit.
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
+		if provider == nil {
+			return
+		}
 		if err := provider.Close(ctx); err != nil {
 			log.Debug("ending the login session", "err", err)
 		}
@@ -202,7 +209,11 @@ func (c *command) run(ctx context.Context, args []string) int {
 			}
 		}
 	}
-	sum := summarize(results, finished.Sub(started), provider.Stats(), d.Progress())
+	var st auth.Stats
+	if provider != nil {
+		st = provider.Stats()
+	}
+	sum := summarize(results, finished.Sub(started), st, d.Progress())
 	log.Debug("transfers in flight", "workers", o.workers, "at the end", sum.Concurrency,
 		"lowest", sum.ConcurrencyLowest, "answers 429 or 503", sum.Throttled)
 	code := exitCode(ctx, runErr, sum)

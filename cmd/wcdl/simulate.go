@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/wcdl/wcdl/auth/keycloaktest"
+	"github.com/wcdl/wcdl/downloader/s3test"
 	"github.com/wcdl/wcdl/downloader/terrascopetest"
 )
 
@@ -18,11 +19,13 @@ const (
 	simClient   = "public"
 )
 
-// simulator is a Keycloak and a Terrascope download service on loopback,
+// simulator is a Keycloak, a Terrascope download service and an S3 bucket
+// laid out as ESA's on loopback,
 // for trying wcdl without an account or a network.
 type simulator struct {
 	kc *keycloaktest.Server
 	ts *terrascopetest.Server
+	s3 *s3test.Server // ESA's open-data bucket, anonymous
 	// portTaken: the download service is not on its usual port, so the
 	// parts of an earlier simulation do not resume.
 	portTaken bool
@@ -47,8 +50,8 @@ func listenLoopback(port int) (l net.Listener, ok bool) {
 	return l, false
 }
 
-// startSimulator starts both services, the download service on port if it
-// is free. Tokens live a short time, so that a longer demo run shows
+// startSimulator starts the services, the download service on port if it
+// is free and the bucket on the next. Tokens live a short time, so that a longer demo run shows
 // refreshes.
 func startSimulator(port int) *simulator {
 	l, ok := listenLoopback(port)
@@ -66,7 +69,9 @@ func startSimulator(port int) *simulator {
 		terrascopetest.WithListener(l),
 		terrascopetest.WithTLS(nil), // as the real service: TLS, HTTP/2 offered
 	)
-	return &simulator{kc: kc, ts: ts, portTaken: !ok}
+	l3, ok3 := listenLoopback(port + 1)
+	s3 := s3test.NewServer("esa-worldcover", s3test.WithListener(l3), s3test.WithGenerator(s3test.WorldCover(4<<20)))
+	return &simulator{kc: kc, ts: ts, s3: s3, portTaken: !ok || !ok3}
 }
 
 // tlsConfig trusts the download service's throwaway CA; nil without a
@@ -82,4 +87,25 @@ func (s *simulator) tlsConfig() *tls.Config {
 func (s *simulator) Close() {
 	s.ts.Close()
 	s.kc.Close()
+	s.s3.Close()
+}
+
+// bind points the sources at the simulated services.
+func (s *simulator) bind(o *options) error {
+	for i, src := range o.sources {
+		var root string
+		switch src.Name {
+		case "terrascope":
+			root = s.ts.URL()
+		case "aws":
+			root = s.s3.URL()
+		default:
+			return fmt.Errorf("--simulate has no stand-in for source %s yet; use terrascope or aws", src.Name)
+		}
+		var err error
+		if o.sources[i], err = src.WithRoot(root); err != nil {
+			return err
+		}
+	}
+	return nil
 }
