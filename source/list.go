@@ -8,8 +8,9 @@ import (
 // Parse reads a list of source names in order of preference, such as
 // "aws,terrascope", and applies the download roots of roots: an entry
 // "URL" replaces the root of the first source, "NAME=URL" that of the
-// source called NAME, which must be in the list. A source named twice, an
-// unknown name or a root given twice is an error.
+// source called NAME, which must be in the list; of two roots for one
+// source the later wins. A source named twice or an unknown name is an
+// error.
 func Parse(list string, roots []string) ([]Source, error) {
 	var srcs []Source
 	for _, name := range strings.Split(list, ",") {
@@ -25,7 +26,6 @@ func Parse(list string, roots []string) ([]Source, error) {
 		}
 		srcs = append(srcs, s)
 	}
-	set := make(map[string]bool, len(roots))
 	for _, r := range roots {
 		i, root := 0, r
 		if name, rest, ok := strings.Cut(r, "="); ok && !strings.Contains(name, "/") && !strings.Contains(name, ":") {
@@ -42,11 +42,7 @@ func Parse(list string, roots []string) ([]Source, error) {
 				return nil, fmt.Errorf("a download root is given for source %s, which is not in the list %s", name, list)
 			}
 		}
-		if set[srcs[i].Name] {
-			return nil, fmt.Errorf("the download root of source %s is given twice", srcs[i].Name)
-		}
-		set[srcs[i].Name] = true
-		s, err := srcs[i].WithRoot(root)
+		s, err := srcs[i].WithRoot(root) // a later root replaces an earlier one, as flags do
 		if err != nil {
 			return nil, err
 		}
