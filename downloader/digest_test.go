@@ -83,7 +83,6 @@ func TestPartHasher(t *testing.T) {
 	}
 }
 
-
 // TestServiceDigestChecked: the digest an S3 bucket or Azure publishes is
 // checked, streamed or in ranges, and the result names it.
 func TestServiceDigestChecked(t *testing.T) {
