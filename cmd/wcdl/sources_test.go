@@ -130,3 +130,30 @@ func TestRunSimulateAWS(t *testing.T) {
 		}
 	}
 }
+
+// TestRunGridFromSource: --grid aws takes the grid file from the bucket's
+// root, so a box over sea and land (-16,45,0,54: two of its six columns
+// are sea in the stand-in mask) plans only listed tiles: no request ends
+// in 404.
+func TestRunGridFromSource(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	dir := t.TempDir()
+	rep := filepath.Join(dir, "report.json")
+	var sim *simulator
+	stderr := &syncBuffer{}
+	c := &command{getenv: noEnv, stdin: strings.NewReader(""), stdout: &syncBuffer{}, stderr: stderr,
+		simPort: freePort(t), simulated: func(s *simulator) { sim = s }}
+	args := []string{"--simulate", "--source", "aws", "--grid", "aws", "--bbox", "-16,45,0,54", "-o", filepath.Join(dir, "out"), "--report", rep, "--progress", "none"}
+	if code := c.run(t.Context(), args); code != exitOK {
+		t.Fatalf("exit code %d, want 0; stderr:\n%s", code, stderr.String())
+	}
+	r := readReport(t, rep)
+	st := sim.s3.Stats()
+	if r.Options.Grid != sim.s3.URL()+"/esa_worldcover_grid.geojson" {
+		t.Errorf("grid %q, want the bucket's", r.Options.Grid)
+	}
+	if st.NotFound != 0 || r.Summary.Entries != 12 || r.Summary.Downloaded != r.Summary.Entries || st.Requests != int64(r.Summary.Entries)+1 {
+		t.Errorf("%d requests, %d answered 404, %d of %d entries downloaded; want 12 entries, one request each and one for the grid, no 404",
+			st.Requests, st.NotFound, r.Summary.Downloaded, r.Summary.Entries)
+	}
+}
