@@ -5,11 +5,13 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/wcdl/wcdl/downloader/s3test"
@@ -183,4 +185,53 @@ func checkRefused(t *testing.T, d *Downloader, r Result) {
 	if !strings.Contains(r.Err.Error(), "says") {
 		t.Errorf("error %q does not say what the service published", r.Err)
 	}
+}
+
+// TestMultipartETagUnchecked: a multipart ETag whose part size cannot be
+// derived (no whole-MiB size reproduces it, or too many fit) does not fail
+// the file; -v says it was not checked, and the result does not claim it.
+func TestMultipartETagUnchecked(t *testing.T) {
+	body := tiffFile(t, 11<<20)
+	tests := []struct {
+		name     string
+		partSize int
+		want     string
+	}{
+		{"part size not whole MiB", 5_000_000, "no usual part size reproduces it"},
+		{"two parts fit many sizes", 6 << 20, "its part size cannot be derived"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := s3test.NewServer("b")
+			defer s.Close()
+			s.PutMultipart("f.tif", body, tt.partSize)
+			var logs syncLog
+			d := newTest(t, Config{Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+			r := run(t, d, entry(s.URL()+"/f.tif", "f.tif"))[0]
+			if r.Status != Downloaded || slices.Contains(r.Checked, CheckedETagParts) {
+				t.Fatalf("status %s (%v), checked %v; want downloaded, without %s", r.Status, r.Err, r.Checked, CheckedETagParts)
+			}
+			if !strings.Contains(logs.String(), "multipart ETag not checked: "+tt.want) {
+				t.Errorf("log %q does not say the ETag was not checked (%s)", logs.String(), tt.want)
+			}
+		})
+	}
+}
+
+// syncLog is a log buffer safe for the workers' concurrent writes.
+type syncLog struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *syncLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *syncLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

@@ -479,6 +479,7 @@ func (d *Downloader) resetProgress(entries []manifest.Entry) {
 		expected += max(e.Size, 0)
 	}
 	d.conc.resetStats()
+	d.dead.reset() // a source out of reach in an earlier run is tried again
 	d.filesTotal.Store(int64(len(entries)))
 	d.left.Store(int64(len(entries)))
 	d.bytesExpected.Store(expected)

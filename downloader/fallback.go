@@ -108,3 +108,9 @@ func (d *deadSources) mark(name string) {
 	}
 	d.names[name] = true
 }
+
+func (d *deadSources) reset() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.names = nil
+}
