@@ -20,11 +20,12 @@ func checkFormat(name string, r io.ReaderAt, size int64) error {
 	return nil
 }
 
-// isTIFF reports whether checkFormat checks name as a GeoTIFF.
-func isTIFF(name string) bool {
+// formatChecked names the format check checkFormat makes of name, for
+// Result.Checked: "tiff", or none.
+func formatChecked(name string) []string {
 	switch strings.ToLower(filepath.Ext(name)) {
 	case ".tif", ".tiff":
-		return true
+		return []string{"tiff"}
 	}
-	return false
+	return nil
 }

@@ -79,36 +79,14 @@ func (j *job) verify(f *os.File, size int64, hs fileHashes) error {
 			return fmt.Errorf("%w: MD5 is %s, the manifest says %s", ErrChecksum, got, want)
 		}
 	}
-	var checked []string
-	if j.e.Size >= 0 || j.sized {
-		checked = append(checked, "size")
-	}
-	if j.e.SHA256 != "" {
-		checked = append(checked, "sha256")
-	}
-	if j.e.MD5 != "" && hs.md5 != nil {
-		checked = append(checked, "md5")
-	}
-	if hs.src != nil {
-		ok, err := hs.src.check()
-		if err != nil {
-			return err
-		}
-		if ok {
-			checked = append(checked, hs.src.d.kind)
-		} else {
-			j.d.cfg.logger().Debug("multipart ETag not checked: no usual part size reproduces it", "url", redact(j.e.URL), "parts", hs.src.d.parts, "part_sizes_tried", hs.src.d.partSizes)
-		}
-	} else if j.digest.kind == CheckedETagParts {
-		j.d.cfg.logger().Debug("multipart ETag not checked: its part size cannot be derived from the file size", "url", redact(j.e.URL), "parts", j.digest.parts)
+	checked, err := j.checkDigest(hs)
+	if err != nil {
+		return err
 	}
 	if err := checkFormat(j.e.Name, f, size); err != nil {
 		return fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}
-	if isTIFF(j.e.Name) {
-		checked = append(checked, "tiff")
-	}
-	j.r.Checked = checked
+	j.r.Checked = append(checked, formatChecked(j.e.Name)...)
 	return nil
 }
 
