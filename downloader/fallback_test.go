@@ -141,3 +141,40 @@ func TestFallbackStatuses(t *testing.T) {
 		})
 	}
 }
+
+// TestFallbackNeverSplices: bytes of a file cut on one source are never
+// completed from another: the next source serves it from zero.
+func TestFallbackNeverSplices(t *testing.T) {
+	size := 1 << 20
+	fromA, fromB := tiffFile(t, size), tiffFile(t, size)
+	fromB[size-1] ^= 0xff // another copy: any byte of A's in the result would show
+	var n atomic.Int64
+	a := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) > 1 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("ETag", `"a1"`)
+		w.Header().Set("Accept-Ranges", "bytes")
+		w.Header().Set("Content-Length", fmt.Sprint(size))
+		w.Write(fromA[:size/2])
+		w.(http.Flusher).Flush()
+		panic(http.ErrAbortHandler) // cut the body half way
+	}))
+	defer a.Close()
+	b := s3test.NewServer("b")
+	defer b.Close()
+	b.Put("f.tif", fromB)
+	e := located("f.tif", [2]string{"mirror", a.URL}, [2]string{"aws", b.URL()})
+	r := run(t, newTest(t, Config{Attempts: 2}), e)[0]
+	if r.Status != Downloaded || r.Origin != "aws" {
+		t.Fatalf("status %s from %q (%v), want downloaded from aws", r.Status, r.Origin, r.Err)
+	}
+	if got := n.Load(); got != 2 {
+		t.Errorf("requests to the first source: %d, want 2 (the cut one and its resume)", got)
+	}
+	if st := b.Stats(); st.Requests != 1 || st.RangeRequests != 0 {
+		t.Errorf("second source: %d requests, %d with Range; want 1 without", st.Requests, st.RangeRequests)
+	}
+	checkFile(t, r.Path, fromB)
+}
