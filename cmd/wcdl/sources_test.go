@@ -157,3 +157,53 @@ func TestRunGridFromSource(t *testing.T) {
 			st.Requests, st.NotFound, r.Summary.Downloaded, r.Summary.Entries)
 	}
 }
+
+// TestRunBucketThenTerrascope: --source aws,terrascope logs in only when a
+// file is asked of Terrascope: never while the bucket serves everything,
+// once for the whole batch when the bucket is out of reach.
+func TestRunBucketThenTerrascope(t *testing.T) {
+	tests := []struct {
+		name       string
+		bucketDown bool
+		wantFrom   string
+		wantTokens int64
+	}{
+		{"bucket serves all", false, "aws", 0},
+		{"bucket out of reach", true, "terrascope", 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			rep := filepath.Join(dir, "report.json")
+			var sim *simulator
+			stderr := &syncBuffer{}
+			c := &command{getenv: noEnv, stdin: strings.NewReader(""), stdout: &syncBuffer{}, stderr: stderr, simPort: freePort(t),
+				simulated: func(s *simulator) {
+					sim = s
+					if tt.bucketDown {
+						s.s3.Close()
+					}
+				}}
+			args := []string{"--simulate", "--source", "aws,terrascope", "-m", "../../testdata/tiles.txt", "-o", filepath.Join(dir, "out"),
+				"--report", rep, "--progress", "none", "--retries", "2"}
+			if code := c.run(t.Context(), args); code != exitOK {
+				t.Fatalf("exit code %d, want 0; stderr:\n%s", code, stderr.String())
+			}
+			r := readReport(t, rep)
+			if n := sim.kc.Stats().TokenRequests(); n != tt.wantTokens || r.Summary.TokenRequests != tt.wantTokens {
+				t.Errorf("token requests: %d (report: %d), want %d", n, r.Summary.TokenRequests, tt.wantTokens)
+			}
+			if r.Summary.Downloaded != 6 {
+				t.Errorf("downloaded %d, want 6", r.Summary.Downloaded)
+			}
+			for _, e := range r.Entries {
+				if e.From != tt.wantFrom {
+					t.Errorf("%s: from %q, want %s", e.Entry, e.From, tt.wantFrom)
+				}
+			}
+			if n := sim.ts.Stats().AuthorizationSeen; tt.bucketDown && n == 0 {
+				t.Error("Terrascope saw no token")
+			}
+		})
+	}
+}
