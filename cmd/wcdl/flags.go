@@ -207,21 +207,6 @@ func (o *options) check() error {
 	return o.checkAOI()
 }
 
-// checkSources resolves --source and --base-url into o.sources.
-func (o *options) checkSources() error {
-	srcs, err := source.Parse(o.source, o.baseURLs)
-	if err != nil {
-		return usageError("--source/--base-url: %v", err)
-	}
-	o.sources, o.baseURL = srcs, ""
-	for _, b := range o.baseURLs {
-		if name, _, ok := strings.Cut(b, "="); !ok || strings.ContainsAny(name, "/:") {
-			o.baseURL = b
-		}
-	}
-	return nil
-}
-
 // goStyleArgs rewrites Go-style single-dash long flags ("-manifest x",
 // "-workers=8") to their double-dash form, so that pflag does not read them
 // as clusters of shorthands. An argument is rewritten only when the name

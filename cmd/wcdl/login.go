@@ -18,21 +18,6 @@ import (
 	"github.com/wcdl/wcdl/source"
 )
 
-// needsLogin reports whether the run needs the Keycloak login: a chosen
-// source asks for it, and --no-auth is not given. Anonymous sources (aws)
-// and plain public URLs need none.
-func needsLogin(o *options) bool {
-	if o.noAuth {
-		return false
-	}
-	for _, s := range o.sources {
-		if s.Credential == source.Keycloak {
-			return true
-		}
-	}
-	return false
-}
-
 // provider builds the shared token provider from the flags, and returns the
 // hosts that may receive its tokens. When the run needs no login it
 // returns a nil provider: no credential is asked for, no token endpoint
