@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -78,7 +79,7 @@ func (c *command) run(ctx context.Context, args []string) int {
 		return exitOK
 	}
 	if o.version {
-		fmt.Fprintf(c.stdout, "wcdl %s\n", buildVersion())
+		fmt.Fprintf(c.stdout, "wcdl %s %s %s/%s\n", buildVersion(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 		return exitOK
 	}
 	log := c.newLogger(o)
