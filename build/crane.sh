@@ -9,7 +9,7 @@ registry_pid=""
 
 # crane_install builds crane into $work/bin and sets $crane to it.
 crane_install() {
-	GOBIN="$work/bin" go install "github.com/google/go-containerregistry/cmd/crane@$crane_version"
+	GOOS= GOARCH= GOBIN="$work/bin" go install "github.com/google/go-containerregistry/cmd/crane@$crane_version"
 	crane="$work/bin/crane"
 }
 
