@@ -43,6 +43,8 @@ type options struct {
 	maxFileSize  string
 	force        bool
 	shard        string
+	shardCount   int    // shard.go
+	shardFrom    string // the variables --shard auto read
 	dryRun       bool
 	report       string
 	progress     string
@@ -91,7 +93,8 @@ func newFlagSet(o *options) *pflag.FlagSet {
 	fs.StringVar(&o.minRate, "min-rate", "", "cut and resume a transfer slower than `RATE` bytes per second over --stall-timeout (default off)")
 	fs.StringVar(&o.maxFileSize, "max-file-size", "64G", "refuse a file larger than `SIZE` bytes, and cut a body without a length there")
 	fs.BoolVar(&o.force, "force", false, "download again even if the final file exists")
-	fs.StringVar(&o.shard, "shard", "", "download only shard `K/N` of the plan (0 <= K < N)")
+	fs.StringVar(&o.shard, "shard", "", "download only shard `K/N` of the plan (0 <= K < N), or auto: K and N from JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID or AWS_BATCH_JOB_ARRAY_INDEX")
+	fs.IntVar(&o.shardCount, "shard-count", 0, "with --shard auto, the number of shards `N` (required for a Kubernetes Indexed Job)")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "print the plan (URL and output path per entry); download nothing, ask for no token")
 	fs.StringVar(&o.planFormat, "plan-format", "text", "--dry-run output: text, or geojson (one polygon per tile, for a map)")
 	fs.StringVar(&o.report, "report", "", "write a JSON report to `FILE` (- for standard output)")
@@ -136,7 +139,10 @@ func parseArgs(args []string, getenv func(string) string) (*options, *pflag.Flag
 	if envErr != nil {
 		return o, fs, envErr
 	}
-	return o, fs, o.check()
+	if err := o.check(); err != nil {
+		return o, fs, err
+	}
+	return o, fs, o.resolveShard(getenv)
 }
 
 // envName is the environment variable that sets the flag name.

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -78,10 +79,13 @@ func (c *command) run(ctx context.Context, args []string) int {
 		return exitOK
 	}
 	if o.version {
-		fmt.Fprintf(c.stdout, "wcdl %s\n", buildVersion())
+		fmt.Fprintf(c.stdout, "wcdl %s %s %s/%s\n", buildVersion(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 		return exitOK
 	}
 	log := c.newLogger(o)
+	if o.shardFrom != "" {
+		log.Debug("shard from the environment", "shard", o.shard, "from", o.shardFrom)
+	}
 	con := newConsole(c.stderr, o.logFormat == "json")
 	if len(o.manifests) == 0 && o.bbox == "" && len(o.aois) == 0 {
 		con.errorf("Run 'wcdl --help' for usage.", "nothing to download: give a manifest with -m FILE, a box with --bbox W,S,E,N or an area with --aoi FILE")
