@@ -28,7 +28,7 @@ func checkReady(tok, what string) error {
 // refusedReady is the error of a refused ready-made credential: it stops
 // the run (ErrLoginFailed) as ErrCredentialRefused.
 func refusedReady(what string) error {
-	return &loginError{kind: ErrCredentialRefused, err: fmt.Errorf("auth: the service refused %s, and wcdl cannot renew it: %w", what, ErrCredentialRefused)}
+	return &loginError{kind: ErrCredentialRefused, err: fmt.Errorf("auth: the service refused %s; wcdl cannot renew it: give a new one", what)}
 }
 
 // A StaticToken is a TokenSource for a credential given ready-made, such as

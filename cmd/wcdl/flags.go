@@ -35,6 +35,8 @@ type options struct {
 	baseURL      string
 	username     string
 	passwordFile string
+	tokenFile    string // access.go
+	apiKeyHeader string
 	retries      int
 	retryMaxWait time.Duration
 	limitRate    string
@@ -75,7 +77,7 @@ func newFlagSet(o *options) *pflag.FlagSet {
 	fs.StringVar(&o.layers, "layer", "Map", "layers a tile id expands to: `LIST` of Map, InputQuality")
 	fs.StringVarP(&o.out, "out", "o", ".", "output `DIR` (created if missing)")
 	fs.IntVarP(&o.workers, "workers", "w", 4, "concurrent downloads")
-	fs.StringVar(&o.provider, "provider", "terrascope", "identity provider preset: terrascope, maxar or cdse")
+	fs.StringVar(&o.provider, "provider", "terrascope", "identity provider preset: terrascope, maxar, cdse, or pc (Planetary Computer SAS tokens)")
 	fs.StringVar(&o.tokenURL, "token-url", "", "Keycloak token endpoint `URL` (overrides the provider)")
 	fs.StringVar(&o.clientID, "client-id", "", "OIDC client `ID` (overrides the provider)")
 	fs.StringVar(&o.scope, "scope", "", "OIDC `SCOPE` to request (overrides the provider), such as openid")
@@ -84,6 +86,8 @@ func newFlagSet(o *options) *pflag.FlagSet {
 	fs.StringVar(&o.baseURL, "base-url", "", "download service `URL` (default https://services.terrascope.be/download)")
 	fs.StringVarP(&o.username, "username", "u", "", "account `USER` (else WCDL_USERNAME, else ~/.netrc)")
 	fs.StringVar(&o.passwordFile, "password-file", "", "read the password from `FILE` (- for standard input); else WCDL_PASSWORD, ~/.netrc or a prompt")
+	fs.StringVar(&o.tokenFile, "token-file", "", "send the bearer token in `FILE` (read again when it changes) instead of logging in; or set WCDL_TOKEN")
+	fs.StringVar(&o.apiKeyHeader, "api-key-header", "", "send the API key in WCDL_API_KEY in header `NAME` (such as MAXAR-API-KEY) instead of logging in")
 	fs.IntVar(&o.retries, "retries", 5, "attempts per file, retries and resumes included")
 	fs.DurationVar(&o.retryMaxWait, "retry-max-wait", 5*time.Minute, "longest single wait between attempts, Retry-After included")
 	fs.StringVar(&o.limitRate, "limit-rate", "", "cap the whole run at `RATE` bytes per second (e.g. 500K, 20M)")
@@ -193,6 +197,9 @@ func (o *options) check() error {
 	}
 	if _, err := parseRate(o.maxFileSize); err != nil {
 		return usageError("--max-file-size: %v", strings.Replace(err.Error(), "is not a rate: want bytes per second such as", "is not a size: want bytes such as", 1))
+	}
+	if err := o.checkAccess(); err != nil {
+		return err
 	}
 	return o.checkAOI()
 }

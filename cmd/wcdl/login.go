@@ -2,11 +2,8 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -14,7 +11,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/wcdl/wcdl/auth"
-	"github.com/wcdl/wcdl/downloader"
 	"github.com/wcdl/wcdl/manifest"
 )
 
@@ -138,17 +134,4 @@ func netrcPath(getenv func(string) string) string {
 		return filepath.Join(home, ".netrc")
 	}
 	return ""
-}
-
-// newHTTPClient is the one client every worker shares: the downloader's
-// transport (a connection per transfer, HTTP/1.1), wrapped by the auth
-// transport that adds bearer tokens for the trusted hosts only. tlsConfig,
-// if not nil, sets the CAs trusted (the simulator's); dial, if not nil,
-// replaces the dialer (tests).
-func newHTTPClient(src auth.TokenSource, trusted []string, workers int, tlsConfig *tls.Config, dial func(ctx context.Context, network, addr string) (net.Conn, error)) *http.Client {
-	base := downloader.NewTransport(workers, tlsConfig)
-	if dial != nil {
-		base.DialContext = dial
-	}
-	return &http.Client{Transport: &auth.Transport{Source: src, Base: base, Trusted: trusted}}
 }
