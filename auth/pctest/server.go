@@ -34,7 +34,21 @@ type Options struct {
 	// SubscriptionKey, if not empty, must come in Ocp-Apim-Subscription-Key;
 	// a request without it, or with another, gets 401.
 	SubscriptionKey string
+	// Spoil, if not nil, says how to spoil the n-th token issued (1, 2,
+	// ...) while its msft:expiry still promises the full lifetime, as a
+	// revoked key or a skewed clock would: the blob service refuses it.
+	Spoil func(n int64) Spoil
 }
+
+// A Spoil is a way a token can be unusable.
+type Spoil int
+
+// Ways to spoil a token.
+const (
+	Good    Spoil = iota
+	Expired       // signed with an expiry a minute ago
+	Forged        // its signature altered
+)
 
 // A Server is a fake SAS token endpoint on loopback:
 // GET {URL}/{account}/{container} answers
@@ -134,9 +148,20 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	// The start is back-dated by 15 minutes, as Azure advises against clock
 	// skew, and by a second more for each token issued, so that no two
 	// tokens are alike even on a clock that stands still.
-	expiry := now.Add(s.opts.Lifetime)
-	start := now.Add(-15*time.Minute - time.Duration(s.seq.Add(1))*time.Second)
-	tok, err := ContainerSAS(account, s.opts.Key, container, "rl", start, expiry)
+	expiry, signed := now.Add(s.opts.Lifetime), now.Add(s.opts.Lifetime)
+	n := s.seq.Add(1)
+	spoil := Good
+	if s.opts.Spoil != nil {
+		spoil = s.opts.Spoil(n)
+	}
+	if spoil == Expired {
+		signed = now.Add(-time.Minute)
+	}
+	start := now.Add(-15*time.Minute - time.Duration(n)*time.Second)
+	tok, err := ContainerSAS(account, s.opts.Key, container, "rl", start, signed)
+	if spoil == Forged {
+		tok = strings.Replace(tok, "sig=", "sig=AAAA", 1)
+	}
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
