@@ -17,6 +17,7 @@ import (
 // options holds everything the command line and the environment can set.
 type options struct {
 	manifests    []string
+	assets       []string // STAC asset keys
 	bbox         string
 	aois         []string // aoi.go
 	grid         string
@@ -69,6 +70,7 @@ func newFlagSet(o *options) *pflag.FlagSet {
 	fs := pflag.NewFlagSet("wcdl", pflag.ContinueOnError)
 	fs.SortFlags = false
 	fs.StringArrayVarP(&o.manifests, "manifest", "m", nil, "manifest `FILE` (- for standard input); repeatable")
+	fs.StringArrayVar(&o.assets, "asset", nil, "from a STAC manifest, take asset `KEY` of every item (default: every GeoTIFF asset); repeatable")
 	fs.StringVar(&o.bbox, "bbox", "", "add every tile of the box `W,S,E,N` (degrees)")
 	fs.StringArrayVar(&o.aois, "aoi", nil, "add every tile the GeoJSON area of interest `FILE` covers (- for standard input); repeatable")
 	fs.StringVar(&o.grid, "grid", "", "plan only tiles listed in the WorldCover grid GeoJSON `FILE or URL` (a URL is cached)")
