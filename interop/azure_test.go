@@ -219,3 +219,62 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// TestAzuriteSASRenewals runs the token source through a simulated
+// two-minute run of 4 workers with 20 s tokens: the source's clock is
+// manual, while the endpoint and Azurite keep real time, so every renewed
+// token is checked by Azurite. All workers together make at most
+// run/(lifetime/2)+3 token requests.
+func TestAzuriteSASRenewals(t *testing.T) {
+	const (
+		lifetime = 20 * time.Second
+		run      = 2 * time.Minute
+		step     = time.Second
+		workers  = 4
+	)
+	a := loopback.Azurite(t)
+	urls, content := azureBlobs(t, a, workers)
+	pc := pctest.NewServer(pctest.Options{Account: a.Account, Key: a.Key, Lifetime: lifetime})
+	defer pc.Close()
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		return now
+	}
+	src, err := auth.NewSASSource(auth.SASConfig{TokenURL: pc.URL, Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	host := strings.TrimPrefix(a.Endpoint, "http://")
+	c := &http.Client{Transport: &auth.SASTransport{Source: src, Trusted: []string{host}}}
+	for elapsed := time.Duration(0); elapsed <= run; elapsed += step {
+		var wg sync.WaitGroup
+		for _, u := range urls {
+			wg.Go(func() {
+				resp, err := c.Get(u)
+				if err != nil {
+					t.Errorf("at %v: %v", elapsed, err)
+					return
+				}
+				defer resp.Body.Close()
+				var b bytes.Buffer
+				_, _ = b.ReadFrom(resp.Body)
+				if resp.StatusCode != http.StatusOK || !bytes.Equal(b.Bytes(), content[filepath.Base(u)]) {
+					t.Errorf("at %v: %s, %d bytes", elapsed, resp.Status, b.Len())
+				}
+			})
+		}
+		wg.Wait()
+		mu.Lock()
+		now = now.Add(step)
+		mu.Unlock()
+	}
+	limit := int64(run/(lifetime/2)) + 3
+	got := pc.Requests()
+	t.Logf("%d token requests for %d workers over a simulated %v with %v tokens (limit %d)", got, workers, run, lifetime, limit)
+	if got > limit || got < int64(run/lifetime) {
+		t.Errorf("token requests: got %d, want between %d and %d", got, run/lifetime, limit)
+	}
+}
