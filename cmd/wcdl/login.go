@@ -11,7 +11,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/wcdl/wcdl/auth"
-	"github.com/wcdl/wcdl/manifest"
 )
 
 // provider builds the shared token provider from the flags, and returns the
@@ -34,13 +33,9 @@ func (c *command) provider(ctx context.Context, o *options, sim *simulator, log 
 	if err != nil {
 		return nil, nil, err
 	}
-	baseURL := o.baseURL
-	if baseURL == "" {
-		baseURL = manifest.DefaultBaseURL
-	}
-	base, err := url.Parse(baseURL)
-	if err != nil || base.Host == "" {
-		return nil, nil, fmt.Errorf("--base-url %q is not an absolute URL", baseURL)
+	trusted, err := trustedHosts(o, preset)
+	if err != nil {
+		return nil, nil, err
 	}
 	// A token URL that would be refused is told before the password is
 	// asked for.
@@ -82,8 +77,7 @@ func (c *command) provider(ctx context.Context, o *options, sim *simulator, log 
 	if err != nil {
 		return nil, nil, err
 	}
-	trusted := append([]string{base.Host}, preset.AuthHosts...)
-	return p, append(trusted, o.authHosts...), nil
+	return p, trusted, nil
 }
 
 // prompt returns a no-echo password prompt when standard input and standard
