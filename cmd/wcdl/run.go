@@ -136,7 +136,7 @@ func (c *command) run(ctx context.Context, args []string) int {
 		con.errorf("", "%v", err)
 		return exitUsage
 	}
-	provider, trusted, err := c.provider(ctx, o, sim, log)
+	acc, err := c.access(ctx, o, sim, con, log)
 	if err != nil {
 		if ctx.Err() != nil {
 			con.say(slog.LevelWarn, "interrupted; nothing was downloaded")
@@ -150,7 +150,7 @@ func (c *command) run(ctx context.Context, args []string) int {
 		// an unreachable server hold up the exit.
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
-		if err := provider.Close(ctx); err != nil {
+		if err := acc.close(ctx); err != nil {
 			log.Debug("ending the login session", "err", err)
 		}
 	}()
@@ -172,7 +172,7 @@ func (c *command) run(ctx context.Context, args []string) int {
 	d, err := downloader.New(downloader.Config{
 		Dir:          o.out,
 		Workers:      o.workers,
-		Client:       newHTTPClient(provider, trusted, o.workers, sim.tlsConfig(), c.dial),
+		Client:       newClient(acc, o.workers, sim.tlsConfig(), c.dial),
 		Attempts:     o.retries,
 		RetryMaxWait: o.retryMaxWait,
 		StallTimeout: o.stallTimeout,
@@ -206,7 +206,7 @@ func (c *command) run(ctx context.Context, args []string) int {
 			}
 		}
 	}
-	sum := summarize(results, finished.Sub(started), provider.Stats(), d.Progress())
+	sum := summarize(results, finished.Sub(started), acc.stats(), d.Progress())
 	log.Debug("transfers in flight", "workers", o.workers, "at the end", sum.Concurrency,
 		"lowest", sum.ConcurrencyLowest, "answers 429 or 503", sum.Throttled)
 	code := exitCode(ctx, runErr, sum)
@@ -288,6 +288,8 @@ func authFailure(err error) string {
 		return fmt.Sprintf("login failed, the batch was stopped: %v", re)
 	case errors.Is(err, auth.ErrBadTokenAnswer):
 		return fmt.Sprintf("login failed, the batch was stopped: %v", err)
+	case errors.Is(err, auth.ErrCredentialRefused):
+		return "the batch was stopped: " + loginCause(err)
 	case errors.Is(err, auth.ErrLoginFailed):
 		return "login failed, the batch was stopped: " + loginCause(err)
 	}
