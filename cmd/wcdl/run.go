@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -78,10 +79,13 @@ func (c *command) run(ctx context.Context, args []string) int {
 		return exitOK
 	}
 	if o.version {
-		fmt.Fprintf(c.stdout, "wcdl %s\n", buildVersion())
+		fmt.Fprintf(c.stdout, "wcdl %s %s %s/%s\n", buildVersion(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 		return exitOK
 	}
 	log := c.newLogger(o)
+	if o.shardFrom != "" {
+		log.Debug("shard from the environment", "shard", o.shard, "from", o.shardFrom)
+	}
 	con := newConsole(c.stderr, o.logFormat == "json")
 	if len(o.manifests) == 0 && o.bbox == "" && len(o.aois) == 0 {
 		con.errorf("Run 'wcdl --help' for usage.", "nothing to download: give a manifest with -m FILE, a box with --bbox W,S,E,N or an area with --aoi FILE")
@@ -99,11 +103,11 @@ func (c *command) run(ctx context.Context, args []string) int {
 		if c.simulated != nil {
 			c.simulated(sim)
 		}
-		o.tokenURL, o.clientID, o.scope, o.issuer, o.baseURL = sim.kc.TokenURL(), simClient, "", "", o.sources[0].Root
 		if err := sim.bind(o); err != nil {
 			con.errorf("", "%v", err)
 			return exitUsage
 		}
+		o.tokenURL, o.clientID, o.scope, o.issuer, o.baseURL = sim.kc.TokenURL(), simClient, "", "", o.sources[0].Root
 		if !o.quiet {
 			con.say(slog.LevelInfo, "simulating: a built-in Keycloak, download service and public bucket on this machine, with a demo account; nothing leaves it",
 				"token_url", o.tokenURL, "base_url", o.sources[0].Root)
@@ -136,7 +140,7 @@ func (c *command) run(ctx context.Context, args []string) int {
 		con.errorf("", "%v", err)
 		return exitUsage
 	}
-	provider, trusted, err := c.provider(ctx, o, sim, log)
+	acc, err := c.access(ctx, o, sim, con, log)
 	if err != nil {
 		if ctx.Err() != nil {
 			con.say(slog.LevelWarn, "interrupted; nothing was downloaded")
@@ -150,10 +154,7 @@ func (c *command) run(ctx context.Context, args []string) int {
 		// an unreachable server hold up the exit.
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
-		if provider == nil {
-			return
-		}
-		if err := provider.Close(ctx); err != nil {
+		if err := acc.close(ctx); err != nil {
 			log.Debug("ending the login session", "err", err)
 		}
 	}()
@@ -175,7 +176,7 @@ func (c *command) run(ctx context.Context, args []string) int {
 	d, err := downloader.New(downloader.Config{
 		Dir:          o.out,
 		Workers:      o.workers,
-		Client:       newHTTPClient(provider, trusted, o.workers, sim.tlsConfig(), c.dial),
+		Client:       newClient(acc, o.workers, sim.tlsConfig(), c.dial),
 		Attempts:     o.retries,
 		RetryMaxWait: o.retryMaxWait,
 		StallTimeout: o.stallTimeout,
@@ -209,11 +210,7 @@ func (c *command) run(ctx context.Context, args []string) int {
 			}
 		}
 	}
-	var st auth.Stats
-	if provider != nil {
-		st = provider.Stats()
-	}
-	sum := summarize(results, finished.Sub(started), st, d.Progress())
+	sum := summarize(results, finished.Sub(started), acc.stats(), d.Progress())
 	log.Debug("transfers in flight", "workers", o.workers, "at the end", sum.Concurrency,
 		"lowest", sum.ConcurrencyLowest, "answers 429 or 503", sum.Throttled)
 	code := exitCode(ctx, runErr, sum)
@@ -295,6 +292,8 @@ func authFailure(err error) string {
 		return fmt.Sprintf("login failed, the batch was stopped: %v", re)
 	case errors.Is(err, auth.ErrBadTokenAnswer):
 		return fmt.Sprintf("login failed, the batch was stopped: %v", err)
+	case errors.Is(err, auth.ErrCredentialRefused):
+		return "the batch was stopped: " + loginCause(err)
 	case errors.Is(err, auth.ErrLoginFailed):
 		return "login failed, the batch was stopped: " + loginCause(err)
 	}
