@@ -3,10 +3,8 @@ package azsource
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -15,30 +13,16 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
 
+	"github.com/wcdl/wcdl/auth/pctest"
 	"github.com/wcdl/wcdl/downloader/s3test"
 	"github.com/wcdl/wcdl/interop/loopback"
+	"github.com/wcdl/wcdl/interop/wcdlbin"
 )
 
 // wcdl is the binary built for these tests by TestMain.
-var wcdl string
+var wcdl *wcdlbin.Binary
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "wcdl-azsource-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	wcdl = filepath.Join(dir, "wcdl")
-	build := exec.Command("go", "build", "-o", wcdl, "./cmd/wcdl")
-	build.Dir = "../.." // the main module
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "building wcdl: %v\n%s", err, out)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { wcdlbin.Main(m, &wcdl) }
 
 const containerName = "esa-worldcover"
 
@@ -53,6 +37,14 @@ const manifestText = "N00E006\nESA_WorldCover_10m_2020_v100_N51E003_Map\n"
 // read, holding the blobs, and returns it and the bodies by name.
 func publicContainer(t *testing.T) (*loopback.Azure, map[string][]byte) {
 	t.Helper()
+	access := container.PublicAccessTypeBlob
+	return newContainer(t, &access)
+}
+
+// newContainer starts Azurite with a container of the given public access
+// (nil: private) holding the blobs.
+func newContainer(t *testing.T, access *container.PublicAccessType) (*loopback.Azure, map[string][]byte) {
+	t.Helper()
 	az := loopback.Azurite(t)
 	cred, err := azblob.NewSharedKeyCredential(az.Account, az.Key)
 	if err != nil {
@@ -62,8 +54,7 @@ func publicContainer(t *testing.T) (*loopback.Azure, map[string][]byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	access := container.PublicAccessTypeBlob
-	if _, err := c.CreateContainer(t.Context(), containerName, &azblob.CreateContainerOptions{Access: &access}); err != nil {
+	if _, err := c.CreateContainer(t.Context(), containerName, &azblob.CreateContainerOptions{Access: access}); err != nil {
 		t.Fatalf("create container: %v", err)
 	}
 	bodies := map[string][]byte{}
@@ -97,27 +88,17 @@ func runWCDL(t *testing.T, args ...string) (int, string, report) {
 		t.Fatal(err)
 	}
 	rep := filepath.Join(dir, "report.json")
-	cmd := exec.CommandContext(t.Context(), wcdl, append(args, "-m", m, "-o", filepath.Join(dir, "out"), "--report", rep, "--progress", "none")...)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	code := 0
-	if err := cmd.Run(); err != nil {
-		ee, ok := err.(*exec.ExitError)
-		if !ok {
-			t.Fatalf("running wcdl: %v", err)
-		}
-		code = ee.ExitCode()
-	}
+	res := wcdl.Run(t.Context(), t, nil, append(args, "-m", m, "-o", filepath.Join(dir, "out"), "--report", rep, "--progress", "none")...)
+	code, stderr := res.Code, res.Stderr
 	var r report
 	b, err := os.ReadFile(rep)
 	if err != nil {
-		t.Fatalf("report: %v; stderr:\n%s", err, stderr.String())
+		t.Fatalf("report: %v; stderr:\n%s", err, stderr)
 	}
 	if err := json.Unmarshal(b, &r); err != nil {
 		t.Fatal(err)
 	}
-	return code, stderr.String(), r
+	return code, stderr, r
 }
 
 // TestContainerContentMD5: the pc layout under an emulator's account path
@@ -193,5 +174,38 @@ func tamper(t *testing.T, dir string, body []byte) {
 	})
 	if !found {
 		t.Fatal("the blob's bytes were not found in Azurite's folder")
+	}
+}
+
+// TestPrivateContainerSAS: --source pc on a private container takes one
+// SAS token for the container from the Planetary Computer's endpoint (a
+// fake that signs real tokens for Azurite) and downloads every blob with
+// it; --no-auth gets nothing from a private container.
+func TestPrivateContainerSAS(t *testing.T) {
+	az, _ := newContainer(t, nil)
+	pc := pctest.NewServer(pctest.Options{})
+	defer pc.Close()
+	root := az.Endpoint + "/" + az.Account + "/" + containerName
+	code, stderr, r := runWCDL(t, "--source", "pc", "--base-url", "pc="+root, "--token-url", pc.URL)
+	if code != 0 {
+		t.Fatalf("exit code %d, want 0; stderr:\n%s", code, stderr)
+	}
+	for _, e := range r.Entries {
+		if e.Status != "downloaded" || e.From != "pc" || !slices.Contains(e.Checked, "content-md5") {
+			t.Errorf("%s: %s from %q, checked %v; want downloaded from pc, checked content-md5", e.URL, e.Status, e.From, e.Checked)
+		}
+	}
+	if n := pc.Requests(); n != 1 {
+		t.Errorf("token requests: %d, want 1 for the one container", n)
+	}
+	if strings.Contains(stderr, "sig=") {
+		t.Errorf("stderr shows a signature:\n%s", stderr)
+	}
+	code, _, r = runWCDL(t, "--source", "pc", "--base-url", "pc="+root, "--no-auth", "--retries", "1")
+	if code != 1 || r.Entries[0].Status != "failed" {
+		t.Errorf("--no-auth on a private container: exit %d, %s; want 1, failed", code, r.Entries[0].Status)
+	}
+	if n := pc.Requests(); n != 1 {
+		t.Errorf("token requests after the --no-auth run: %d, want still 1", n)
 	}
 }

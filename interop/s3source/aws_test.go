@@ -10,7 +10,6 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -24,28 +23,13 @@ import (
 
 	"github.com/wcdl/wcdl/downloader/s3test"
 	"github.com/wcdl/wcdl/interop/loopback"
+	"github.com/wcdl/wcdl/interop/wcdlbin"
 )
 
 // wcdl is the binary built for these tests by TestMain.
-var wcdl string
+var wcdl *wcdlbin.Binary
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "wcdl-s3source-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	wcdl = filepath.Join(dir, "wcdl")
-	build := exec.Command("go", "build", "-o", wcdl, "./cmd/wcdl")
-	build.Dir = "../.." // the main module
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "building wcdl: %v\n%s", err, out)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { wcdlbin.Main(m, &wcdl) }
 
 const bucket = "esa-worldcover"
 
@@ -172,27 +156,17 @@ func runWCDL(t *testing.T, args ...string) (int, string, report) {
 	t.Helper()
 	dir := t.TempDir()
 	rep := filepath.Join(dir, "report.json")
-	cmd := exec.CommandContext(t.Context(), wcdl, append(args, "--report", rep, "--progress", "none")...)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "NETRC=" + filepath.Join(dir, "no-netrc")}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	code := 0
-	if err := cmd.Run(); err != nil {
-		ee, ok := err.(*exec.ExitError)
-		if !ok {
-			t.Fatalf("running wcdl: %v", err)
-		}
-		code = ee.ExitCode()
-	}
+	res := wcdl.Run(t.Context(), t, nil, append(args, "--report", rep, "--progress", "none")...)
+	code, stderr := res.Code, res.Stderr
 	var r report
 	b, err := os.ReadFile(rep)
 	if err != nil {
-		t.Fatalf("report: %v; stderr:\n%s", err, stderr.String())
+		t.Fatalf("report: %v; stderr:\n%s", err, stderr)
 	}
 	if err := json.Unmarshal(b, &r); err != nil {
 		t.Fatal(err)
 	}
-	return code, stderr.String(), r
+	return code, stderr, r
 }
 
 func writeManifest(t *testing.T) string {
