@@ -2,12 +2,16 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/wcdl/wcdl/auth"
 	"github.com/wcdl/wcdl/auth/keycloaktest"
 	"github.com/wcdl/wcdl/downloader/s3test"
 )
@@ -203,6 +207,63 @@ func TestRunBucketThenTerrascope(t *testing.T) {
 			}
 			if n := sim.ts.Stats().AuthorizationSeen; tt.bucketDown && n == 0 {
 				t.Error("Terrascope saw no token")
+			}
+		})
+	}
+}
+
+// TestAccessBySources: the sources choose the credentials: none for the
+// bucket or with --no-auth, the login for Terrascope, SAS tokens for the
+// Planetary Computer, both for both, a ready-made token when one is given.
+func TestAccessBySources(t *testing.T) {
+	base := http.RoundTripper(&http.Transport{})
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string // the transports from the outside in
+	}{
+		{"aws", []string{"--source", "aws"}, nil, "base"},
+		{"--no-auth", []string{"--no-auth"}, creds(), "base"},
+		{"terrascope", nil, creds(), "bearer>base"},
+		{"aws then terrascope", []string{"--source", "aws,terrascope"}, creds(), "bearer>base"},
+		{"pc", []string{"--source", "pc"}, nil, "sas>base"},
+		{"pc then terrascope", []string{"--source", "pc,terrascope"}, creds(), "bearer>sas>base"},
+		{"aws with a ready token", []string{"--source", "aws"}, map[string]string{"WCDL_TOKEN": "tok"}, "bearer>base"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			getenv := func(k string) string { return tt.env[k] }
+			// A token URL that is not Keycloak's: no discovery request
+			// leaves the machine.
+			o, _, err := parseArgs(append(tt.args, "--token-url", "http://127.0.0.1:1/oauth2/token", "--client-id", "c"), getenv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := &command{getenv: getenv, stdin: strings.NewReader(""), stderr: io.Discard}
+			acc, err := c.access(t.Context(), o, nil, newConsole(io.Discard, false), slog.New(slog.DiscardHandler))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for rt := acc.wrap(base); ; {
+				switch x := rt.(type) {
+				case *auth.Transport:
+					got, rt = append(got, "bearer"), x.Base
+					continue
+				case *auth.SASTransport:
+					got, rt = append(got, "sas"), x.Base
+					continue
+				}
+				if rt == base {
+					got = append(got, "base")
+				} else {
+					got = append(got, fmt.Sprintf("%T", rt))
+				}
+				break
+			}
+			if s := strings.Join(got, ">"); s != tt.want {
+				t.Errorf("transports %s, want %s", s, tt.want)
 			}
 		})
 	}
