@@ -71,6 +71,13 @@ func TestDigestOfNeedsS3(t *testing.T) {
 }
 
 func TestPartHasher(t *testing.T) {
+	if got, want := func() string {
+		h := &partHasher{size: 5 << 20, cur: md5.New()}
+		sum, n := h.sum()
+		return fmt.Sprintf(`"%s-%d"`, sum, n)
+	}(), s3test.MultipartETag(nil, 5<<20); got != want {
+		t.Errorf("empty object: got %s, want %s", got, want)
+	}
 	body := content(3<<20+123, 4)
 	for _, part := range []int{1 << 20, 3<<20 + 123, 7 << 20} {
 		want := s3test.MultipartETag(body, part)
@@ -234,4 +241,31 @@ func (l *syncLog) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// FuzzPartSizeCandidates: every candidate splits the file into exactly the
+// ETag's part count, candidates are whole MiB of at least 5 MiB (or the
+// whole file for one part), and there are never more than maxCandidates.
+func FuzzPartSizeCandidates(f *testing.F) {
+	f.Add(int64(11<<20), 3)
+	f.Add(int64(60_000_000), 8)
+	f.Add(int64(100<<20), 2)
+	f.Add(int64(0), 1)
+	f.Fuzz(func(t *testing.T, size int64, n int) {
+		if size < 0 || size > 5<<40 || n < 1 || n > maxParts {
+			return
+		}
+		got := partSizeCandidates(size, n)
+		if len(got) > maxCandidates {
+			t.Fatalf("%d candidates, at most %d", len(got), maxCandidates)
+		}
+		for _, p := range got {
+			if parts := (size + p - 1) / p; n > 1 && parts != int64(n) {
+				t.Errorf("size %d, part size %d: %d parts, want %d", size, p, parts, n)
+			}
+			if n > 1 && (p%(1<<20) != 0 || p < 5<<20) {
+				t.Errorf("part size %d is not whole MiB of at least 5 MiB", p)
+			}
+		}
+	})
 }

@@ -96,7 +96,7 @@ func (h *partHasher) Write(p []byte) (int, error) {
 // sum returns the ETag's hex digest and its part count.
 func (h *partHasher) sum() (string, int) {
 	sums := h.sums
-	if h.in > 0 {
+	if h.in > 0 || len(sums) == 0 { // an empty object is one empty part
 		sums = h.cur.Sum(sums)
 	}
 	all := md5.Sum(sums)
