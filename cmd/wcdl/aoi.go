@@ -32,6 +32,9 @@ func (o *options) checkAOI() error {
 	if slices.Contains(o.aois, "-") && stdins > 1 {
 		return usageError("standard input (-) can hold only one of the manifests, areas of interest and the password")
 	}
+	if o.dryRun && o.report == "-" {
+		return usageError("--dry-run and --report - both write to standard output: give the report a file, --report FILE")
+	}
 	if o.grid == "-" {
 		return usageError("--grid takes a file or an http(s) URL, not standard input")
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -47,6 +46,7 @@ type options struct {
 	report       string
 	progress     string
 	simulate     bool
+	simulateRate string // simulate.go
 	quiet        bool
 	verbose      bool
 	logFormat    string
@@ -86,10 +86,10 @@ func newFlagSet(o *options) *pflag.FlagSet {
 	fs.StringVar(&o.passwordFile, "password-file", "", "read the password from `FILE` (- for standard input); else WCDL_PASSWORD, ~/.netrc or a prompt")
 	fs.IntVar(&o.retries, "retries", 5, "attempts per file, retries and resumes included")
 	fs.DurationVar(&o.retryMaxWait, "retry-max-wait", 5*time.Minute, "longest single wait between attempts, Retry-After included")
-	fs.StringVar(&o.limitRate, "limit-rate", "", "cap the whole run at `RATE` bytes per second (e.g. 500K, 20M)")
+	fs.StringVar(&o.limitRate, "limit-rate", "", "cap the whole run at `RATE` bytes per second (e.g. 500K, 20MiB; 0: no cap)")
 	fs.DurationVar(&o.stallTimeout, "stall-timeout", 2*time.Minute, "cut and resume a transfer that gets no response headers or no byte for `D`")
 	fs.StringVar(&o.minRate, "min-rate", "", "cut and resume a transfer slower than `RATE` bytes per second over --stall-timeout (default off)")
-	fs.StringVar(&o.maxFileSize, "max-file-size", "64G", "refuse a file larger than `SIZE` bytes, and cut a body without a length there")
+	fs.StringVar(&o.maxFileSize, "max-file-size", "64G", "refuse a file larger than `SIZE` bytes (e.g. 64G, 2T; 0: no cap), and cut a body without a length there")
 	fs.BoolVar(&o.force, "force", false, "download again even if the final file exists")
 	fs.StringVar(&o.shard, "shard", "", "download only shard `K/N` of the plan (0 <= K < N)")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "print the plan (URL and output path per entry); download nothing, ask for no token")
@@ -97,6 +97,7 @@ func newFlagSet(o *options) *pflag.FlagSet {
 	fs.StringVar(&o.report, "report", "", "write a JSON report to `FILE` (- for standard output)")
 	fs.StringVar(&o.progress, "progress", "auto", "progress display: auto, bar, plain or none")
 	fs.BoolVar(&o.simulate, "simulate", false, "run against a built-in simulator of Keycloak and the download service")
+	fs.StringVar(&o.simulateRate, "simulate-rate", "1M", "with --simulate, serve each connection at `RATE` bytes per second (0: full speed, for benchmarks)")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "print errors only")
 	fs.BoolVarP(&o.verbose, "verbose", "v", false, "print debugging detail")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
@@ -189,10 +190,13 @@ func (o *options) check() error {
 		return usageError("--min-rate %s for each of %d workers exceeds --limit-rate %s: every transfer would be cut", o.minRate, o.workers, o.limitRate)
 	}
 	if o.maxFileSize == "" {
-		return usageError("--max-file-size must be given as a size such as 64G")
+		return usageError("--max-file-size must be given as a size such as 64G (0 for none)")
 	}
-	if _, err := parseRate(o.maxFileSize); err != nil {
-		return usageError("--max-file-size: %v", strings.Replace(err.Error(), "is not a rate: want bytes per second such as", "is not a size: want bytes such as", 1))
+	if _, err := parseSize(o.maxFileSize); err != nil {
+		return usageError("--max-file-size: %v", err)
+	}
+	if _, err := parseRate(o.simulateRate); err != nil {
+		return usageError("--simulate-rate: %v", err)
 	}
 	return o.checkAOI()
 }
@@ -252,31 +256,6 @@ func lastShorthand(fs *pflag.FlagSet, cluster string) (*pflag.Flag, bool) {
 		}
 	}
 	return nil, false
-}
-
-// parseRate reads a byte rate such as "500K", "20M" or "1.5G" (powers of
-// 1024, as curl and aria2 use). The empty string means no limit and gives 0.
-func parseRate(s string) (int64, error) {
-	if s == "" {
-		return 0, nil
-	}
-	mult := int64(1)
-	num := strings.TrimSuffix(strings.TrimSuffix(s, "B"), "b")
-	if n := len(num); n > 0 {
-		switch num[n-1] {
-		case 'k', 'K':
-			mult, num = 1<<10, num[:n-1]
-		case 'm', 'M':
-			mult, num = 1<<20, num[:n-1]
-		case 'g', 'G':
-			mult, num = 1<<30, num[:n-1]
-		}
-	}
-	v, err := strconv.ParseFloat(num, 64)
-	if err != nil || v <= 0 || v*float64(mult) < 1 || v*float64(mult) > 1<<50 {
-		return 0, fmt.Errorf("%q is not a rate: want bytes per second such as 500K, 20M or 1G", s)
-	}
-	return int64(v * float64(mult)), nil
 }
 
 // suggestFlag returns " (did you mean --NAME?)" when err is pflag's

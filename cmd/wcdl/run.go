@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -88,25 +87,21 @@ func (c *command) run(ctx context.Context, args []string) int {
 		return exitUsage
 	}
 
+	// The simulator starts first, silently: the plan names its URLs. It
+	// is announced only once the inputs are known to be good.
 	var sim *simulator
-	if o.simulate && !o.dryRun {
-		port := simPort
-		if c.simPort != 0 {
-			port = c.simPort
-		}
-		sim = startSimulator(port)
+	port := simPort
+	if c.simPort != 0 {
+		port = c.simPort
+	}
+	if o.simulate {
+		rate, _ := parseRate(o.simulateRate) // checked by parseArgs
+		sim = startSimulator(port, rate)
 		defer sim.Close()
 		if c.simulated != nil {
 			c.simulated(sim)
 		}
 		o.tokenURL, o.clientID, o.scope, o.issuer, o.baseURL = sim.kc.TokenURL(), simClient, "", "", sim.ts.URL()
-		if !o.quiet {
-			con.say(slog.LevelInfo, "simulating: a built-in Keycloak and download service on this machine, with a demo account; nothing leaves it",
-				"token_url", o.tokenURL, "base_url", o.baseURL)
-			if sim.portTaken {
-				con.warn(fmt.Sprintf("port %d is taken (another simulation?): parts of an earlier simulated run are downloaded again", port))
-			}
-		}
 	}
 
 	plan, err := c.plan(ctx, o, con)
@@ -118,19 +113,19 @@ func (c *command) run(ctx context.Context, args []string) int {
 		con.errorf("", "%v", err)
 		return exitUsage
 	}
-	if o.dryRun && o.planFormat == "geojson" {
-		return c.writePlanGeoJSON(plan, con)
-	}
 	if o.dryRun {
-		for _, e := range plan.Entries {
-			fmt.Fprintf(c.stdout, "%s\t%s\n", downloader.Redact(e.URL), filepath.Join(o.out, e.Name))
+		if sim != nil && !o.quiet {
+			sim.say(con, port)
 		}
-		return exitOK
+		return c.dryRun(o, plan, con)
 	}
 
 	if err := checkPaths(o); err != nil {
 		con.errorf("", "%v", err)
 		return exitUsage
+	}
+	if sim != nil && !o.quiet {
+		sim.say(con, port)
 	}
 	provider, trusted, err := c.provider(ctx, o, sim, log)
 	if err != nil {
@@ -157,7 +152,10 @@ func (c *command) run(ctx context.Context, args []string) int {
 	}
 	limit, _ := parseRate(o.limitRate) // checked by parseArgs, as are these
 	minRate, _ := parseRate(o.minRate)
-	maxFileSize, _ := parseRate(o.maxFileSize)
+	maxFileSize, _ := parseSize(o.maxFileSize)
+	if maxFileSize == 0 {
+		maxFileSize = noMaxFileSize
+	}
 	var limiter *rate.Limiter
 	if limit > 0 {
 		limiter = rate.NewLimiter(rate.Limit(limit), int(min(limit, 256<<10)))
