@@ -113,10 +113,17 @@ func parseArgs(args []string, getenv func(string) string) (*options, *pflag.Flag
 	fs := newFlagSet(o)
 	fs.SetOutput(io.Discard) // run prints one line of its own instead
 	if err := fs.Parse(goStyleArgs(fs, args)); err != nil {
+		if sd := singleDashFlag(fs, args, err.Error()); sd != nil {
+			return o, fs, sd
+		}
 		return o, fs, usageError("%v%s", err, suggestFlag(fs, err))
 	}
 	if fs.NArg() > 0 {
-		return o, fs, usageError("unexpected argument %q (manifests are given with -m FILE)", fs.Arg(0))
+		err := usageError("unexpected argument %q (manifests are given with -m FILE)", fs.Arg(0))
+		if sd := singleDashFlag(fs, args, err.Error()); sd != nil {
+			return o, fs, sd
+		}
+		return o, fs, err
 	}
 	var envErr error
 	fs.VisitAll(func(f *pflag.Flag) {
@@ -266,16 +273,9 @@ func suggestFlag(fs *pflag.FlagSet, err error) string {
 	if !ok || typed == "" {
 		return ""
 	}
-	best, bestDist := "", 3
-	fs.VisitAll(func(f *pflag.Flag) {
-		d := editDistance(typed, f.Name)
-		if strings.HasPrefix(f.Name, typed) && len(typed) >= 3 {
-			d = min(d, 1)
-		}
-		if d < bestDist {
-			best, bestDist = f.Name, d
-		}
-	})
+	var names []string
+	fs.VisitAll(func(f *pflag.Flag) { names = append(names, f.Name) })
+	best := closest(typed, names)
 	if best == "" {
 		return ""
 	}

@@ -221,3 +221,52 @@ func TestUnknownFlagSuggestion(t *testing.T) {
 		}
 	}
 }
+
+// TestSingleDashLongFlag: a Go-style long flag that does not exist gets the
+// double-dash name it was probably meant as, not pflag's reading of it as
+// a shorthand with a value ('invalid argument "orker=8"'); shorthand
+// clusters with attached values still work.
+func TestSingleDashLongFlag(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-worker=8"}, "unknown flag: -worker (did you mean --workers?)"},
+		{[]string{"-worker", "8"}, "unknown flag: -worker (did you mean --workers?)"},
+		{[]string{"-manfest", "x"}, "unknown flag: -manfest (did you mean --manifest?)"},
+		{[]string{"-frobnicate"}, "unknown flag: -frobnicate"},
+		{[]string{"-w8", "-oout"}, ""},
+	}
+	for _, tt := range tests {
+		_, _, err := parseArgs(tt.args, noEnv)
+		got := ""
+		if err != nil {
+			got = err.Error()
+		}
+		if (tt.want == "" && err != nil) || !strings.HasSuffix(got, tt.want) {
+			t.Errorf("parseArgs(%q): error %q, want one ending %q", tt.args, got, tt.want)
+		}
+	}
+}
+
+// TestUnknownEnv: a WCDL_ variable wcdl does not read is warned about once,
+// with the nearest real name when one is close; the variables of flags,
+// credentials (those to come included) and wcdl's own scripts are not.
+func TestUnknownEnv(t *testing.T) {
+	env := []string{"WCDL_WORKRS=8", "WCDL_FOO=1", "WCDL_WORKERS=2", "WCDL_PASSWORD=x", "WCDL_TOKEN=t",
+		"WCDL_API_KEY=k", "WCDL_PC_SUBSCRIPTION_KEY=k", "WCDL_PASSWORD_FILE=f", "WCDL_CI_TOOLS=/x",
+		"WCDL_TEST_LOCK_HOLDER=/y", "HOME=/home/x", "WCDL_OUTT=x"}
+	stderr := &syncBuffer{}
+	c := &command{getenv: noEnv, environ: func() []string { return env }, stdin: strings.NewReader(""), stdout: io.Discard, stderr: stderr}
+	if code := c.run(t.Context(), []string{"--dry-run", "-m", writeManifest(t, "N00E006")}); code != exitOK {
+		t.Fatalf("exit code %d, want 0; stderr:\n%s", code, stderr.String())
+	}
+	want := []string{
+		"wcdl: warning: WCDL_WORKRS is not a variable wcdl reads; it is ignored (did you mean WCDL_WORKERS?)",
+		"wcdl: warning: WCDL_FOO is not a variable wcdl reads; it is ignored",
+		"wcdl: warning: WCDL_OUTT is not a variable wcdl reads; it is ignored (did you mean WCDL_OUT?)",
+	}
+	if got := strings.TrimSpace(stderr.String()); got != strings.Join(want, "\n") {
+		t.Errorf("stderr:\n%s\nwant\n%s", got, strings.Join(want, "\n"))
+	}
+}

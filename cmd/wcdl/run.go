@@ -37,10 +37,11 @@ var version = ""
 // exit code. All output goes to the writers passed in.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	c := &command{
-		getenv: os.Getenv,
-		stdin:  stdin,
-		stdout: stdout,
-		stderr: stderr,
+		getenv:  os.Getenv,
+		environ: os.Environ,
+		stdin:   stdin,
+		stdout:  stdout,
+		stderr:  stderr,
 	}
 	return c.run(ctx, args)
 }
@@ -49,9 +50,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 // own environment and writers.
 type command struct {
 	getenv func(string) string
-	stdin  io.Reader
-	stdout io.Writer
-	stderr io.Writer
+	// environ lists the environment, to warn about WCDL_ variables wcdl
+	// does not read; nil: none are checked.
+	environ func() []string
+	stdin   io.Reader
+	stdout  io.Writer
+	stderr  io.Writer
 
 	// simulated is called with the simulator's services once they are up
 	// (tests use it to reach the fakes' counters); nil in production.
@@ -82,6 +86,11 @@ func (c *command) run(ctx context.Context, args []string) int {
 	}
 	log := c.newLogger(o)
 	con := newConsole(c.stderr, o.logFormat == "json")
+	if c.environ != nil && !o.quiet {
+		for _, w := range unknownEnv(fs, c.environ()) {
+			con.warn(w)
+		}
+	}
 	if len(o.manifests) == 0 && o.bbox == "" && len(o.aois) == 0 {
 		con.errorf("Run 'wcdl --help' for usage.", "nothing to download: give a manifest with -m FILE, a box with --bbox W,S,E,N or an area with --aoi FILE")
 		return exitUsage
