@@ -46,6 +46,9 @@ func (o *options) checkAOI() error {
 // An area that selects no tile is only warned about: other inputs may
 // still select some.
 func (c *command) parseAOIs(o *options, mo manifest.Options, con *console) (groups [][]manifest.Entry, errs []error) {
+	if !o.quiet {
+		mo.Warn = func(msg string) { con.warn(msg) }
+	}
 	for _, name := range o.aois {
 		var r io.Reader = c.stdin
 		if name != "-" {

@@ -189,7 +189,14 @@ func resultLine(r downloader.Result) string {
 	case downloader.Skipped:
 		return fmt.Sprintf("skipped %s (already complete)", r.Entry.Name)
 	case downloader.Missing:
-		return fmt.Sprintf("missing %s (the service has no such file; allowed for tiles from a box)", r.Entry.Name)
+		from := "a box or an area"
+		switch {
+		case r.Entry.Source.BBox != "":
+			from = "a box"
+		case r.Entry.Source.AOI != "":
+			from = "an area"
+		}
+		return fmt.Sprintf("missing %s (the service has no such file; allowed for tiles from %s)", r.Entry.Name, from)
 	}
 	return fmt.Sprintf("failed %s: %v", r.Entry.Name, r.Err)
 }

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/wcdl/wcdl/downloader"
+	"github.com/wcdl/wcdl/manifest"
 )
 
 func TestEstimateTotal(t *testing.T) {
@@ -30,6 +31,25 @@ func TestFormatBytes(t *testing.T) {
 	for n, want := range tests {
 		if got := formatBytes(n); got != want {
 			t.Errorf("formatBytes(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+// TestResultLineMissing: a missing tile is described by where it was
+// planned from: a box, or an area.
+func TestResultLineMissing(t *testing.T) {
+	const name = "ESA_WorldCover_10m_2021_v200_S30W132_Map.tif"
+	tests := []struct {
+		src  manifest.Source
+		want string
+	}{
+		{manifest.Source{BBox: "-131.5,-29.5,-131,-29"}, "missing " + name + " (the service has no such file; allowed for tiles from a box)"},
+		{manifest.Source{AOI: "pacific.geojson"}, "missing " + name + " (the service has no such file; allowed for tiles from an area)"},
+	}
+	for _, tt := range tests {
+		r := downloader.Result{Entry: manifest.Entry{Name: name, Source: tt.src, MayBeMissing: true}, Status: downloader.Missing}
+		if got := resultLine(r); got != tt.want {
+			t.Errorf("resultLine from %v = %q, want %q", tt.src, got, tt.want)
 		}
 	}
 }
