@@ -96,7 +96,9 @@ func TestParseAOIValidShapes(t *testing.T) {
 // without a geometry (valid in RFC 7946) are skipped with one warning that
 // names them; a crs member naming WGS 84 longitude/latitude is accepted.
 func TestParseAOIAsGISExports(t *testing.T) {
-	feature := func(id, geom string) string { return `{"type":"Feature","id":` + id + `,"properties":{},"geometry":` + geom + `}` }
+	feature := func(id, geom string) string {
+		return `{"type":"Feature","id":` + id + `,"properties":{},"geometry":` + geom + `}`
+	}
 	point := `{"type":"Point","coordinates":[1,1]}`
 	crs := func(name string) string { return `"crs":{"type":"name","properties":{"name":"` + name + `"}},` }
 	tests := []struct {
