@@ -27,6 +27,7 @@ type job struct {
 	stall   *time.Timer // cuts the current request when no data arrives
 	rate    rateWindow  // cuts the current request when data trickles
 	contrib int64       // this entry's share of Progress.BytesExpected
+	sized   bool        // contrib is known: counted out of Progress.FilesUnsized
 
 	lock *partLock // held on the part from the first attempt to the end
 	// metaOnDisk: a file exists at meta (read or written by this job);
@@ -48,7 +49,7 @@ func (d *Downloader) fetch(ctx context.Context, e manifest.Entry) Result {
 	start := time.Now()
 	r := Result{Entry: e, Path: d.path(e)}
 	j := &job{d: d, e: e, r: &r, final: r.Path, part: r.Path + ".part", meta: r.Path + ".part.meta",
-		att: attempts{budget: d.cfg.Attempts}, contrib: max(e.Size, 0)}
+		att: attempts{budget: d.cfg.Attempts}, contrib: max(e.Size, 0), sized: e.Size >= 0}
 	err := j.run(ctx)
 	r.Attempts, r.tried = j.att.n, j.att.dialed.Load()
 	switch {
@@ -158,9 +159,20 @@ func (j *job) unlock() {
 	j.lock.unlock(remove)
 }
 
-// setExpected sets this entry's share of Progress.BytesExpected.
+// setExpected sets this entry's share of Progress.BytesExpected, now
+// known, and keeps Progress.FilesSized and FilesUnsized with it.
 func (j *job) setExpected(v int64) {
 	j.d.bytesExpected.Add(v - j.contrib)
+	switch {
+	case j.contrib <= 0 && v > 0:
+		j.d.filesSized.Add(1)
+	case j.contrib > 0 && v <= 0:
+		j.d.filesSized.Add(-1)
+	}
+	if !j.sized {
+		j.sized = true
+		j.d.filesUnsized.Add(-1)
+	}
 	j.contrib = v
 }
 

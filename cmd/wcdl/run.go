@@ -68,6 +68,8 @@ type command struct {
 	dial func(ctx context.Context, network, addr string) (net.Conn, error)
 	// simPort, if not 0, replaces simPort (tests use a port of their own).
 	simPort int
+	// login watches the provider's waits between attempts, for the bar.
+	login *loginWatch
 }
 
 func (c *command) run(ctx context.Context, args []string) int {
@@ -84,8 +86,10 @@ func (c *command) run(ctx context.Context, args []string) int {
 		fmt.Fprintf(c.stdout, "wcdl %s\n", buildVersion())
 		return exitOK
 	}
-	log := c.newLogger(o)
-	con := newConsole(c.stderr, o.logFormat == "json")
+	// Every line goes through the screen, which keeps them off the bar.
+	scr := newScreen(c.stderr)
+	log := c.newLogger(o, scr)
+	con := newConsole(scr, o.logFormat == "json")
 	if c.environ != nil && !o.quiet {
 		for _, w := range unknownEnv(fs, c.environ()) {
 			con.warn(w)
@@ -136,6 +140,7 @@ func (c *command) run(ctx context.Context, args []string) int {
 	if sim != nil && !o.quiet {
 		sim.say(con, port)
 	}
+	c.login = &loginWatch{now: time.Now}
 	provider, trusted, err := c.provider(ctx, o, sim, log)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -170,8 +175,9 @@ func (c *command) run(ctx context.Context, args []string) int {
 		limiter = rate.NewLimiter(rate.Limit(limit), int(min(limit, 256<<10)))
 	}
 
-	ui := newProgress(c.progressMode(o), con, len(plan.Entries), o.workers)
+	ui := newProgress(c.progressMode(o), con, scr, len(plan.Entries), o.workers)
 	ui.halted = func() bool { return ctx.Err() != nil }
+	ui.login = c.login.waiting
 	d, err := downloader.New(downloader.Config{
 		Dir:          o.out,
 		Workers:      o.workers,
@@ -297,8 +303,9 @@ func authFailure(err error) string {
 	return "the batch was stopped: " + auth.ErrTokenRefused.Error() + " (the account may lack access to these files)"
 }
 
-// newLogger logs to stderr at the level that -q and -v choose.
-func (c *command) newLogger(o *options) *slog.Logger {
+// newLogger logs to w at the level that -q and -v choose: as JSON, or as
+// lines like wcdl's others.
+func (c *command) newLogger(o *options, w io.Writer) *slog.Logger {
 	level := slog.LevelInfo
 	switch {
 	case o.quiet:
@@ -308,9 +315,9 @@ func (c *command) newLogger(o *options) *slog.Logger {
 	}
 	ho := &slog.HandlerOptions{Level: level}
 	if o.logFormat == "json" {
-		return slog.New(slog.NewJSONHandler(c.stderr, ho))
+		return slog.New(slog.NewJSONHandler(w, ho))
 	}
-	return slog.New(slog.NewTextHandler(c.stderr, ho))
+	return slog.New(newLineHandler(w, level))
 }
 
 // progressMode resolves --progress auto and --quiet to a concrete mode.
