@@ -16,6 +16,7 @@ import (
 // the bar is fed by a ticker that samples the downloader's counters.
 type progress struct {
 	mode    string // "bar", "plain" or "none"
+	entries int    // in the plan
 	w       io.Writer
 	con     *console // tells the results
 	workers int
@@ -40,7 +41,7 @@ type progress struct {
 // newProgress shows the run on con; a bar is drawn on scr, which keeps the
 // other lines off it.
 func newProgress(mode string, con *console, scr *screen, entries, workers int) *progress {
-	p := &progress{mode: mode, w: scr.barWriter(), con: con, workers: workers, quit: make(chan struct{}), now: time.Now}
+	p := &progress{mode: mode, entries: entries, w: scr.barWriter(), con: con, workers: workers, quit: make(chan struct{}), now: time.Now}
 	if mode != "none" {
 		p.results = make(chan downloader.Result, entries)
 	}
@@ -139,7 +140,8 @@ func (p *progress) runBar(sample func() downloader.Progress) {
 		if s.Interrupted+s.NotStarted > 0 || (p.halted != nil && p.halted()) {
 			return s // stopped: the bar stays where it was
 		}
-		desc := fmt.Sprintf("%d/%d files", s.FilesDone, s.FilesTotal)
+		// Before the downloader's first count, the plan's.
+		desc := fmt.Sprintf("%d/%d files", s.FilesDone, max(s.FilesTotal, int64(p.entries)))
 		total := estimateTotal(s)
 		wait, failed := time.Duration(0), int64(0)
 		if p.login != nil {
