@@ -6,13 +6,14 @@ import (
 	"strings"
 
 	"github.com/spf13/pflag"
+
+	"github.com/wcdl/wcdl/auth"
 )
 
 // envCredentials are the variables wcdl reads besides those of its flags
-// (WCDL_<FLAG>): credentials, which never go on a command line. The last
-// three are the token and keys of sources to come, listed now so that
-// setting them never draws a warning.
-var envCredentials = []string{"WCDL_USERNAME", "WCDL_PASSWORD", "WCDL_TOKEN", "WCDL_API_KEY", "WCDL_PC_SUBSCRIPTION_KEY"}
+// (WCDL_<FLAG>): credentials, which never go on a command line (access.go
+// and auth read them).
+var envCredentials = []string{auth.EnvUsername, auth.EnvPassword, envToken, envAPIKey, envSubscriptionKey}
 
 // envAround are WCDL_ variables that wcdl does not read but its own
 // scripts and tests do (bench/, .ci/run, interop/): not typos.

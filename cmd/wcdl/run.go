@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -83,12 +84,15 @@ func (c *command) run(ctx context.Context, args []string) int {
 		return exitOK
 	}
 	if o.version {
-		fmt.Fprintf(c.stdout, "wcdl %s\n", buildVersion())
+		fmt.Fprintf(c.stdout, "wcdl %s %s %s/%s\n", buildVersion(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 		return exitOK
 	}
 	// Every line goes through the screen, which keeps them off the bar.
 	scr := newScreen(c.stderr)
 	log := c.newLogger(o, scr)
+	if o.shardFrom != "" {
+		log.Debug("shard from the environment", "shard", o.shard, "from", o.shardFrom)
+	}
 	con := newConsole(scr, o.logFormat == "json")
 	if c.environ != nil && !o.quiet {
 		for _, w := range unknownEnv(fs, c.environ()) {
@@ -141,7 +145,7 @@ func (c *command) run(ctx context.Context, args []string) int {
 		sim.say(con, port)
 	}
 	c.login = &loginWatch{now: time.Now}
-	provider, trusted, err := c.provider(ctx, o, sim, log)
+	acc, err := c.access(ctx, o, sim, con, log)
 	if err != nil {
 		if ctx.Err() != nil {
 			con.say(slog.LevelWarn, "interrupted; nothing was downloaded")
@@ -155,7 +159,7 @@ func (c *command) run(ctx context.Context, args []string) int {
 		// an unreachable server hold up the exit.
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
-		if err := provider.Close(ctx); err != nil {
+		if err := acc.close(ctx); err != nil {
 			log.Debug("ending the login session", "err", err)
 		}
 	}()
@@ -181,7 +185,7 @@ func (c *command) run(ctx context.Context, args []string) int {
 	d, err := downloader.New(downloader.Config{
 		Dir:          o.out,
 		Workers:      o.workers,
-		Client:       newHTTPClient(provider, trusted, o.workers, sim.tlsConfig(), c.dial),
+		Client:       newClient(acc, o.workers, sim.tlsConfig(), c.dial),
 		Attempts:     o.retries,
 		RetryMaxWait: o.retryMaxWait,
 		StallTimeout: o.stallTimeout,
@@ -215,7 +219,7 @@ func (c *command) run(ctx context.Context, args []string) int {
 			}
 		}
 	}
-	sum := summarize(results, finished.Sub(started), provider.Stats(), d.Progress())
+	sum := summarize(results, finished.Sub(started), acc.stats(), d.Progress())
 	log.Debug("transfers in flight", "workers", o.workers, "at the end", sum.Concurrency,
 		"lowest", sum.ConcurrencyLowest, "answers 429 or 503", sum.Throttled)
 	code := exitCode(ctx, runErr, sum)
@@ -297,6 +301,8 @@ func authFailure(err error) string {
 		return fmt.Sprintf("login failed, the batch was stopped: %v", re)
 	case errors.Is(err, auth.ErrBadTokenAnswer):
 		return fmt.Sprintf("login failed, the batch was stopped: %v", err)
+	case errors.Is(err, auth.ErrCredentialRefused):
+		return "the batch was stopped: " + loginCause(err)
 	case errors.Is(err, auth.ErrLoginFailed):
 		return "login failed, the batch was stopped: " + loginCause(err)
 	}
