@@ -19,7 +19,6 @@ type progress struct {
 	entries int    // in the plan
 	w       io.Writer
 	con     *console // tells the results
-	workers int
 	results chan downloader.Result
 	// held are failures of a kind that stops the batch: their lines wait
 	// for the end, where they are left out if the batch did stop for
@@ -40,8 +39,8 @@ type progress struct {
 
 // newProgress shows the run on con; a bar is drawn on scr, which keeps the
 // other lines off it.
-func newProgress(mode string, con *console, scr *screen, entries, workers int) *progress {
-	p := &progress{mode: mode, entries: entries, w: scr.barWriter(), con: con, workers: workers, quit: make(chan struct{}), now: time.Now}
+func newProgress(mode string, con *console, scr *screen, entries int) *progress {
+	p := &progress{mode: mode, entries: entries, w: scr.barWriter(), con: con, quit: make(chan struct{}), now: time.Now}
 	if mode != "none" {
 		p.results = make(chan downloader.Result, entries)
 	}

@@ -179,7 +179,7 @@ func (c *command) run(ctx context.Context, args []string) int {
 		limiter = rate.NewLimiter(rate.Limit(limit), int(min(limit, 256<<10)))
 	}
 
-	ui := newProgress(c.progressMode(o), con, scr, len(plan.Entries), o.workers)
+	ui := newProgress(c.progressMode(o), con, scr, len(plan.Entries))
 	ui.halted = func() bool { return ctx.Err() != nil }
 	ui.login = c.login.waiting
 	d, err := downloader.New(downloader.Config{

@@ -32,7 +32,7 @@ func TestStorageFullToldOnce(t *testing.T) {
 
 			var buf syncBuffer
 			scr := newScreen(&buf)
-			p := newProgress("plain", newConsole(scr, false), scr, len(results), 2)
+			p := newProgress("plain", newConsole(scr, false), scr, len(results))
 			p.start(func() downloader.Progress { return downloader.Progress{} })
 			for _, r := range results {
 				p.result(r)
