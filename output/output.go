@@ -51,7 +51,9 @@ type File interface {
 	// Save records rec (the version being received and, for a file
 	// written at several offsets, the spans complete) so that a later
 	// Open finds it with the bytes it describes. The caller saves only
-	// a version that can be resumed (one with a validator).
+	// a version that can be resumed (one with a validator). When Save
+	// fails, no earlier record is kept either: the bytes held are then
+	// not resumable.
 	Save(ctx context.Context, rec Record) error
 
 	// Discard empties the slot and forgets its record: what it held is
