@@ -17,6 +17,12 @@ import (
 // renaming the folder away during a run and putting a link in its place
 // cannot redirect a single write. Names are single path elements (the plan
 // checks them), so no link is followed on the way to a file either.
+//
+// os.Root would give the same handle, but it follows a link at the last
+// element as long as the link stays inside the folder (f.bin.part -> f.bin,
+// say), and it does not document O_NOFOLLOW: openat with O_NOFOLLOW refuses
+// every link, as TestOutputFolderIsBoundary requires. os.Root serves the
+// systems without openat (safefile_other.go).
 type dirHandle struct {
 	path string // for messages
 	f    *os.File
