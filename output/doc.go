@@ -51,9 +51,12 @@
 //     record, or the file restarts from zero.
 //   - Features: WriteAt false (parts must be numbered in order and all but
 //     the last at least 5 MiB): the downloader fetches the file as one
-//     stream and writes only at the end. ReadBack false: the checks run on
-//     the stream (hashes as the bytes pass, the TIFF structure from its
-//     header and directories) instead of reading the file back.
+//     stream and writes only at the end. ReadBack false: the checks must
+//     run on the stream (hashes as the bytes pass, the TIFF structure from
+//     its header and directories) instead of reading the file back. The
+//     downloader does not do that yet: until it does, downloader.New
+//     refuses a location without ReadBack, and a bucket may offer ReadAt
+//     from a copy of what it buffered, or a ranged GET of a scratch object.
 //   - WriteAt: bytes are buffered up to the part size and uploaded as the
 //     next part (UploadPart with its checksum); memory is bounded by
 //     workers × part size. A write at another offset than the end is
