@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -15,26 +14,6 @@ import (
 	"github.com/hashicorp/go-retryablehttp"
 	"golang.org/x/time/rate"
 )
-
-// writeback hands n bytes of the slot from off to the disk, where the
-// slot is a local part (see Downloader.writeback).
-func (j *job) writeback(off, n int64) {
-	if of, ok := j.f.(interface{ osFile() *os.File }); ok {
-		if f := of.osFile(); f != nil {
-			j.d.writeback(f, off, n)
-		}
-	}
-}
-
-// preallocate reserves room for n bytes of the slot from off, where the
-// slot is a local part (see preallocate).
-func (j *job) preallocate(off, n int64) {
-	if of, ok := j.f.(interface{ osFile() *os.File }); ok {
-		if f := of.osFile(); f != nil {
-			preallocate(f, off, n)
-		}
-	}
-}
 
 // writebackChunk is how many bytes of the part are written between two
 // calls to startWriteback: each completed chunk is handed to the disk while

@@ -124,6 +124,26 @@ func (f *folderFile) osFile() *os.File {
 	return pf
 }
 
+// writeback hands n bytes of the slot from off to the disk, where the
+// slot is a local part (see Downloader.writeback).
+func (j *job) writeback(off, n int64) {
+	if of, ok := j.f.(interface{ osFile() *os.File }); ok {
+		if f := of.osFile(); f != nil {
+			j.d.writeback(f, off, n)
+		}
+	}
+}
+
+// preallocate reserves room for n bytes of the slot from off, where the
+// slot is a local part (see preallocate).
+func (j *job) preallocate(off, n int64) {
+	if of, ok := j.f.(interface{ osFile() *os.File }); ok {
+		if f := of.osFile(); f != nil {
+			preallocate(f, off, n)
+		}
+	}
+}
+
 // Save writes rec to <name>.part.meta without fsync (see writeMeta): a
 // file fetched in ranges replaces the metadata there atomically (see
 // replaceMeta), one stream writes it once. When it fails, the metadata
