@@ -146,6 +146,13 @@ type Progress struct {
 	// their manifest size in BytesExpected.
 	BytesDone, BytesExpected int64
 
+	// FilesSized counts the entries whose share of BytesExpected is a
+	// known size above zero (an entry skipped or missing adds nothing);
+	// FilesUnsized the entries not ended whose size is not known yet. A
+	// display can estimate the run's total as BytesExpected plus
+	// FilesUnsized files of the mean size of the FilesSized ones.
+	FilesSized, FilesUnsized int64
+
 	// Entries by status.
 	Downloaded, Skipped, Missing, Failed, Interrupted, NotStarted int64
 
@@ -188,6 +195,7 @@ type Downloader struct {
 	left atomic.Int64
 
 	filesTotal, filesDone, bytesDone, bytesExpected atomic.Int64
+	filesSized, filesUnsized                        atomic.Int64
 	downloaded, skipped, missing, failed            atomic.Int64
 	interrupted, notStarted                         atomic.Int64
 
@@ -283,6 +291,8 @@ func (d *Downloader) Progress() Progress {
 		FilesDone:         d.filesDone.Load(),
 		BytesDone:         d.bytesDone.Load(),
 		BytesExpected:     d.bytesExpected.Load(),
+		FilesSized:        d.filesSized.Load(),
+		FilesUnsized:      d.filesUnsized.Load(),
 		Downloaded:        d.downloaded.Load(),
 		Skipped:           d.skipped.Load(),
 		Missing:           d.missing.Load(),
@@ -481,10 +491,18 @@ func (d *Downloader) finish(dst *Result, r Result) {
 }
 
 func (d *Downloader) resetProgress(entries []manifest.Entry) {
-	var expected int64
+	var expected, sized, unsized int64
 	for _, e := range entries {
 		expected += max(e.Size, 0)
+		switch {
+		case e.Size > 0:
+			sized++
+		case e.Size < 0:
+			unsized++
+		}
 	}
+	d.filesSized.Store(sized)
+	d.filesUnsized.Store(unsized)
 	d.conc.resetStats()
 	d.filesTotal.Store(int64(len(entries)))
 	d.left.Store(int64(len(entries)))

@@ -25,6 +25,7 @@ type job struct {
 	stall   *time.Timer // cuts the current request when no data arrives
 	rate    rateWindow  // cuts the current request when data trickles
 	contrib int64       // this entry's share of Progress.BytesExpected
+	sized   bool        // contrib is known: counted out of Progress.FilesUnsized
 
 	f         output.File // the file's slot, held from the first attempt to the end
 	published bool        // Publish was called: the slot is spent
@@ -37,7 +38,7 @@ type job struct {
 func (d *Downloader) fetch(ctx context.Context, loc output.Location, e manifest.Entry) Result {
 	start := time.Now()
 	r := Result{Entry: e, Path: loc.Where(e.Name)}
-	j := &job{d: d, loc: loc, e: e, r: &r, att: attempts{budget: d.cfg.Attempts}, contrib: max(e.Size, 0)}
+	j := &job{d: d, loc: loc, e: e, r: &r, att: attempts{budget: d.cfg.Attempts}, contrib: max(e.Size, 0), sized: e.Size >= 0}
 	err := j.run(ctx)
 	r.Attempts, r.tried = j.att.n, j.att.dialed.Load()
 	switch {
@@ -134,9 +135,20 @@ func (j *job) skip(ctx context.Context) (bool, error) {
 	return true, nil
 }
 
-// setExpected sets this entry's share of Progress.BytesExpected.
+// setExpected sets this entry's share of Progress.BytesExpected, now
+// known, and keeps Progress.FilesSized and FilesUnsized with it.
 func (j *job) setExpected(v int64) {
 	j.d.bytesExpected.Add(v - j.contrib)
+	switch {
+	case j.contrib <= 0 && v > 0:
+		j.d.filesSized.Add(1)
+	case j.contrib > 0 && v <= 0:
+		j.d.filesSized.Add(-1)
+	}
+	if !j.sized {
+		j.sized = true
+		j.d.filesUnsized.Add(-1)
+	}
 	j.contrib = v
 }
 
