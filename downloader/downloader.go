@@ -69,8 +69,9 @@ type Config struct {
 
 	// Attempts is the per-file attempt budget: every HTTP attempt of a file
 	// counts, whether a retry, a resume or a download that failed its
-	// verification (default 5), but for up to 32 attempts that ended on a
-	// token the service revoked while it accepted others.
+	// verification (default 5), but for attempts that ended on a token
+	// the service refused: those end a file after a few in a row, or up
+	// to 32 when the service revoked the token while it accepted others.
 	Attempts int
 
 	// RetryWaitMin is the backoff floor (default 1s).

@@ -105,14 +105,15 @@ func (j *job) run(ctx context.Context) error {
 		// A 401 to a fresh token while the service accepts tokens for
 		// other requests of the run means that it revoked the token, or
 		// that a concurrent renewal replaced it: the next attempt takes
-		// the current token, and up to maxRevoked such attempts are not
-		// charged to the budget. Other refusals count against the file:
-		// a service that accepts no token, or none for this file, ends it
-		// after a few tries.
+		// the current token, up to maxRevoked times. Other refusals end
+		// the file when maxRefusals more follow in a row: a service that
+		// accepts no token, or none for this file, ends it after a few
+		// tries. Refusals are not charged to the budget, which is for
+		// the failures of the transfer itself.
 		if errors.Is(err, auth.ErrTokenRefused) {
+			j.att.budget++ // refusals have bounds of their own
 			if j.d.answers.revoked(&mark) && revoked < maxRevoked {
 				revoked++
-				j.att.budget++
 				refusals = 1 // the first of a new run of refusals
 			} else if refusals++; refusals > maxRefusals {
 				return err
