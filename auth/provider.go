@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"golang.org/x/sync/singleflight"
+
+	"github.com/wcdl/wcdl/internal/shown"
 )
 
 // Defaults applied by NewProvider.
@@ -516,7 +518,7 @@ func (p *Provider) grantOnce(ctx context.Context, kind, body string) (st *tokenS
 			Description string `json:"error_description"`
 		}
 		if isJSON && json.Unmarshal(data, &e) == nil && e.Code != "" {
-			re.Code, re.Description = e.Code, excerpt([]byte(e.Description))
+			re.Code, re.Description = shown.Text(e.Code), excerpt([]byte(e.Description))
 		} else {
 			re.Excerpt = excerpt(data)
 		}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/wcdl/wcdl/auth"
 	"github.com/wcdl/wcdl/downloader"
+	"github.com/wcdl/wcdl/internal/shown"
 )
 
 // Exit codes. README.md documents them; scripts depend on them.
@@ -290,7 +291,8 @@ func authFailure(err error) string {
 	return "the batch was stopped: " + auth.ErrTokenRefused.Error() + " (the account may lack access to these files)"
 }
 
-// newLogger logs to stderr at the level that -q and -v choose.
+// newLogger logs to stderr at the level that -q and -v choose, through
+// shown.NewHandler.
 func (c *command) newLogger(o *options) *slog.Logger {
 	level := slog.LevelInfo
 	switch {
@@ -300,10 +302,13 @@ func (c *command) newLogger(o *options) *slog.Logger {
 		level = slog.LevelDebug
 	}
 	ho := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = slog.NewTextHandler(c.stderr, ho)
 	if o.logFormat == "json" {
-		return slog.New(slog.NewJSONHandler(c.stderr, ho))
+		h = slog.NewJSONHandler(c.stderr, ho)
 	}
-	return slog.New(slog.NewTextHandler(c.stderr, ho))
+	// Whoever logs a URL or a server's words, its secrets and escape
+	// sequences stop here.
+	return slog.New(shown.NewHandler(h))
 }
 
 // progressMode resolves --progress auto and --quiet to a concrete mode.
