@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/wcdl/wcdl/auth"
 	"github.com/wcdl/wcdl/manifest"
+	"github.com/wcdl/wcdl/output"
 )
 
 // Status is how an entry ended.
@@ -39,7 +41,7 @@ const (
 // A Result tells how one entry ended.
 type Result struct {
 	Entry    manifest.Entry
-	Path     string        // final path in Config.Dir
+	Path     string        // where the file is published: its final path in Config.Dir, or Config.Output's Where
 	Status   Status        // how the entry ended
 	Bytes    int64         // bytes received over the network for this entry in this run
 	Size     int64         // size of the final file (downloaded or skipped), else 0
@@ -54,8 +56,16 @@ type Result struct {
 // Config configures a Downloader. The zero value of every field but Dir
 // selects a default.
 type Config struct {
-	// Dir is the output folder. It is created if needed.
+	// Dir is the output folder. It is created if needed, and opened once
+	// per Run: every file in it is reached through that handle, so
+	// renaming the folder during a run cannot redirect a write.
 	Dir string
+
+	// Output, if not nil, is where files are written instead of Dir
+	// (Dir is then not used): another implementation of the same
+	// promises, such as a bucket. Its Features must include ReadBack:
+	// the checks read the complete file back.
+	Output output.Location
 
 	// Workers is the number of files downloaded at once (default 4).
 	Workers int
@@ -192,8 +202,13 @@ const copyBufSize = 256 << 10
 
 // New returns a Downloader for cfg, with defaults filled in.
 func New(cfg Config) (*Downloader, error) {
-	if cfg.Dir == "" {
+	if cfg.Dir == "" && cfg.Output == nil {
 		return nil, errors.New("downloader: no output folder given")
+	}
+	if cfg.Output != nil && !cfg.Output.Features().ReadBack {
+		// The size, checksums and format are checked by reading the
+		// complete file back; checks on the stream are not written yet.
+		return nil, errors.New("downloader: the output location cannot read files back, which the checks need")
 	}
 	if cfg.Workers <= 0 {
 		cfg.Workers = 4
@@ -300,12 +315,17 @@ func (d *Downloader) Run(ctx context.Context, entries []manifest.Entry) ([]Resul
 	d.resetProgress(entries)
 	results := make([]Result, len(entries))
 	ended := make([]bool, len(entries))
-	if err := os.MkdirAll(d.cfg.Dir, 0o755); err != nil {
-		err = fmt.Errorf("create output folder: %w", err)
-		for i, e := range entries {
-			d.finish(&results[i], Result{Entry: e, Path: d.path(e), Status: Failed, Err: err})
+	loc := d.cfg.Output
+	if loc == nil {
+		fo, err := openFolder(d.cfg.Dir)
+		if err != nil {
+			for i, e := range entries {
+				d.finish(&results[i], Result{Entry: e, Path: filepath.Join(d.cfg.Dir, e.Name), Status: Failed, Err: err})
+			}
+			return results, err
 		}
-		return results, err
+		defer fo.close()
+		loc = fo
 	}
 
 	parent := ctx
@@ -327,7 +347,7 @@ func (d *Downloader) Run(ctx context.Context, entries []manifest.Entry) ([]Resul
 				if ctx.Err() != nil {
 					continue // handed out as the batch stopped: not started
 				}
-				r := d.fetch(ctx, entries[i])
+				r := d.fetch(ctx, loc, entries[i])
 				if r.Status == Failed && errors.Is(r.Err, context.Canceled) {
 					if cause := context.Cause(ctx); isBatchStop(cause) && !isBatchStop(r.Err) {
 						// Cut by a stop that another file met: not started if
@@ -398,7 +418,7 @@ feed:
 	}
 	for i, e := range entries {
 		if !ended[i] {
-			d.finish(&results[i], Result{Entry: e, Path: d.path(e), Status: NotStarted,
+			d.finish(&results[i], Result{Entry: e, Path: loc.Where(e.Name), Status: NotStarted,
 				Err: fmt.Errorf("%s: %w: %w", redact(e.URL), ErrNotStarted, why)})
 		}
 	}

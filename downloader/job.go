@@ -6,49 +6,38 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/wcdl/wcdl/auth"
 	"github.com/wcdl/wcdl/manifest"
+	"github.com/wcdl/wcdl/output"
 )
 
 // job is the download of one entry.
 type job struct {
 	d       *Downloader
+	loc     output.Location
 	e       manifest.Entry
 	r       *Result
-	final   string
-	part    string
-	meta    string
 	att     attempts
 	stall   *time.Timer // cuts the current request when no data arrives
 	rate    rateWindow  // cuts the current request when data trickles
 	contrib int64       // this entry's share of Progress.BytesExpected
 
-	lock *partLock // held on the part from the first attempt to the end
-	// metaOnDisk: a file exists at meta (read or written by this job);
-	// metaUnknown: the part was there before the lock was taken, and
-	// whether a meta is beside it has not been looked at yet. A part created
-	// by this job has no meta (a meta never outlives its part), so nothing
-	// is looked up or removed for it unless this job writes one.
-	metaOnDisk, metaUnknown bool
-	published               bool // the part was renamed to the final name
+	f         output.File // the file's slot, held from the first attempt to the end
+	published bool        // Publish was called: the slot is spent
 	// oneStream: the service answered a range request with the whole file
 	// or another range; the file is fetched as one stream from now on.
 	oneStream bool
 }
 
-func (d *Downloader) path(e manifest.Entry) string { return filepath.Join(d.cfg.Dir, e.Name) }
-
-// fetch downloads one entry and reports how it ended.
-func (d *Downloader) fetch(ctx context.Context, e manifest.Entry) Result {
+// fetch downloads one entry into loc and reports how it ended.
+func (d *Downloader) fetch(ctx context.Context, loc output.Location, e manifest.Entry) Result {
 	start := time.Now()
-	r := Result{Entry: e, Path: d.path(e)}
-	j := &job{d: d, e: e, r: &r, final: r.Path, part: r.Path + ".part", meta: r.Path + ".part.meta",
-		att: attempts{budget: d.cfg.Attempts}, contrib: max(e.Size, 0)}
+	r := Result{Entry: e, Path: loc.Where(e.Name)}
+	j := &job{d: d, loc: loc, e: e, r: &r, att: attempts{budget: d.cfg.Attempts}, contrib: max(e.Size, 0)}
 	err := j.run(ctx)
 	r.Attempts, r.tried = j.att.n, j.att.dialed.Load()
 	switch {
@@ -79,20 +68,17 @@ func (j *job) run(ctx context.Context) error {
 	if n := j.e.Name; n == "" || n == "." || n == ".." || filepath.Base(n) != n || strings.ContainsAny(n, `/\`) {
 		return fmt.Errorf("%w: %q", ErrBadName, n)
 	}
-	if _, err := checkFinal(j.final); err != nil {
+	if skip, err := j.skip(ctx); skip || err != nil {
 		return err
 	}
-	if j.skip() {
-		return nil
-	}
-	lock, created, err := lockPart(ctx, j.part, j.onLockBusy())
+	f, err := j.loc.Open(ctx, j.e.Name, j.onLockBusy())
 	if err != nil {
 		return err
 	}
-	j.lock, j.metaUnknown = lock, !created
-	defer j.unlock()
-	if j.skip() { // another process finished it while we waited
-		return nil
+	j.f = f
+	defer f.Close()                                   // keeps what a later run can resume, removes the rest
+	if skip, err := j.skip(ctx); skip || err != nil { // another process finished it while we waited
+		return err
 	}
 	refusals := 0 // refusals of this file in a row, the first maybe forgiven
 	revoked := 0  // refusals forgiven as revocations
@@ -129,31 +115,21 @@ func (j *job) run(ctx context.Context) error {
 }
 
 // skip reports (and records) that the file is already complete at its final
-// name. Without Force, a regular file there is trusted unless the manifest
-// gives a size and the file's differs: then it is downloaded again.
-func (j *job) skip() bool {
-	if j.d.cfg.Force {
-		return false
+// name. Without Force, a complete file there is trusted unless the manifest
+// gives a size or a sha256 and the location tells another: then it is
+// downloaded again. Something there that a download must not replace is an
+// error, with Force too.
+func (j *job) skip(ctx context.Context) (bool, error) {
+	info, ok, err := j.loc.Complete(ctx, j.e.Name)
+	if err != nil || !ok || j.d.cfg.Force {
+		return false, err
 	}
-	fi, err := os.Lstat(j.final) // a link is never trusted as complete
-	if err != nil || !fi.Mode().IsRegular() || (j.e.Size >= 0 && fi.Size() != j.e.Size) {
-		return false
+	if (j.e.Size >= 0 && info.Size != j.e.Size) ||
+		(j.e.SHA256 != "" && info.SHA256 != "" && !strings.EqualFold(info.SHA256, j.e.SHA256)) {
+		return false, nil
 	}
-	j.r.Status, j.r.Size = Skipped, fi.Size()
-	return true
-}
-
-// unlock releases the part's lock, first removing the part (and its meta)
-// if it holds no byte: a failed or skipped file leaves no empty part.
-func (j *job) unlock() {
-	remove := false
-	if !j.published {
-		if n, err := j.lock.size(); err == nil && n == 0 {
-			j.removeMeta()
-			remove = true
-		}
-	}
-	j.lock.unlock(remove)
+	j.r.Status, j.r.Size = Skipped, info.Size
+	return true, nil
 }
 
 // setExpected sets this entry's share of Progress.BytesExpected.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // A Plan is the checked set of files to download: every entry has a unique
@@ -65,7 +66,7 @@ func NewPlan(groups ...[]Entry) (*Plan, error) {
 				p.Warnings = append(p.Warnings, fmt.Sprintf("%s: %s duplicates %s (same URL); kept once", e.Source, e.Name, k.Source))
 				continue
 			}
-			folded := strings.ToLower(e.Name)
+			folded := foldKey(e.Name)
 			if j, ok := byName[folded]; ok {
 				k := &p.Entries[j]
 				if k.Name == e.Name {
@@ -84,6 +85,23 @@ func NewPlan(groups ...[]Entry) (*Plan, error) {
 		return nil, errs
 	}
 	return p, nil
+}
+
+// foldKey returns a key equal for two names exactly when strings.EqualFold
+// holds for them: each rune is replaced by the smallest rune of its case
+// folding orbit (so K, k and the Kelvin sign fold together, and so do s,
+// S and the long s ſ, which strings.ToLower keeps apart).
+func foldKey(name string) string {
+	var b strings.Builder
+	b.Grow(len(name))
+	for _, r := range name {
+		m := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			m = min(m, f)
+		}
+		b.WriteRune(m)
+	}
+	return b.String()
 }
 
 // conflict says how the expectations of a and b disagree, or "".
