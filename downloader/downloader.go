@@ -79,8 +79,9 @@ type Config struct {
 
 	// Attempts is the per-file attempt budget: every HTTP attempt of a file
 	// counts, whether a retry, a resume or a download that failed its
-	// verification (default 5), but for up to ten attempts that ended on a
-	// token the service revoked while it accepted others.
+	// verification (default 5), but for attempts that ended on a token
+	// the service refused: those end a file after a few in a row, or up
+	// to 32 when the service revoked the token while it accepted others.
 	Attempts int
 
 	// RetryWaitMin is the backoff floor (default 1s).
@@ -199,9 +200,9 @@ type Downloader struct {
 	downloaded, skipped, missing, failed            atomic.Int64
 	interrupted, notStarted                         atomic.Int64
 
-	// accepted counts the answers of the service that were successful
-	// (2xx): proof that the token of the moment works (see job.run).
-	accepted atomic.Int64
+	// answers counts the answers of the service: proof that the token of
+	// the moment works, or that it was revoked (see job.run).
+	answers answers
 }
 
 // copyBufSize is the size of the buffers the body is copied through.
@@ -273,7 +274,7 @@ func New(cfg Config) (*Downloader, error) {
 	if next == nil {
 		next = http.DefaultTransport
 	}
-	hc.Transport = countAccepted{next: &throttle{next: next, c: d.conc}, n: &d.accepted}
+	hc.Transport = countAnswers{next: &throttle{next: next, c: d.conc}, a: &d.answers}
 	d.client = newRetryClient(&hc, cfg, func() time.Time { return d.now() })
 	d.bufs.New = func() any { b := make([]byte, copyBufSize); return &b }
 	return d, nil
@@ -432,24 +433,6 @@ feed:
 		}
 	}
 	return results, err
-}
-
-// countAccepted counts the successful answers of the service.
-type countAccepted struct {
-	next http.RoundTripper // nil: http.DefaultTransport
-	n    *atomic.Int64
-}
-
-func (c countAccepted) RoundTrip(req *http.Request) (*http.Response, error) {
-	next := c.next
-	if next == nil {
-		next = http.DefaultTransport
-	}
-	resp, err := next.RoundTrip(req)
-	if err == nil && resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		c.n.Add(1)
-	}
-	return resp, err
 }
 
 // isLoginStop reports the login failures that end the run's logins.

@@ -81,30 +81,28 @@ func (j *job) run(ctx context.Context) error {
 	if skip, err := j.skip(ctx); skip || err != nil { // another process finished it while we waited
 		return err
 	}
-	refusals := 0      // refused tokens since the service last accepted one
-	revoked := 0       // refusals forgiven as revocations
-	var accepted int64 // d.accepted at the last refusal
+	refusals := 0 // refusals of this file in a row, the first maybe forgiven
+	revoked := 0  // refusals forgiven as revocations
+	var mark refusalMark
 	for {
 		err = j.attempt(ctx)
 		if err == nil || j.published || ctx.Err() != nil {
 			return err
 		}
-		// A 401 to a fresh token usually means that the service revoked it
-		// after it had worked for other requests, or that a concurrent
-		// renewal replaced it: the next attempt takes the current token,
-		// and up to maxRevoked such attempts are not charged to the
-		// budget. Only refusals with no successful answer anywhere in the
-		// run between them count against the file: a service that
-		// refuses every token still ends it after a few tries.
+		// A 401 to a fresh token while the service accepts tokens for
+		// other requests of the run means that it revoked the token, or
+		// that a concurrent renewal replaced it: the next attempt takes
+		// the current token, up to maxRevoked times. Other refusals end
+		// the file when maxRefusals more follow in a row: a service that
+		// accepts no token, or none for this file, ends it after a few
+		// tries. Refusals are not charged to the budget, which is for
+		// the failures of the transfer itself.
 		if errors.Is(err, auth.ErrTokenRefused) {
-			if n := j.d.accepted.Load(); n != accepted {
-				accepted, refusals = n, 0
-				if revoked < maxRevoked {
-					revoked++
-					j.att.budget++
-				}
-			}
-			if refusals++; refusals > maxRefusals {
+			j.att.budget++ // refusals have bounds of their own
+			if j.d.answers.revoked(&mark) && revoked < maxRevoked {
+				revoked++
+				refusals = 1 // the first of a new run of refusals
+			} else if refusals++; refusals > maxRefusals {
 				return err
 			}
 		} else if isFinal(err) {
@@ -155,10 +153,6 @@ func (j *job) setExpected(v int64) {
 // maxRefusals is how many times one file is tried again after the service
 // refused a freshly renewed token with no successful answer in between.
 const maxRefusals = 2
-
-// maxRevoked is how many attempts of one file that ended on a revoked token
-// are not charged to its budget.
-const maxRevoked = 10
 
 // isFinal reports errors that another attempt of the same file cannot cure.
 func isFinal(err error) bool {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/wcdl/wcdl/auth"
 	"github.com/wcdl/wcdl/downloader"
+	"github.com/wcdl/wcdl/internal/shown"
 )
 
 // Exit codes. README.md documents them; scripts depend on them.
@@ -309,8 +310,8 @@ func authFailure(err error) string {
 	return "the batch was stopped: " + auth.ErrTokenRefused.Error() + " (the account may lack access to these files)"
 }
 
-// newLogger logs to w at the level that -q and -v choose: as JSON, or as
-// lines like wcdl's others.
+// newLogger logs to w at the level that -q and -v choose, as JSON or as
+// lines like wcdl's others, through shown.NewHandler.
 func (c *command) newLogger(o *options, w io.Writer) *slog.Logger {
 	level := slog.LevelInfo
 	switch {
@@ -320,10 +321,13 @@ func (c *command) newLogger(o *options, w io.Writer) *slog.Logger {
 		level = slog.LevelDebug
 	}
 	ho := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = newLineHandler(w, level)
 	if o.logFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, ho))
+		h = slog.NewJSONHandler(w, ho)
 	}
-	return slog.New(newLineHandler(w, level))
+	// Whoever logs a URL or a server's words, its secrets and escape
+	// sequences stop here.
+	return slog.New(shown.NewHandler(h))
 }
 
 // progressMode resolves --progress auto and --quiet to a concrete mode.
