@@ -109,7 +109,7 @@ func (h *partHasher) sum() (string, int) {
 // digest. A multipart ETag that cannot be checked is said at debug level.
 func (j *job) checkDigest(hs fileHashes) ([]string, error) {
 	var checked []string
-	if j.e.Size >= 0 || j.sized {
+	if j.e.Size >= 0 || j.lengthKnown {
 		checked = append(checked, "size")
 	}
 	if j.e.SHA256 != "" {

@@ -32,7 +32,7 @@ func (j *job) fromLocations(ctx context.Context) error {
 			j.att.budget = j.att.n + j.d.cfg.Attempts
 		}
 		j.e.URL, j.r.Entry.URL, j.r.Origin = loc.URL, loc.URL, loc.Source
-		j.digest, j.sized, j.total = sourceDigest{}, false, -1
+		j.digest, j.lengthKnown, j.total = sourceDigest{}, false, -1
 		err = j.fromHere(ctx)
 		if j.total >= 0 {
 			j.seen = append(j.seen, sizeSeen{loc.Source, j.total})

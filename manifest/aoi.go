@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/paulmach/orb"
 )
@@ -41,7 +42,7 @@ func ParseAOI(r io.Reader, name string, opts Options) ([]Entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	geoms, err := readAOI(r, name)
+	geoms, err := readAOI(r, name, opts.Warn)
 	if err != nil {
 		return nil, err
 	}
@@ -58,6 +59,7 @@ func ParseAOI(r io.Reader, name string, opts Options) ([]Entry, error) {
 // once more, into orb's types, when their type is known.
 type geoJSON struct {
 	Type        string            `json:"type"`
+	CRS         *geoCRS           `json:"crs"`
 	ID          json.RawMessage   `json:"id"`
 	Features    []geoJSON         `json:"features"`
 	Geometry    *geoJSON          `json:"geometry"`
@@ -65,8 +67,10 @@ type geoJSON struct {
 	Geometries  []json.RawMessage `json:"geometries"`
 }
 
-// readAOI reads and checks the geometries of an area of interest.
-func readAOI(r io.Reader, name string) ([]orb.Geometry, error) {
+// readAOI reads and checks the geometries of an area of interest. Features
+// without a geometry ("geometry": null, valid in RFC 7946) are skipped,
+// with a warning to warn if it is not nil.
+func readAOI(r io.Reader, name string, warn func(string)) ([]orb.Geometry, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
 		return nil, &Error{File: name, Msg: "reading the area of interest: " + err.Error()}
@@ -82,19 +86,34 @@ func readAOI(r io.Reader, name string) ([]orb.Geometry, error) {
 		}
 		return &Error{File: name, Msg: msg}
 	}
+	if msg := top.CRS.check(); msg != "" {
+		return nil, fail("", "%s", msg)
+	}
 	switch top.Type {
 	case "FeatureCollection":
-		var geoms []orb.Geometry
+		var (
+			geoms []orb.Geometry
+			empty []string // features without a geometry, labelled
+		)
 		for i := range top.Features {
 			f := &top.Features[i]
+			if f.Type == "Feature" && f.Geometry == nil {
+				empty = append(empty, featureLabel(i, f.ID))
+				continue
+			}
 			g, err := readFeature(f)
 			if err != nil {
 				return nil, fail(featureLabel(i, f.ID), "%v", err)
 			}
 			geoms = append(geoms, g)
 		}
-		if len(geoms) == 0 {
+		switch {
+		case len(top.Features) == 0:
 			return nil, fail("", "the FeatureCollection has no features")
+		case len(geoms) == 0:
+			return nil, fail("", "none of the FeatureCollection's %d features has a geometry (all are null)", len(top.Features))
+		case len(empty) > 0 && warn != nil:
+			warn(skippedFeatures(name, empty))
 		}
 		return geoms, nil
 	case "Feature":
@@ -113,17 +132,36 @@ func readAOI(r io.Reader, name string) ([]orb.Geometry, error) {
 	return []orb.Geometry{g}, nil
 }
 
-// featureLabel names a feature for a message: "feature 3 (id \"x\")", with
-// no index if i < 0.
+// featureLabel names a feature for a message: feature 3 (id "x"), with
+// no index if i < 0. A string id is shown as the string it holds, a number
+// as the number.
 func featureLabel(i int, id json.RawMessage) string {
 	label := "feature"
 	if i >= 0 {
 		label += " " + strconv.Itoa(i)
 	}
 	if len(id) > 0 && string(id) != "null" {
-		label += " (id " + quote(string(id)) + ")"
+		var s string
+		if json.Unmarshal(id, &s) != nil {
+			s = string(id)
+		}
+		label += " (id " + quote(s) + ")"
 	}
 	return label
+}
+
+// skippedFeatures is the one warning about the features of file name
+// that have no geometry, labelled: the first few are named.
+func skippedFeatures(name string, labels []string) string {
+	const named = 3
+	if len(labels) == 1 {
+		return fmt.Sprintf("aoi %s: %s has no geometry (null) and is skipped", name, labels[0])
+	}
+	list := strings.Join(labels[:min(len(labels), named)], ", ")
+	if len(labels) > named {
+		list += fmt.Sprintf(" and %d more", len(labels)-named)
+	}
+	return fmt.Sprintf("aoi %s: %d features have no geometry (null) and are skipped: %s", name, len(labels), list)
 }
 
 // readFeature reads and checks the geometry of a Feature.

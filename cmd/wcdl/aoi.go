@@ -32,6 +32,9 @@ func (o *options) checkAOI() error {
 	if slices.Contains(o.aois, "-") && stdins > 1 {
 		return usageError("standard input (-) can hold only one of the manifests, areas of interest and the password")
 	}
+	if o.dryRun && o.report == "-" {
+		return usageError("--dry-run and --report - both write to standard output: give the report a file, --report FILE")
+	}
 	if o.grid == "-" {
 		return usageError("--grid takes a file or an http(s) URL, not standard input")
 	}
@@ -43,6 +46,9 @@ func (o *options) checkAOI() error {
 // An area that selects no tile is only warned about: other inputs may
 // still select some.
 func (c *command) parseAOIs(o *options, mo manifest.Options, con *console) (groups [][]manifest.Entry, errs []error) {
+	if !o.quiet {
+		mo.Warn = func(msg string) { con.warn(msg) }
+	}
 	for _, name := range o.aois {
 		var r io.Reader = c.stdin
 		if name != "-" {

@@ -68,9 +68,7 @@ func (c *command) plan(ctx context.Context, o *options, con *console) (*manifest
 	}
 	warnings := plan.Warnings
 	if o.bbox != "" {
-		if w := manifest.BBoxWarning(o.bbox); w != "" {
-			warnings = append(warnings, w)
-		}
+		warnings = append(warnings, manifest.BBoxWarnings(o.bbox)...)
 	}
 	if err := checkGrid(o, grid, plan, con); err != nil {
 		return nil, err

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -756,4 +757,49 @@ func TestHold(t *testing.T) {
 		t.Errorf("body after Release: %d bytes, not the file", len(got))
 	}
 	<-s.WaitFor(func(st Stats) bool { return st.Held == 0 })
+}
+
+func TestRevokeRefusing(t *testing.T) {
+	t.Run("every download", func(t *testing.T) {
+		tokens := newTokens("t1")
+		s := newServer(t, tokens, WithFileSize(1000), WithRevokeRefusing(1))
+		// The first download revokes t1 and is refused; the second is
+		// refused for want of a valid token, and revokes nothing more.
+		for i := range 2 {
+			if got := get(t, s, "t1"); got != http.StatusUnauthorized {
+				t.Fatalf("request %d: got %d, want 401", i+1, got)
+			}
+		}
+		if got := s.Stats().Revocations; got != 1 || tokens.revoked != 1 {
+			t.Fatalf("Revocations: got %d (%d calls), want 1", got, tokens.revoked)
+		}
+	})
+	t.Run("one in four", func(t *testing.T) {
+		tokens := newTokens()
+		s := newServer(t, tokens, WithFileSize(1000), WithRevokeRefusing(4))
+		const n = 400
+		refused := 0
+		for i := range n {
+			tok := fmt.Sprint("t", i)
+			tokens.mu.Lock()
+			tokens.valid[tok] = true
+			tokens.mu.Unlock()
+			if get(t, s, tok) == http.StatusUnauthorized {
+				refused++
+			}
+		}
+		if got := s.Stats().Revocations; got != int64(refused) || refused < n/8 || refused > n/2 {
+			t.Fatalf("%d revocations, %d of %d downloads refused; want as many, about a quarter", got, refused, n)
+		}
+	})
+}
+
+// get downloads the tile with token and returns the status.
+func get(t *testing.T, s *Server, token string) int {
+	t.Helper()
+	resp, _, err := do(t, nil, "GET", s.URL()+"/"+tile, map[string]string{"Authorization": "Bearer " + token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode
 }
