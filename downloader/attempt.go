@@ -235,7 +235,7 @@ func (j *job) attempt(ctx context.Context) error {
 	}
 	ff := f
 	f = nil
-	return j.publish(ff, size, hs)
+	return j.publish(ctx, ff, size, hs)
 }
 
 // checkAnswer maps the status of the answer to a request for the part from

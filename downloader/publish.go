@@ -25,16 +25,19 @@ func (j *job) finishPart(ctx context.Context, size int64, meta partMeta) error {
 		f.Close()
 		return err
 	}
-	return j.publish(f, size, hs)
+	return j.publish(ctx, f, size, hs)
 }
 
 // publish verifies the complete part f and renames it to the final name:
 // Sync, Close, Rename, fsync of the folder. On a failed verification the part
-// and its metadata are removed. publish closes f.
-func (j *job) publish(f *os.File, size int64, hs fileHashes) error {
-	if err := j.verify(f, size, hs); err != nil {
+// and its metadata are removed; one cut short by the end of ctx keeps them,
+// for the next run to verify again. publish closes f.
+func (j *job) publish(ctx context.Context, f *os.File, size int64, hs fileHashes) error {
+	if err := j.verify(ctx, f, size, hs); err != nil {
 		f.Close()
-		j.discard()
+		if ctx.Err() == nil {
+			j.discard()
+		}
 		return err
 	}
 	err := f.Sync()
@@ -62,7 +65,7 @@ func (j *job) publish(f *os.File, size int64, hs fileHashes) error {
 }
 
 // verify checks the complete part against the manifest and its format.
-func (j *job) verify(f *os.File, size int64, hs fileHashes) error {
+func (j *job) verify(ctx context.Context, f *os.File, size int64, hs fileHashes) error {
 	if fi, err := f.Stat(); err != nil || fi.Size() != size {
 		return fmt.Errorf("%w: the partial file does not hold the %d bytes received (%v)", ErrSizeMismatch, size, err)
 	}
@@ -79,7 +82,10 @@ func (j *job) verify(f *os.File, size int64, hs fileHashes) error {
 			return fmt.Errorf("%w: MD5 is %s, the manifest says %s", ErrChecksum, got, want)
 		}
 	}
-	if err := checkFormat(j.e.Name, f, size); err != nil {
+	if err := checkFormat(ctx, j.e.Name, f, size); err != nil {
+		if ctx.Err() != nil {
+			return err
+		}
 		return fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}
 	return nil

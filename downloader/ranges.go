@@ -205,7 +205,7 @@ func (j *job) fetchRanges(ctx context.Context, f *os.File, meta partMeta, n int,
 		f.Close()
 		return err
 	}
-	return j.publish(f, meta.Size, hs)
+	return j.publish(ctx, f, meta.Size, hs)
 }
 
 // drain fetches the spans of queue one after another.
