@@ -164,3 +164,41 @@ func TestSpanningPolygonWork(t *testing.T) {
 		})
 	}
 }
+
+// FuzzCrossingMatchesBruteForce reads a polygon from bytes, one ring
+// length then that many vertices on a 6 by 6 grid per ring, and checks the
+// sweep against a comparison of every pair of edges.
+func FuzzCrossingMatchesBruteForce(f *testing.F) {
+	f.Add([]byte{4, 0, 0, 3, 0, 3, 3, 0, 3})                            // a square
+	f.Add([]byte{4, 0, 0, 3, 3, 3, 0, 0, 3})                            // a bow tie
+	f.Add([]byte{6, 0, 0, 4, 0, 2, 2, 4, 4, 0, 4, 2, 2})                // a figure eight through a vertex
+	f.Add([]byte{4, 0, 0, 5, 0, 5, 5, 0, 5, 3, 0, 2, 2, 2, 2, 3, 0, 2}) // a hole touching the exterior
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var p orb.Polygon
+		for len(b) > 0 && len(p) < 4 {
+			n := 3 + int(b[0])%8
+			b = b[1:]
+			if len(b) < 2*n {
+				break
+			}
+			var r orb.Ring
+			for k := range n {
+				r = append(r, orb.Point{float64(b[2*k] % 6), float64(b[2*k+1] % 6)})
+			}
+			b = b[2*n:]
+			p = append(p, append(r, r[0]))
+		}
+		segs, ok := segmentsOf(p)
+		if !ok {
+			return
+		}
+		_, _, want := bruteCrossing(segs)
+		a, c, got, err := crossing(context.Background(), segs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != want || (got && !bad(&a, &c)) {
+			t.Fatalf("polygon %v: sweep found a crossing: %v (edges %v, %v), want %v (brute force)", p, got, a, c, want)
+		}
+	})
+}
