@@ -44,10 +44,6 @@ const (
 	coverSlack  = 1 << 22
 )
 
-// errTooComplex is the end of a coverage that has clipped more positions
-// than its limit.
-var errTooComplex = errors.New("too complex to plan")
-
 // charge counts n positions clipped, and stops the coverage at its limit
 // or when ctx ends.
 func (cv *coverage) charge(ctx context.Context, n int) error {

@@ -13,9 +13,8 @@ import (
 // vertices, holding the edges it cuts in their south-to-north order, and
 // only edges that become neighbours in that order, or that meet at a
 // vertex the line reaches, are compared. Rings that do not break are
-// checked in O(n log n) time and O(n) memory, whatever their shape: the
-// grid of buckets this replaces took quadratic time and memory on a ring
-// whose edges all span its bounds.
+// checked in O(n log n) time and O(n) memory whatever their shape, rings
+// whose edges all span their bounds included.
 //
 // Every pair it reports is one bad accepts, so it reports nothing a
 // comparison of every pair would not; TestCrossingMatchesBruteForce
