@@ -118,7 +118,6 @@ func (j *job) checkDigest(hs fileHashes) ([]string, error) {
 	if j.e.MD5 != "" && hs.md5 != nil {
 		checked = append(checked, "md5")
 	}
-	log := j.d.cfg.logger()
 	switch {
 	case hs.src != nil:
 		ok, err := hs.src.check()
@@ -128,9 +127,9 @@ func (j *job) checkDigest(hs fileHashes) ([]string, error) {
 		if ok {
 			return append(checked, hs.src.d.kind), nil
 		}
-		log.Debug("multipart ETag not checked: no usual part size reproduces it", "url", redact(j.e.URL), "parts", hs.src.d.parts, "part_sizes_tried", hs.src.d.partSizes)
+		j.d.cfg.logger().Debug("multipart ETag not checked: no usual part size reproduces it", "url", redact(j.e.URL), "parts", hs.src.d.parts, "part_sizes_tried", hs.src.d.partSizes)
 	case j.digest.kind == CheckedETagParts:
-		log.Debug("multipart ETag not checked: its part size cannot be derived from the file size", "url", redact(j.e.URL), "parts", j.digest.parts)
+		j.d.cfg.logger().Debug("multipart ETag not checked: its part size cannot be derived from the file size", "url", redact(j.e.URL), "parts", j.digest.parts)
 	}
 	return checked, nil
 }

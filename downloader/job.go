@@ -40,6 +40,8 @@ type job struct {
 	// seen, the lengths the locations tried announced (fallback.go).
 	total int64
 	seen  []sizeSeen
+	// checked is what verify checked the file against (Result.Checked).
+	checked []string
 }
 
 // fetch downloads one entry into loc and reports how it ended.

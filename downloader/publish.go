@@ -27,14 +27,18 @@ func (j *job) finishPart(ctx context.Context, size int64) error {
 // final name. On a failed verification the slot is emptied.
 func (j *job) publish(ctx context.Context, size int64, hs fileHashes) error {
 	if err := j.verify(ctx, size, hs); err != nil {
-		j.discard(ctx)
+		// One cut short by the end of ctx keeps the part, for the next
+		// run to verify again.
+		if ctx.Err() == nil {
+			j.discard(ctx)
+		}
 		return err
 	}
 	j.published = true // whatever Publish says, the slot is spent
 	if err := j.f.Publish(ctx, size); err != nil {
 		return err
 	}
-	j.r.Size = size
+	j.r.Size, j.r.Checked = size, j.checked
 	if hs.sha256 != nil {
 		j.r.SHA256 = hex.EncodeToString(hs.sha256.Sum(nil))
 	}
@@ -64,10 +68,13 @@ func (j *job) verify(ctx context.Context, size int64, hs fileHashes) error {
 	if err != nil {
 		return err
 	}
-	if err := checkFormat(j.e.Name, j.f, size); err != nil {
+	if err := checkFormat(ctx, j.e.Name, j.f, size); err != nil {
+		if ctx.Err() != nil {
+			return err
+		}
 		return fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}
-	j.r.Checked = append(checked, formatChecked(j.e.Name)...)
+	j.checked = append(checked, formatChecked(j.e.Name)...)
 	return nil
 }
 

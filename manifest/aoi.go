@@ -2,6 +2,7 @@ package manifest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -37,18 +38,29 @@ const maxAOILon = 360
 // an unclosed or too short ring, a self-intersecting polygon) is an *Error
 // naming the file and, in a FeatureCollection, the feature's index and id.
 // With opts.Grid set, only tiles the grid lists are returned.
-func ParseAOI(r io.Reader, name string, opts Options) ([]Entry, error) {
+//
+// The checks take O(n log n) time in the number of positions, whatever the
+// shapes; if ctx ends first, ParseAOI returns ctx.Err().
+func ParseAOI(ctx context.Context, r io.Reader, name string, opts Options) ([]Entry, error) {
 	opts, err := opts.checked()
 	if err != nil {
 		return nil, err
 	}
-	geoms, err := readAOI(r, name, opts.Warn)
+	geoms, err := readAOI(ctx, r, name, opts.Warn)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	if err != nil {
 		return nil, err
 	}
-	var cov coverage
+	cov := coverage{limit: coverSlack + coverFactor*positions(geoms)}
 	for _, g := range geoms {
-		cov.add(g)
+		if err := cov.add(ctx, g); err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return nil, &Error{File: name, Msg: err.Error()}
+		}
 	}
 	return tileEntries(cov.tiles(opts.Grid), opts, Source{AOI: name}), nil
 }
@@ -70,7 +82,7 @@ type geoJSON struct {
 // readAOI reads and checks the geometries of an area of interest. Features
 // without a geometry ("geometry": null, valid in RFC 7946) are skipped,
 // with a warning to warn if it is not nil.
-func readAOI(r io.Reader, name string, warn func(string)) ([]orb.Geometry, error) {
+func readAOI(ctx context.Context, r io.Reader, name string, warn func(string)) ([]orb.Geometry, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
 		return nil, &Error{File: name, Msg: "reading the area of interest: " + err.Error()}
@@ -101,7 +113,7 @@ func readAOI(r io.Reader, name string, warn func(string)) ([]orb.Geometry, error
 				empty = append(empty, featureLabel(i, f.ID))
 				continue
 			}
-			g, err := readFeature(f)
+			g, err := readFeature(ctx, f)
 			if err != nil {
 				return nil, fail(featureLabel(i, f.ID), "%v", err)
 			}
@@ -117,7 +129,7 @@ func readAOI(r io.Reader, name string, warn func(string)) ([]orb.Geometry, error
 		}
 		return geoms, nil
 	case "Feature":
-		g, err := readFeature(&top)
+		g, err := readFeature(ctx, &top)
 		if err != nil {
 			return nil, fail(featureLabel(-1, top.ID), "%v", err)
 		}
@@ -125,7 +137,7 @@ func readAOI(r io.Reader, name string, warn func(string)) ([]orb.Geometry, error
 	case "":
 		return nil, fail("", "not GeoJSON: no \"type\" member")
 	}
-	g, err := readGeometry(&top)
+	g, err := readGeometry(ctx, &top)
 	if err != nil {
 		return nil, fail("", "%v", err)
 	}
@@ -165,14 +177,14 @@ func skippedFeatures(name string, labels []string) string {
 }
 
 // readFeature reads and checks the geometry of a Feature.
-func readFeature(f *geoJSON) (orb.Geometry, error) {
+func readFeature(ctx context.Context, f *geoJSON) (orb.Geometry, error) {
 	if f.Type != "Feature" {
 		return nil, fmt.Errorf("type %s, want Feature", quote(f.Type))
 	}
 	if f.Geometry == nil {
 		return nil, errors.New("the feature has no geometry")
 	}
-	return readGeometry(f.Geometry)
+	return readGeometry(ctx, f.Geometry)
 }
 
 // aoiTypes are the geometry types an area of interest may use, each with
@@ -196,7 +208,7 @@ func decodeAs[G orb.Geometry](data []byte) (orb.Geometry, error) {
 }
 
 // readGeometry reads and checks one GeoJSON geometry.
-func readGeometry(h *geoJSON) (orb.Geometry, error) {
+func readGeometry(ctx context.Context, h *geoJSON) (orb.Geometry, error) {
 	if h.Type == "GeometryCollection" {
 		var c orb.Collection
 		for i, m := range h.Geometries {
@@ -204,7 +216,7 @@ func readGeometry(h *geoJSON) (orb.Geometry, error) {
 			if err := json.Unmarshal(m, &mh); err != nil {
 				return nil, fmt.Errorf("GeometryCollection member %d is not a GeoJSON geometry", i)
 			}
-			g, err := readGeometry(&mh)
+			g, err := readGeometry(ctx, &mh)
 			if err != nil {
 				return nil, fmt.Errorf("GeometryCollection member %d: %w", i, err)
 			}
@@ -229,7 +241,7 @@ func readGeometry(h *geoJSON) (orb.Geometry, error) {
 	if err := checkRange(g); err != nil {
 		return nil, fmt.Errorf("%s: %w", h.Type, err)
 	}
-	if err := checkGeometry(g); err != nil {
+	if err := checkGeometry(ctx, g); err != nil {
 		return nil, fmt.Errorf("%s: %w", h.Type, err)
 	}
 	return g, nil

@@ -1,6 +1,7 @@
 package manifest_test
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -50,7 +51,7 @@ func TestParseAOIErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			es, err := manifest.ParseAOI(strings.NewReader(tt.in), "area.geojson", manifest.Options{})
+			es, err := manifest.ParseAOI(context.Background(), strings.NewReader(tt.in), "area.geojson", manifest.Options{})
 			var e *manifest.Error
 			if !errors.As(err, &e) {
 				t.Fatalf("got %v (%d entries), want a *manifest.Error", err, len(es))
@@ -68,7 +69,7 @@ func TestParseAOIErrors(t *testing.T) {
 }
 
 func TestParseAOIUnreadable(t *testing.T) {
-	_, err := manifest.ParseAOI(iotest.ErrReader(errors.New("disk on fire")), "area.geojson", manifest.Options{})
+	_, err := manifest.ParseAOI(context.Background(), iotest.ErrReader(errors.New("disk on fire")), "area.geojson", manifest.Options{})
 	if err == nil || !strings.Contains(err.Error(), "area.geojson: reading the area of interest: disk on fire") {
 		t.Fatalf("got %v, want the read error with the file name", err)
 	}
@@ -84,7 +85,7 @@ func TestParseAOIValidShapes(t *testing.T) {
 		"clockwise exterior":                    poly(`[[0,0],[0,3],[3,3],[3,0],[0,0]]`),
 	} {
 		t.Run(name, func(t *testing.T) {
-			es, err := manifest.ParseAOI(strings.NewReader(in), "a.geojson", manifest.Options{})
+			es, err := manifest.ParseAOI(context.Background(), strings.NewReader(in), "a.geojson", manifest.Options{})
 			if err != nil || len(es) == 0 {
 				t.Fatalf("got %d entries, %v; want entries and no error", len(es), err)
 			}
@@ -116,7 +117,7 @@ func TestParseAOIAsGISExports(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var warned []string
-			es, err := manifest.ParseAOI(strings.NewReader(tt.in), "area.geojson", manifest.Options{Warn: func(m string) { warned = append(warned, m) }})
+			es, err := manifest.ParseAOI(context.Background(), strings.NewReader(tt.in), "area.geojson", manifest.Options{Warn: func(m string) { warned = append(warned, m) }})
 			if err != nil || len(es) != 1 {
 				t.Fatalf("got %d entries, %v; want the one tile of the point", len(es), err)
 			}

@@ -1,6 +1,7 @@
 package manifest_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -313,7 +314,7 @@ func TestNewPlanOverlapSummary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	area, err := manifest.ParseAOI(strings.NewReader(`{"type":"Polygon","coordinates":[[[1,1],[5,1],[5,5],[1,5],[1,1]]]}`), "a.json", manifest.Options{})
+	area, err := manifest.ParseAOI(context.Background(), strings.NewReader(`{"type":"Polygon","coordinates":[[[1,1],[5,1],[5,5],[1,5],[1,1]]]}`), "a.json", manifest.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

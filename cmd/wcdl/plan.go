@@ -54,7 +54,7 @@ func (c *command) plan(ctx context.Context, o *options, con *console) (*manifest
 		}
 		groups = append(groups, entries)
 	}
-	aoiGroups, aoiErrs := c.parseAOIs(o, mo, con)
+	aoiGroups, aoiErrs := c.parseAOIs(ctx, o, mo, con)
 	groups, errs = append(groups, aoiGroups...), append(errs, aoiErrs...)
 	plan, err := manifest.NewPlan(groups...)
 	if err != nil {

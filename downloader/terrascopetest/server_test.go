@@ -2,6 +2,7 @@ package terrascopetest
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -143,7 +144,7 @@ func TestContent(t *testing.T) {
 				t.Fatalf("blocks 1 and 2 start alike")
 			}
 			isTIFF := strings.HasSuffix(name, ".tif")
-			err = tiff.Check(bytes.NewReader(want), int64(len(want)))
+			err = tiff.Check(context.Background(), bytes.NewReader(want), int64(len(want)))
 			if isTIFF && err != nil {
 				t.Fatalf("tiff.Check: %v", err)
 			}
@@ -152,7 +153,7 @@ func TestContent(t *testing.T) {
 			}
 			if isTIFF {
 				cut := int64(len(want)) - 1000
-				if err := tiff.Check(bytes.NewReader(want[:cut]), cut); !errors.Is(err, tiff.ErrTruncated) {
+				if err := tiff.Check(context.Background(), bytes.NewReader(want[:cut]), cut); !errors.Is(err, tiff.ErrTruncated) {
 					t.Fatalf("tiff.Check of a cut file: got %v, want ErrTruncated", err)
 				}
 				if got := resp.Header.Get("Content-Type"); got != "image/tiff" {
@@ -421,7 +422,7 @@ func TestFaults(t *testing.T) {
 			wantHeader: map[string]string{"Retry-After": "2"}, wantBody: "429 Too Many Requests"},
 		{name: "HTML", opts: []Option{WithHTML(1)}, wantStatus: 200, wantHeader: map[string]string{"Content-Type": "text/html; charset=utf-8"},
 			wantBody: "<!DOCTYPE html>", check: func(t *testing.T, s *Server, body []byte) {
-				if err := tiff.Check(bytes.NewReader(body), int64(len(body))); !errors.Is(err, tiff.ErrNotTIFF) {
+				if err := tiff.Check(context.Background(), bytes.NewReader(body), int64(len(body))); !errors.Is(err, tiff.ErrNotTIFF) {
 					t.Fatalf("tiff.Check of the login page: got %v, want ErrNotTIFF", err)
 				}
 			}},
@@ -618,7 +619,7 @@ func TestConcurrentRanges(t *testing.T) {
 	if !bytes.Equal(got, want) {
 		t.Fatalf("assembled ranges differ from the content")
 	}
-	if err := tiff.Check(bytes.NewReader(got), size); err != nil {
+	if err := tiff.Check(context.Background(), bytes.NewReader(got), size); err != nil {
 		t.Fatalf("tiff.Check: %v", err)
 	}
 }
