@@ -56,6 +56,7 @@ func (j *job) attempt(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	j.digest, j.lengthKnown, j.total = digestOf(resp.Header, total, resp.StatusCode == http.StatusOK), total >= 0, total
 	if err := checkEncoding(resp.Header); err != nil {
 		return err
 	}
