@@ -137,6 +137,10 @@ func (s *Server) URL() string {
 	return "http://" + s.l.Addr().String() + "/" + s.account + "/" + s.container
 }
 
+// ConnRate returns the cap on each connection's bytes per second the
+// server was started with (WithConnRate), 0 for none.
+func (s *Server) ConnRate() int64 { return s.connRate }
+
 // Close stops the server.
 func (s *Server) Close() { s.srv.Close() }
 
