@@ -121,7 +121,7 @@ func (j *job) attempt(ctx context.Context) error {
 			}
 		}
 		meta = partMeta{URLDigest: urlDigest(j.e.URL), ETag: strongETag(resp.Header.Get("ETag")),
-			LastModified: resp.Header.Get("Last-Modified"), Size: total}
+			LastModified: strongLastModified(resp.Header), Size: total}
 		metaPending = true
 	} else {
 		j.stall.Stop() // hashing a large part is not a stall

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/wcdl/wcdl/auth"
+	"github.com/wcdl/wcdl/httpguard"
 	"github.com/wcdl/wcdl/manifest"
 )
 
@@ -227,7 +228,11 @@ func New(cfg Config) (*Downloader, error) {
 	if rt == nil {
 		rt = http.DefaultTransport
 	}
-	hc.Transport = headerTimeout{next: rt, d: cfg.StallTimeout}
+	// Every wait on the service, for headers or for any byte of any body
+	// (whoever reads it: this package, the retry library draining an error
+	// answer, net/http draining a redirect), is bounded by StallTimeout;
+	// and no request carries a Referer.
+	hc.Transport = &httpguard.Transport{Base: rt, Stall: cfg.StallTimeout}
 	nextRedirect := hc.CheckRedirect
 	hc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
 		if len(via) > maxRedirects {
