@@ -117,3 +117,35 @@ func TestWeakLastModifiedNeverValidates(t *testing.T) {
 		})
 	}
 }
+
+// TestStrongLastModified: a date is a validator only when the answer's
+// Date is at least one second later.
+func TestStrongLastModified(t *testing.T) {
+	const lm = "Fri, 04 Dec 2026 12:00:00 GMT"
+	tests := []struct {
+		name, lm, date, want string
+	}{
+		{name: "equal to Date", lm: lm, date: lm, want: ""},
+		{name: "one second before Date", lm: lm, date: "Fri, 04 Dec 2026 12:00:01 GMT", want: lm},
+		{name: "a day before Date", lm: lm, date: "Sat, 05 Dec 2026 12:00:00 GMT", want: lm},
+		{name: "after Date", lm: lm, date: "Fri, 04 Dec 2026 11:59:59 GMT", want: ""},
+		{name: "no Date", lm: lm, want: ""},
+		{name: "Date unparsable", lm: lm, date: "soon", want: ""},
+		{name: "Last-Modified unparsable", lm: "yesterday", date: lm, want: ""},
+		{name: "no Last-Modified", date: lm, want: ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := http.Header{}
+			if tt.lm != "" {
+				h.Set("Last-Modified", tt.lm)
+			}
+			if tt.date != "" {
+				h.Set("Date", tt.date)
+			}
+			if got := strongLastModified(h); got != tt.want {
+				t.Errorf("strongLastModified(Last-Modified %q, Date %q) = %q, want %q", tt.lm, tt.date, got, tt.want)
+			}
+		})
+	}
+}
