@@ -10,7 +10,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
 	"golang.org/x/time/rate"
@@ -36,8 +35,9 @@ func (j *job) attempt(ctx context.Context) error {
 		// A previous run received everything but did not publish it.
 		return j.finishPart(ctx, offset, meta)
 	}
-	// The request has its own context so that a stalled body can be cut
-	// without cancelling the run.
+	// The request has its own context so that the ranges it may hand its
+	// body to can cut it without cancelling the run. A stalled body is cut
+	// by the transport (httpguard).
 	reqCtx, cancelReq := context.WithCancelCause(ctx)
 	defer cancelReq(nil)
 	rng, validator := "", ""
@@ -49,8 +49,6 @@ func (j *job) attempt(ctx context.Context) error {
 		return err
 	}
 	defer resp.Body.Close()
-	j.stall = time.AfterFunc(j.d.cfg.StallTimeout, func() { cancelReq(ErrStalled) })
-	defer j.stall.Stop()
 	j.rate = newRateWindow(j.d.cfg.MinRate, j.d.cfg.StallTimeout, j.d.now)
 
 	total, err := j.checkAnswer(resp, offset, meta)
@@ -124,11 +122,9 @@ func (j *job) attempt(ctx context.Context) error {
 			LastModified: strongLastModified(resp.Header), Size: total}
 		metaPending = true
 	} else {
-		j.stall.Stop() // hashing a large part is not a stall
 		if err := hashPart(f, offset, buf, hs); err != nil {
 			return err
 		}
-		j.stall.Reset(j.d.cfg.StallTimeout)
 		j.rate = newRateWindow(j.d.cfg.MinRate, j.d.cfg.StallTimeout, j.d.now)
 	}
 	if total > offset {
@@ -142,7 +138,6 @@ func (j *job) attempt(ctx context.Context) error {
 		if pos := offset + received; pos > 0 {
 			m.Done = []span{{0, pos}}
 		}
-		j.stall.Stop()
 		ff := f
 		f = nil
 		return j.fetchRanges(ctx, ff, m, n, &firstAnswer{body: body, head: head, cancel: cancelReq, ctx: reqCtx, close: resp.Body.Close})
@@ -221,9 +216,6 @@ func (j *job) attempt(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if context.Cause(reqCtx) == ErrStalled {
-			rerr = fmt.Errorf("%w after %v", ErrStalled, j.d.cfg.StallTimeout)
-		}
 		return fmt.Errorf("%w: %d of %s bytes received: %w", ErrIncomplete, offset+received, sizeString(total), rerr)
 	}
 	if total >= 0 && size < total {
@@ -285,7 +277,6 @@ func statusErr(code int) error {
 	}
 }
 
-// read reads into p from the body of the job's current request (see
 // get sends the file's GET, for bytes rng ("a-" or "a-b") with If-Range
 // validator when rng is not "", charging the attempts to att. The request
 // is traced so that the file counts as tried once it heads for the
@@ -316,34 +307,53 @@ func (j *job) get(ctx context.Context, att *attempts, rng, validator string) (*h
 	return resp, nil
 }
 
+// read reads into p from the body of the job's current request (see
 // readBody) and counts what it read for the entry.
 func (j *job) read(ctx context.Context, body io.Reader, p []byte) (int, error) {
-	n, err := j.d.readBody(ctx, body, p, j.stall, &j.rate)
+	n, err := j.d.readBody(ctx, body, p, &j.rate)
 	j.r.Bytes += int64(n)
 	return n, err
 }
 
-// readBody reads into p from body, at most the limiter's burst, and waits
-// for the limiter to allow what was read. stall is reset at every byte
-// received (not while the limiter makes it wait), and rw cuts a body that
-// trickles.
-func (d *Downloader) readBody(ctx context.Context, body io.Reader, p []byte, stall *time.Timer, rw *rateWindow) (int, error) {
+// coalesceMin is how many bytes readBody gathers before it returns, when p
+// has room for them. Over TLS each Read of a body returns one TLS record,
+// at most 16 KiB, and each read returned costs a write to the part, a hash
+// update and the bookkeeping around them; gathered, each of those runs
+// over at least this many bytes at once.
+const coalesceMin = 128 << 10
+
+// readBody reads into p from body, at most the limiter's burst, gathering
+// reads until it has coalesceMin bytes (or p is full, or the body ends or
+// fails), and then waits for the limiter to allow what was read. Each read
+// of the body has its own deadline in the transport (httpguard), so time
+// spent gathering is never a stall, nor is the wait for the limiter; rw
+// cuts a body that trickles.
+func (d *Downloader) readBody(ctx context.Context, body io.Reader, p []byte, rw *rateWindow) (int, error) {
 	lim := d.cfg.Limiter
-	if lim != nil && lim.Limit() != rate.Inf && lim.Burst() > 0 && len(p) > lim.Burst() {
+	limited := lim != nil && lim.Limit() != rate.Inf
+	if limited && lim.Burst() > 0 && len(p) > lim.Burst() {
 		p = p[:lim.Burst()]
 	}
-	n, err := body.Read(p)
-	if n > 0 {
-		d.bytesDone.Add(int64(n))
-		if lim != nil && lim.Limit() != rate.Inf {
-			stall.Stop() // waiting for the limiter is not a stall
-			if werr := lim.WaitN(ctx, n); werr != nil && err == nil {
-				err = werr
+	want := min(len(p), coalesceMin)
+	var n int
+	var err error
+	for {
+		var m int
+		m, err = body.Read(p[n:])
+		n += m
+		if m > 0 {
+			d.bytesDone.Add(int64(m))
+			if rerr := rw.add(m); rerr != nil && err == nil {
+				err = rerr
 			}
 		}
-		stall.Reset(d.cfg.StallTimeout)
-		if rerr := rw.add(n); rerr != nil && err == nil {
-			err = rerr
+		if err != nil || m == 0 || n >= want {
+			break
+		}
+	}
+	if n > 0 && limited {
+		if werr := lim.WaitN(ctx, n); werr != nil && err == nil {
+			err = werr
 		}
 	}
 	return n, err

@@ -24,9 +24,8 @@ type job struct {
 	part    string
 	meta    string
 	att     attempts
-	stall   *time.Timer // cuts the current request when no data arrives
-	rate    rateWindow  // cuts the current request when data trickles
-	contrib int64       // this entry's share of Progress.BytesExpected
+	rate    rateWindow // cuts the current request when data trickles
+	contrib int64      // this entry's share of Progress.BytesExpected
 
 	lock *partLock // held on the part from the first attempt to the end
 	// metaOnDisk: a file exists at meta (read or written by this job);
