@@ -4,7 +4,7 @@
 #
 #   bench/tls.sh                                  # 5 repetitions
 #   BENCH_REPS=3 bench/tls.sh
-#   BENCH_WCDL_BEFORE=/path/to/old/wcdl bench/tls.sh   # also an older build
+#   BENCH_WCDL_OTHERS="old=/path/to/wcdl other=/path" bench/tls.sh   # also older builds
 #
 # Everything it builds and writes goes to bench/out/tls/ (ignored by git);
 # the raw numbers are in bench/out/tls/raw.tsv.
@@ -74,9 +74,9 @@ wcdl_run() {
 
 for rep in $(seq 1 "$REPS"); do
 	wcdl_run wcdl "$OUT/wcdl" "$rep"
-	if [ -n "${BENCH_WCDL_BEFORE:-}" ]; then
-		wcdl_run wcdl-before "$BENCH_WCDL_BEFORE" "$rep"
-	fi
+	for other in ${BENCH_WCDL_OTHERS:-}; do
+		wcdl_run "${other%%=*}" "${other#*=}" "$rep"
+	done
 	measure curl-http1.1 "$rep" bash -c 'cd "$1" && exec curl --http1.1 --cacert "$2" --parallel --parallel-max "$3" --fail -s -S -K "$4"' \
 		_ "$OUT/dl" "$OUT/ca.pem" "$N" "$OUT/curl.conf"
 done
