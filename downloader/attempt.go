@@ -315,19 +315,27 @@ func (j *job) read(ctx context.Context, body io.Reader, p []byte) (int, error) {
 	return n, err
 }
 
-// coalesceMin is how many bytes readBody gathers before it returns, when p
-// has room for them. Over TLS each Read of a body returns one TLS record,
-// at most 16 KiB, and each read returned costs a write to the part, a hash
-// update and the bookkeeping around them; gathered, each of those runs
-// over at least this many bytes at once.
+// coalesceMin is how many bytes readBody gathers at most before it
+// returns, when p has room for them. Over TLS each Read of a body returns
+// one TLS record, at most 16 KiB, and each read returned costs a write to
+// the part, a hash update and the bookkeeping around them; gathered, each
+// of those runs over up to this many bytes at once.
 const coalesceMin = 128 << 10
 
-// readBody reads into p from body, at most the limiter's burst, gathering
-// reads until it has coalesceMin bytes (or p is full, or the body ends or
-// fails), and then waits for the limiter to allow what was read. Each read
-// of the body has its own deadline in the transport (httpguard), so time
-// spent gathering is never a stall, nor is the wait for the limiter; rw
-// cuts a body that trickles.
+// tlsRecord is the most plaintext one TLS record carries (RFC 8446 §5.1).
+// A read that returns exactly this much came from a connection streaming
+// whole records, which likely has the next one at hand; a read that
+// returns less has emptied what was buffered, and the next would wait.
+const tlsRecord = 16 << 10
+
+// readBody reads into p from body, at most the limiter's burst, and waits
+// for the limiter to allow what was read. While reads return whole TLS
+// records it gathers them, up to coalesceMin bytes or a full p; it returns
+// at the first shorter read (the next would likely block, and what was
+// received must not wait for it), at the end of the body or on an error.
+// Each read has its own deadline in the transport (httpguard), so
+// gathering is never a stall, nor is the wait for the limiter; rw cuts a
+// body that trickles.
 func (d *Downloader) readBody(ctx context.Context, body io.Reader, p []byte, rw *rateWindow) (int, error) {
 	lim := d.cfg.Limiter
 	limited := lim != nil && lim.Limit() != rate.Inf
@@ -347,7 +355,7 @@ func (d *Downloader) readBody(ctx context.Context, body io.Reader, p []byte, rw 
 				err = rerr
 			}
 		}
-		if err != nil || m == 0 || n >= want {
+		if err != nil || m != tlsRecord || n >= want {
 			break
 		}
 	}

@@ -24,9 +24,10 @@ func (r *records) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// TestReadBodyGathers checks that readBody gathers small reads into one of
-// coalesceMin bytes, no more than p or the limiter's burst holds, and
-// stops at the end of the body.
+// TestReadBodyGathers checks that readBody gathers whole TLS records into
+// one read of coalesceMin bytes, no more than p or the limiter's burst
+// holds, and returns at the first shorter read (the next could wait) or
+// at the end of the body.
 func TestReadBodyGathers(t *testing.T) {
 	tests := []struct {
 		name      string
@@ -34,11 +35,14 @@ func TestReadBodyGathers(t *testing.T) {
 		burst     int // limiter burst; 0: no limiter
 		wantN     int
 		wantReads int
+		rec       int // bytes per read (default: a whole TLS record)
 		wantErr   error
 	}{
 		{name: "16 KiB records into 256 KiB", size: 1 << 20, buf: 256 << 10, wantN: coalesceMin, wantReads: coalesceMin / (16 << 10)},
 		{name: "small buffer", size: 1 << 20, buf: 4 << 10, wantN: 4 << 10, wantReads: 1},
-		{name: "body ends", size: 40 << 10, buf: 256 << 10, wantN: 40 << 10, wantReads: 3, wantErr: io.EOF},
+		{name: "body ends", size: 40 << 10, buf: 256 << 10, wantN: 40 << 10, wantReads: 3},
+		{name: "body ends on a record", size: 32 << 10, buf: 256 << 10, wantN: 32 << 10, wantReads: 2, wantErr: io.EOF},
+		{name: "short reads are not gathered", size: 1 << 20, buf: 256 << 10, rec: 10 << 10, wantN: 10 << 10, wantReads: 1},
 		{name: "limiter burst", size: 1 << 20, buf: 256 << 10, burst: 32 << 10, wantN: 32 << 10, wantReads: 2},
 	}
 	for _, tt := range tests {
@@ -49,7 +53,11 @@ func TestReadBodyGathers(t *testing.T) {
 				cfg.Limiter.SetLimit(1 << 40)
 			}
 			d := newTest(t, cfg)
-			body := &records{rec: 16 << 10, left: tt.size}
+			rec := tt.rec
+			if rec == 0 {
+				rec = tlsRecord
+			}
+			body := &records{rec: rec, left: tt.size}
 			var rw rateWindow
 			n, err := d.readBody(t.Context(), body, make([]byte, tt.buf), &rw)
 			if n != tt.wantN || err != tt.wantErr || body.reads != tt.wantReads {

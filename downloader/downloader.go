@@ -80,9 +80,11 @@ type Config struct {
 	// RetryMaxWait caps any single wait, Retry-After included (default 5m).
 	RetryMaxWait time.Duration
 
-	// StallTimeout cuts a transfer that receives no byte for this long, so
-	// that it resumes on a new connection; it also bounds the wait for
-	// response headers of the plain client (default 2m).
+	// StallTimeout cuts a request that receives no response headers, or no
+	// byte of a body while it is read, for this long, whatever the status
+	// and whoever reads the body (this package, the retry library, net/http
+	// following a redirect), so that it is retried or resumed on a new
+	// connection (default 2m).
 	StallTimeout time.Duration
 
 	// MaxFileSize bounds every file: a larger announced length is refused,
