@@ -72,13 +72,30 @@ wcdl_run() {
 		--client-id "$CLIENT_ID" --base-url "$BASE_URL" -m "$OUT/manifest.txt" -o "$OUT/dl"
 }
 
-for rep in $(seq 1 "$REPS"); do
-	wcdl_run wcdl "$OUT/wcdl" "$rep"
-	for other in ${BENCH_WCDL_OTHERS:-}; do
-		wcdl_run "${other%%=*}" "${other#*=}" "$rep"
-	done
-	measure curl-http1.1 "$rep" bash -c 'cd "$1" && exec curl --http1.1 --cacert "$2" --parallel --parallel-max "$3" --fail -s -S -K "$4"' \
+curl_run() {
+	measure curl-http1.1 "$1" bash -c 'cd "$1" && exec curl --http1.1 --cacert "$2" --parallel --parallel-max "$3" --fail -s -S -K "$4"' \
 		_ "$OUT/dl" "$OUT/ca.pem" "$N" "$OUT/curl.conf"
+}
+
+# The tools, as "name=binary" for wcdl builds and "curl" for curl. The
+# order turns by one each repetition: the first run after a folder of
+# another tool's files is wiped can cost more system time (see
+# docs/BENCHMARKS.md), and that must not always fall on the same tool.
+tools=("wcdl=$OUT/wcdl")
+for other in ${BENCH_WCDL_OTHERS:-}; do
+	tools+=("$other")
+done
+tools+=(curl)
+for rep in $(seq 1 "$REPS"); do
+	k=${#tools[@]}
+	for i in $(seq 0 $((k - 1))); do
+		t=${tools[$(((i + rep - 1) % k))]}
+		if [ "$t" = curl ]; then
+			curl_run "$rep"
+		else
+			wcdl_run "${t%%=*}" "${t#*=}" "$rep"
+		fi
+	done
 done
 
 # Median CPU (user + system) seconds per GiB and median wall per tool.

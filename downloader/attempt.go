@@ -315,53 +315,32 @@ func (j *job) read(ctx context.Context, body io.Reader, p []byte) (int, error) {
 	return n, err
 }
 
-// coalesceMin is how many bytes readBody gathers at most before it
-// returns, when p has room for them. Over TLS each Read of a body returns
-// one TLS record, at most 16 KiB, and each read returned costs a write to
-// the part, a hash update and the bookkeeping around them; gathered, each
-// of those runs over up to this many bytes at once.
-const coalesceMin = 128 << 10
-
-// tlsRecord is the most plaintext one TLS record carries (RFC 8446 §5.1).
-// A read that returns exactly this much came from a connection streaming
-// whole records, which likely has the next one at hand; a read that
-// returns less has emptied what was buffered, and the next would wait.
-const tlsRecord = 16 << 10
-
 // readBody reads into p from body, at most the limiter's burst, and waits
-// for the limiter to allow what was read. While reads return whole TLS
-// records it gathers them, up to coalesceMin bytes or a full p; it returns
-// at the first shorter read (the next would likely block, and what was
-// received must not wait for it), at the end of the body or on an error.
-// Each read has its own deadline in the transport (httpguard), so
-// gathering is never a stall, nor is the wait for the limiter; rw cuts a
-// body that trickles.
+// for the limiter to allow what was read; rw cuts a body that trickles.
+// Each read has its own deadline in the transport (httpguard), so the
+// wait for the limiter is never a stall.
+//
+// It makes one read: over TLS that is one record, at most 16 KiB, written
+// to the part as it is. Gathering records into reads of 32 to 128 KiB was
+// measured and cost more CPU, not less: the kernel's copy of larger writes
+// into the page cache grew more than the per-read costs shrank
+// (docs/BENCHMARKS.md, "TLS: gathering reads").
 func (d *Downloader) readBody(ctx context.Context, body io.Reader, p []byte, rw *rateWindow) (int, error) {
 	lim := d.cfg.Limiter
 	limited := lim != nil && lim.Limit() != rate.Inf
 	if limited && lim.Burst() > 0 && len(p) > lim.Burst() {
 		p = p[:lim.Burst()]
 	}
-	want := min(len(p), coalesceMin)
-	var n int
-	var err error
-	for {
-		var m int
-		m, err = body.Read(p[n:])
-		n += m
-		if m > 0 {
-			d.bytesDone.Add(int64(m))
-			if rerr := rw.add(m); rerr != nil && err == nil {
-				err = rerr
+	n, err := body.Read(p)
+	if n > 0 {
+		d.bytesDone.Add(int64(n))
+		if limited {
+			if werr := lim.WaitN(ctx, n); werr != nil && err == nil {
+				err = werr
 			}
 		}
-		if err != nil || m != tlsRecord || n >= want {
-			break
-		}
-	}
-	if n > 0 && limited {
-		if werr := lim.WaitN(ctx, n); werr != nil && err == nil {
-			err = werr
+		if rerr := rw.add(n); rerr != nil && err == nil {
+			err = rerr
 		}
 	}
 	return n, err
