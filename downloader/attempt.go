@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 
@@ -24,7 +23,7 @@ const writebackChunk = 8 << 20
 // attempt makes one request (retried by the HTTP layer within the budget),
 // streams the body into the part, verifies and publishes it.
 func (j *job) attempt(ctx context.Context) error {
-	offset, meta, err := j.resumePoint()
+	offset, meta, err := j.resumePoint(ctx)
 	if err != nil {
 		return err
 	}
@@ -33,7 +32,7 @@ func (j *job) attempt(ctx context.Context) error {
 	}
 	if offset > 0 && offset == meta.Size {
 		// A previous run received everything but did not publish it.
-		return j.finishPart(ctx, offset, meta)
+		return j.finishPart(ctx, offset)
 	}
 	// The request has its own context so that the ranges it may hand its
 	// body to can cut it without cancelling the run. A stalled body is cut
@@ -51,10 +50,11 @@ func (j *job) attempt(ctx context.Context) error {
 	defer resp.Body.Close()
 	j.rate = newRateWindow(j.d.cfg.MinRate, j.d.cfg.StallTimeout, j.d.now)
 
-	total, err := j.checkAnswer(resp, offset, meta)
+	total, err := j.checkAnswer(ctx, resp, offset, meta)
 	if err != nil {
 		return err
 	}
+	j.digest, j.lengthKnown, j.total = digestOf(resp.Header, total, resp.StatusCode == http.StatusOK), total >= 0, total
 	if err := checkEncoding(resp.Header); err != nil {
 		return err
 	}
@@ -97,38 +97,26 @@ func (j *job) attempt(ctx context.Context) error {
 		}
 	}
 
-	f, err := openFile(j.part, os.O_RDWR, 0)
-	if err != nil {
-		return fmt.Errorf("open partial file: %w", err)
-	}
-	defer func() {
-		if f != nil {
-			f.Close()
-		}
-	}()
 	hs := j.hashes()
 	metaPending := false // the meta of this new version is not written yet
 	if offset == 0 {
 		// Remove the metadata of what the part held before emptying it, so
 		// that the metadata never describes bytes of another version. The
 		// new version's is written only once worth it (see metaAfter).
-		j.removeMeta()
-		if fi, err := f.Stat(); err != nil || fi.Size() > 0 {
-			if err := f.Truncate(0); err != nil {
-				return fmt.Errorf("truncate partial file: %w", err)
-			}
+		if err := j.discard(ctx); err != nil {
+			return err
 		}
 		meta = partMeta{URLDigest: urlDigest(j.e.URL), ETag: strongETag(resp.Header.Get("ETag")),
 			LastModified: strongLastModified(resp.Header), Size: total}
 		metaPending = true
 	} else {
-		if err := hashPart(f, offset, buf, hs); err != nil {
+		if err := hashPart(j.f, offset, buf, hs); err != nil {
 			return err
 		}
 		j.rate = newRateWindow(j.d.cfg.MinRate, j.d.cfg.StallTimeout, j.d.now)
 	}
 	if total > offset {
-		preallocate(f, offset, total-offset) // a hint; the writes report a full disk
+		j.preallocate(offset, total-offset) // a hint; the writes report a full disk
 	}
 	var received int64
 	// split hands the rest of this answer and of the file to n ranges when
@@ -138,17 +126,12 @@ func (j *job) attempt(ctx context.Context) error {
 		if pos := offset + received; pos > 0 {
 			m.Done = []span{{0, pos}}
 		}
-		ff := f
-		f = nil
-		return j.fetchRanges(ctx, ff, m, n, &firstAnswer{body: body, head: head, cancel: cancelReq, ctx: reqCtx, close: resp.Body.Close})
+		return j.fetchRanges(ctx, m, n, &firstAnswer{body: body, head: head, cancel: cancelReq, ctx: reqCtx, close: resp.Body.Close})
 	}
 	if n := j.splitCount(resp, offset, total, meta); n > 1 {
 		return split(n, head)
 	}
-	if _, err := f.Seek(offset, io.SeekStart); err != nil {
-		return fmt.Errorf("seek partial file: %w", err)
-	}
-	w := io.MultiWriter(append([]io.Writer{f}, hashWriters(hs)...)...)
+	w := io.MultiWriter(append([]io.Writer{io.NewOffsetWriter(j.f, offset)}, hashWriters(hs)...)...)
 
 	flushed := offset // bytes of the part handed to startWriteback
 	checked := offset // where idle transfers were last looked for
@@ -163,11 +146,11 @@ func (j *job) attempt(ctx context.Context) error {
 		}
 		received += int64(len(p))
 		if end := offset + received; end-flushed >= writebackChunk {
-			j.d.writeback(f, flushed, end-flushed)
+			j.writeback(flushed, end-flushed)
 			flushed = end
 		}
 		if metaPending && received >= metaAfter && offset+received < total {
-			return j.saveMeta(meta, &metaPending)
+			return j.saveMeta(ctx, meta, &metaPending)
 		}
 		return nil
 	}
@@ -179,7 +162,7 @@ func (j *job) attempt(ctx context.Context) error {
 		n, rerr = j.read(ctx, body, buf)
 		if err := write(buf[:n]); err != nil {
 			if isStorageFull(err) && received > 0 {
-				j.saveMeta(meta, &metaPending) // the next run resumes it
+				j.saveMeta(ctx, meta, &metaPending) // the next run resumes it
 			}
 			return err
 		}
@@ -195,7 +178,7 @@ func (j *job) attempt(ctx context.Context) error {
 		}
 	}
 	if received > limit {
-		j.discard()
+		j.discard(ctx)
 		return j.overLimit(total, offset, limit)
 	}
 	size := offset + received
@@ -203,10 +186,10 @@ func (j *job) attempt(ctx context.Context) error {
 		// Interrupted while this process lives on: describe the bytes
 		// received so that the next attempt or the next run resumes them.
 		if received > 0 {
-			if err := j.saveMeta(meta, &metaPending); errors.Is(err, ErrNotRegular) {
+			if err := j.saveMeta(ctx, meta, &metaPending); errors.Is(err, ErrNotRegular) {
 				return err
 			} else if err != nil {
-				j.d.cfg.logger().Warn("partial file kept without resume metadata", "url", redact(j.e.URL), "error", err)
+				j.d.cfg.logger().Warn("partial file cannot be resumed: its resume metadata was not written", "url", redact(j.e.URL), "error", err)
 			}
 		}
 	}
@@ -222,39 +205,37 @@ func (j *job) attempt(ctx context.Context) error {
 		return fmt.Errorf("%w: %d of %d bytes received", ErrIncomplete, size, total)
 	}
 	if total >= 0 && size != total {
-		j.discard()
+		j.discard(ctx)
 		return fmt.Errorf("%w: received %d bytes, the service announced %d", ErrSizeMismatch, size, total)
 	}
-	ff := f
-	f = nil
-	return j.publish(ff, size, hs)
+	return j.publish(ctx, size, hs)
 }
 
 // checkAnswer maps the status of the answer to a request for the part from
 // offset to the file's total size (-1 if unknown), or to the error that
 // ends the attempt. A 206 must continue the part exactly: from offset, of
 // the same version and size; anything else empties the part.
-func (j *job) checkAnswer(resp *http.Response, offset int64, meta partMeta) (int64, error) {
+func (j *job) checkAnswer(ctx context.Context, resp *http.Response, offset int64, meta partMeta) (int64, error) {
 	switch resp.StatusCode {
 	case http.StatusOK:
 		return resp.ContentLength, nil
 	case http.StatusPartialContent:
 		start, end, size, ok := parseContentRange(resp.Header.Get("Content-Range"))
 		if offset == 0 || !ok || start != offset || size != meta.Size || end != size-1 {
-			j.discard()
+			j.discard(ctx)
 			return 0, fmt.Errorf("%w: asked for bytes %d- of %d, got %q", ErrBadRange, offset, meta.Size, resp.Header.Get("Content-Range"))
 		}
 		if !sameVersion(meta, resp.Header) {
 			// Never splice: without proof that the rest belongs to the
 			// version in the part, start over.
-			j.discard()
+			j.discard(ctx)
 			return 0, fmt.Errorf("%w: the answer to a resume does not carry the validator %q of the partial file (ETag %q, Last-Modified %q); starting over",
 				ErrBadRange, meta.validator(), resp.Header.Get("ETag"), resp.Header.Get("Last-Modified"))
 		}
 		return size, nil
 	case http.StatusRequestedRangeNotSatisfiable:
 		if offset > 0 {
-			j.discard() // the part does not fit the file any more: start over
+			j.discard(ctx) // the part does not fit the file any more: start over
 			return 0, fmt.Errorf("%w: range %d- not satisfiable", ErrBadRange, offset)
 		}
 		return 0, &statusError{resp.StatusCode, ErrHTTPStatus}

@@ -1,6 +1,11 @@
 // Package downloader fetches the entries of a plan with a bounded pool of
 // workers, resuming, verifying and atomically publishing every file.
 //
+// Files are written through an output.Location: the local output folder
+// (folder.go) unless Config.Output names another, such as a bucket. What
+// follows describes the local folder; another location keeps the same
+// promises in its own way (see package output).
+//
 // Each file is written to <name>.part in the output folder. Once a transfer
 // has received 256 KiB of a file that is not complete yet, or when an
 // attempt ends early while the process lives on (a cut body, a stall, a
@@ -23,13 +28,21 @@
 // While a file is downloaded its worker holds an exclusive lock on its
 // <name>.part (flock on unix systems), so two wcdl processes sharing an
 // output folder never write the same file; the second waits, finds it
-// complete and skips it. A part left empty (a failed or skipped file) is
-// removed.
+// complete and skips it. When a file's entry ends unpublished (failed,
+// interrupted), its part is kept only if its metadata lets a later run
+// resume it; a part left empty, or whose version has no validator (no
+// strong ETag, no usable Last-Modified: a later run would restart it
+// anyway), is removed, so that it costs no disk.
 //
 // A rerun skips files already at their final name without any request,
 // unless Config.Force is set, or the manifest gives a size= that the
 // existing file does not have: such a file is not trusted and is downloaded
 // again (its checksum is not recomputed, which would read every file).
+//
+// The output folder is opened once per run and held as a handle: every
+// open, rename, removal and sync is made relative to it (openat, renameat,
+// unlinkat), so renaming the folder away during a run and putting a link
+// in its place cannot redirect a write.
 //
 // The output folder is a boundary: every name in it is opened without
 // following a link and checked on the open descriptor, so a link, named

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/wcdl/wcdl/auth"
 	"github.com/wcdl/wcdl/httpguard"
 	"github.com/wcdl/wcdl/manifest"
+	"github.com/wcdl/wcdl/output"
 )
 
 // Status is how an entry ended.
@@ -40,7 +42,7 @@ const (
 // A Result tells how one entry ended.
 type Result struct {
 	Entry    manifest.Entry
-	Path     string        // final path in Config.Dir
+	Path     string        // where the file is published: its final path in Config.Dir, or Config.Output's Where
 	Status   Status        // how the entry ended
 	Bytes    int64         // bytes received over the network for this entry in this run
 	Size     int64         // size of the final file (downloaded or skipped), else 0
@@ -48,6 +50,16 @@ type Result struct {
 	Duration time.Duration // time spent on this entry
 	SHA256   string        // hex SHA-256 of the whole final file when downloaded (see Config.SkipSHA256), else ""
 	Err      error         // why the entry failed or was not started; nil for the other statuses
+	// Checked names what the downloaded file was verified against: "size",
+	// "sha256" and "md5" (the manifest's), CheckedETagMD5,
+	// CheckedETagParts or CheckedContentMD5 (the service's), "tiff".
+	Checked []string
+	// Origin is the source the file came from (manifest.Location.Source)
+	// when the entry lists locations, else "".
+	Origin string
+	// Sizes notes the sources that announced another size than the one
+	// the file came from, as "source: N bytes"; nil when they agree.
+	Sizes []string
 
 	tried bool // a request for it went past the token to the service
 }
@@ -55,8 +67,16 @@ type Result struct {
 // Config configures a Downloader. The zero value of every field but Dir
 // selects a default.
 type Config struct {
-	// Dir is the output folder. It is created if needed.
+	// Dir is the output folder. It is created if needed, and opened once
+	// per Run: every file in it is reached through that handle, so
+	// renaming the folder during a run cannot redirect a write.
 	Dir string
+
+	// Output, if not nil, is where files are written instead of Dir
+	// (Dir is then not used): another implementation of the same
+	// promises, such as a bucket. Its Features must include ReadBack:
+	// the checks read the complete file back.
+	Output output.Location
 
 	// Workers is the number of files downloaded at once (default 4).
 	Workers int
@@ -70,8 +90,9 @@ type Config struct {
 
 	// Attempts is the per-file attempt budget: every HTTP attempt of a file
 	// counts, whether a retry, a resume or a download that failed its
-	// verification (default 5), but for up to ten attempts that ended on a
-	// token the service revoked while it accepted others.
+	// verification (default 5), but for attempts that ended on a token
+	// the service refused: those end a file after a few in a row, or up
+	// to 32 when the service revoked the token while it accepted others.
 	Attempts int
 
 	// RetryWaitMin is the backoff floor (default 1s).
@@ -139,6 +160,13 @@ type Progress struct {
 	// their manifest size in BytesExpected.
 	BytesDone, BytesExpected int64
 
+	// FilesSized counts the entries whose share of BytesExpected is a
+	// known size above zero (an entry skipped or missing adds nothing);
+	// FilesUnsized the entries not ended whose size is not known yet. A
+	// display can estimate the run's total as BytesExpected plus
+	// FilesUnsized files of the mean size of the FilesSized ones.
+	FilesSized, FilesUnsized int64
+
 	// Entries by status.
 	Downloaded, Skipped, Missing, Failed, Interrupted, NotStarted int64
 
@@ -181,12 +209,16 @@ type Downloader struct {
 	left atomic.Int64
 
 	filesTotal, filesDone, bytesDone, bytesExpected atomic.Int64
+	filesSized, filesUnsized                        atomic.Int64
 	downloaded, skipped, missing, failed            atomic.Int64
 	interrupted, notStarted                         atomic.Int64
 
-	// accepted counts the answers of the service that were successful
-	// (2xx): proof that the token of the moment works (see job.run).
-	accepted atomic.Int64
+	// answers counts the answers of the service: proof that the token of
+	// the moment works, or that it was revoked (see job.run).
+	answers answers
+
+	// dead are the sources found out of reach (fallback.go).
+	dead deadSources
 }
 
 // copyBufSize is the size of the buffers the body is copied through.
@@ -194,8 +226,13 @@ const copyBufSize = 256 << 10
 
 // New returns a Downloader for cfg, with defaults filled in.
 func New(cfg Config) (*Downloader, error) {
-	if cfg.Dir == "" {
+	if cfg.Dir == "" && cfg.Output == nil {
 		return nil, errors.New("downloader: no output folder given")
+	}
+	if cfg.Output != nil && !cfg.Output.Features().ReadBack {
+		// The size, checksums and format are checked by reading the
+		// complete file back; checks on the stream are not written yet.
+		return nil, errors.New("downloader: the output location cannot read files back, which the checks need")
 	}
 	if cfg.Workers <= 0 {
 		cfg.Workers = 4
@@ -257,7 +294,7 @@ func New(cfg Config) (*Downloader, error) {
 	if next == nil {
 		next = http.DefaultTransport
 	}
-	hc.Transport = countAccepted{next: &throttle{next: next, c: d.conc}, n: &d.accepted}
+	hc.Transport = countAnswers{next: &throttle{next: next, c: d.conc}, a: &d.answers}
 	d.client = newRetryClient(&hc, cfg, func() time.Time { return d.now() })
 	d.bufs.New = func() any { b := make([]byte, copyBufSize); return &b }
 	return d, nil
@@ -275,6 +312,8 @@ func (d *Downloader) Progress() Progress {
 		FilesDone:         d.filesDone.Load(),
 		BytesDone:         d.bytesDone.Load(),
 		BytesExpected:     d.bytesExpected.Load(),
+		FilesSized:        d.filesSized.Load(),
+		FilesUnsized:      d.filesUnsized.Load(),
 		Downloaded:        d.downloaded.Load(),
 		Skipped:           d.skipped.Load(),
 		Missing:           d.missing.Load(),
@@ -306,12 +345,17 @@ func (d *Downloader) Run(ctx context.Context, entries []manifest.Entry) ([]Resul
 	d.resetProgress(entries)
 	results := make([]Result, len(entries))
 	ended := make([]bool, len(entries))
-	if err := os.MkdirAll(d.cfg.Dir, 0o755); err != nil {
-		err = fmt.Errorf("create output folder: %w", err)
-		for i, e := range entries {
-			d.finish(&results[i], Result{Entry: e, Path: d.path(e), Status: Failed, Err: err})
+	loc := d.cfg.Output
+	if loc == nil {
+		fo, err := openFolder(d.cfg.Dir)
+		if err != nil {
+			for i, e := range entries {
+				d.finish(&results[i], Result{Entry: e, Path: filepath.Join(d.cfg.Dir, e.Name), Status: Failed, Err: err})
+			}
+			return results, err
 		}
-		return results, err
+		defer fo.close()
+		loc = fo
 	}
 
 	parent := ctx
@@ -333,7 +377,7 @@ func (d *Downloader) Run(ctx context.Context, entries []manifest.Entry) ([]Resul
 				if ctx.Err() != nil {
 					continue // handed out as the batch stopped: not started
 				}
-				r := d.fetch(ctx, entries[i])
+				r := d.fetch(ctx, loc, entries[i])
 				if r.Status == Failed && errors.Is(r.Err, context.Canceled) {
 					if cause := context.Cause(ctx); isBatchStop(cause) && !isBatchStop(r.Err) {
 						// Cut by a stop that another file met: not started if
@@ -404,29 +448,11 @@ feed:
 	}
 	for i, e := range entries {
 		if !ended[i] {
-			d.finish(&results[i], Result{Entry: e, Path: d.path(e), Status: NotStarted,
+			d.finish(&results[i], Result{Entry: e, Path: loc.Where(e.Name), Status: NotStarted,
 				Err: fmt.Errorf("%s: %w: %w", redact(e.URL), ErrNotStarted, why)})
 		}
 	}
 	return results, err
-}
-
-// countAccepted counts the successful answers of the service.
-type countAccepted struct {
-	next http.RoundTripper // nil: http.DefaultTransport
-	n    *atomic.Int64
-}
-
-func (c countAccepted) RoundTrip(req *http.Request) (*http.Response, error) {
-	next := c.next
-	if next == nil {
-		next = http.DefaultTransport
-	}
-	resp, err := next.RoundTrip(req)
-	if err == nil && resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		c.n.Add(1)
-	}
-	return resp, err
 }
 
 // isLoginStop reports the login failures that end the run's logins.
@@ -468,11 +494,20 @@ func (d *Downloader) finish(dst *Result, r Result) {
 }
 
 func (d *Downloader) resetProgress(entries []manifest.Entry) {
-	var expected int64
+	var expected, sized, unsized int64
 	for _, e := range entries {
 		expected += max(e.Size, 0)
+		switch {
+		case e.Size > 0:
+			sized++
+		case e.Size < 0:
+			unsized++
+		}
 	}
+	d.filesSized.Store(sized)
+	d.filesUnsized.Store(unsized)
 	d.conc.resetStats()
+	d.dead.reset() // a source out of reach in an earlier run is tried again
 	d.filesTotal.Store(int64(len(entries)))
 	d.left.Store(int64(len(entries)))
 	d.bytesExpected.Store(expected)

@@ -90,3 +90,8 @@ var ErrTooSlow = errors.New("the transfer was slower than the minimum rate")
 // ErrNotStarted marks entries that were never started because the batch
 // stopped first. It is always wrapped together with the reason for the stop.
 var ErrNotStarted = errors.New("not started")
+
+// ErrDigest reports a file whose bytes do not match the digest the service
+// published for it (an S3 ETag that is an MD5, Azure's Content-MD5): the
+// object changed under it or was corrupted. Nothing of it is published.
+var ErrDigest = errors.New("the file does not match the digest the service published")

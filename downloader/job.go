@@ -6,48 +6,48 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/wcdl/wcdl/auth"
 	"github.com/wcdl/wcdl/manifest"
+	"github.com/wcdl/wcdl/output"
 )
 
 // job is the download of one entry.
 type job struct {
 	d       *Downloader
+	loc     output.Location
 	e       manifest.Entry
 	r       *Result
-	final   string
-	part    string
-	meta    string
 	att     attempts
 	rate    rateWindow // cuts the current request when data trickles
 	contrib int64      // this entry's share of Progress.BytesExpected
+	sized   bool       // contrib is known: counted out of Progress.FilesUnsized
 
-	lock *partLock // held on the part from the first attempt to the end
-	// metaOnDisk: a file exists at meta (read or written by this job);
-	// metaUnknown: the part was there before the lock was taken, and
-	// whether a meta is beside it has not been looked at yet. A part created
-	// by this job has no meta (a meta never outlives its part), so nothing
-	// is looked up or removed for it unless this job writes one.
-	metaOnDisk, metaUnknown bool
-	published               bool // the part was renamed to the final name
+	f         output.File // the file's slot, held from the first attempt to the end
+	published bool        // Publish was called: the slot is spent
 	// oneStream: the service answered a range request with the whole file
 	// or another range; the file is fetched as one stream from now on.
 	oneStream bool
+	// digest is what the service published as the digest of the version
+	// being fetched (digest.go); lengthKnown: its length was announced.
+	digest      sourceDigest
+	lengthKnown bool
+	// total is the length the current location announced (-1: none yet);
+	// seen, the lengths the locations tried announced (fallback.go).
+	total int64
+	seen  []sizeSeen
+	// checked is what verify checked the file against (Result.Checked).
+	checked []string
 }
 
-func (d *Downloader) path(e manifest.Entry) string { return filepath.Join(d.cfg.Dir, e.Name) }
-
-// fetch downloads one entry and reports how it ended.
-func (d *Downloader) fetch(ctx context.Context, e manifest.Entry) Result {
+// fetch downloads one entry into loc and reports how it ended.
+func (d *Downloader) fetch(ctx context.Context, loc output.Location, e manifest.Entry) Result {
 	start := time.Now()
-	r := Result{Entry: e, Path: d.path(e)}
-	j := &job{d: d, e: e, r: &r, final: r.Path, part: r.Path + ".part", meta: r.Path + ".part.meta",
-		att: attempts{budget: d.cfg.Attempts}, contrib: max(e.Size, 0)}
+	r := Result{Entry: e, Path: loc.Where(e.Name)}
+	j := &job{d: d, loc: loc, e: e, r: &r, att: attempts{budget: d.cfg.Attempts}, contrib: max(e.Size, 0), sized: e.Size >= 0, total: -1}
 	err := j.run(ctx)
 	r.Attempts, r.tried = j.att.n, j.att.dialed.Load()
 	switch {
@@ -63,9 +63,9 @@ func (d *Downloader) fetch(ctx context.Context, e manifest.Entry) Result {
 			err = ue.Err // it would repeat the URL named here
 		}
 		err = redactErr(err)
-		r.Err = fmt.Errorf("download %s: %w", redact(e.URL), err)
+		r.Err = fmt.Errorf("download %s: %w", redact(j.e.URL), err)
 		// The caller reports how each file ended; this is for -v.
-		d.cfg.logger().Debug("download failed", "url", redact(e.URL), "attempts", r.Attempts, "error", err)
+		d.cfg.logger().Debug("download failed", "url", redact(j.e.URL), "attempts", r.Attempts, "error", err)
 	}
 	j.setExpected(r.Bytes) // nothing more will come for this entry
 	r.Duration = time.Since(start)
@@ -78,45 +78,47 @@ func (j *job) run(ctx context.Context) error {
 	if n := j.e.Name; n == "" || n == "." || n == ".." || filepath.Base(n) != n || strings.ContainsAny(n, `/\`) {
 		return fmt.Errorf("%w: %q", ErrBadName, n)
 	}
-	if _, err := checkFinal(j.final); err != nil {
+	if skip, err := j.skip(ctx); skip || err != nil {
 		return err
 	}
-	if j.skip() {
-		return nil
-	}
-	lock, created, err := lockPart(ctx, j.part, j.onLockBusy())
+	f, err := j.loc.Open(ctx, j.e.Name, j.onLockBusy())
 	if err != nil {
 		return err
 	}
-	j.lock, j.metaUnknown = lock, !created
-	defer j.unlock()
-	if j.skip() { // another process finished it while we waited
-		return nil
+	j.f = f
+	defer f.Close()                                   // keeps what a later run can resume, removes the rest
+	if skip, err := j.skip(ctx); skip || err != nil { // another process finished it while we waited
+		return err
 	}
-	refusals := 0      // refused tokens since the service last accepted one
-	revoked := 0       // refusals forgiven as revocations
-	var accepted int64 // d.accepted at the last refusal
+	return j.fromLocations(ctx)
+}
+
+// fromHere makes attempts at the job's current URL until the file is
+// published, a final error occurs, or the budget is spent.
+func (j *job) fromHere(ctx context.Context) error {
+	var err error
+	refusals := 0 // refusals of this file in a row, the first maybe forgiven
+	revoked := 0  // refusals forgiven as revocations
+	var mark refusalMark
 	for {
 		err = j.attempt(ctx)
 		if err == nil || j.published || ctx.Err() != nil {
 			return err
 		}
-		// A 401 to a fresh token usually means that the service revoked it
-		// after it had worked for other requests, or that a concurrent
-		// renewal replaced it: the next attempt takes the current token,
-		// and up to maxRevoked such attempts are not charged to the
-		// budget. Only refusals with no successful answer anywhere in the
-		// run between them count against the file: a service that
-		// refuses every token still ends it after a few tries.
+		// A 401 to a fresh token while the service accepts tokens for
+		// other requests of the run means that it revoked the token, or
+		// that a concurrent renewal replaced it: the next attempt takes
+		// the current token, up to maxRevoked times. Other refusals end
+		// the file when maxRefusals more follow in a row: a service that
+		// accepts no token, or none for this file, ends it after a few
+		// tries. Refusals are not charged to the budget, which is for
+		// the failures of the transfer itself.
 		if errors.Is(err, auth.ErrTokenRefused) {
-			if n := j.d.accepted.Load(); n != accepted {
-				accepted, refusals = n, 0
-				if revoked < maxRevoked {
-					revoked++
-					j.att.budget++
-				}
-			}
-			if refusals++; refusals > maxRefusals {
+			j.att.budget++ // refusals have bounds of their own
+			if j.d.answers.revoked(&mark) && revoked < maxRevoked {
+				revoked++
+				refusals = 1 // the first of a new run of refusals
+			} else if refusals++; refusals > maxRefusals {
 				return err
 			}
 		} else if isFinal(err) {
@@ -130,46 +132,43 @@ func (j *job) run(ctx context.Context) error {
 }
 
 // skip reports (and records) that the file is already complete at its final
-// name. Without Force, a regular file there is trusted unless the manifest
-// gives a size and the file's differs: then it is downloaded again.
-func (j *job) skip() bool {
-	if j.d.cfg.Force {
-		return false
+// name. Without Force, a complete file there is trusted unless the manifest
+// gives a size or a sha256 and the location tells another: then it is
+// downloaded again. Something there that a download must not replace is an
+// error, with Force too.
+func (j *job) skip(ctx context.Context) (bool, error) {
+	info, ok, err := j.loc.Complete(ctx, j.e.Name)
+	if err != nil || !ok || j.d.cfg.Force {
+		return false, err
 	}
-	fi, err := os.Lstat(j.final) // a link is never trusted as complete
-	if err != nil || !fi.Mode().IsRegular() || (j.e.Size >= 0 && fi.Size() != j.e.Size) {
-		return false
+	if (j.e.Size >= 0 && info.Size != j.e.Size) ||
+		(j.e.SHA256 != "" && info.SHA256 != "" && !strings.EqualFold(info.SHA256, j.e.SHA256)) {
+		return false, nil
 	}
-	j.r.Status, j.r.Size = Skipped, fi.Size()
-	return true
+	j.r.Status, j.r.Size = Skipped, info.Size
+	return true, nil
 }
 
-// unlock releases the part's lock, first removing the part (and its meta)
-// if it holds no byte: a failed or skipped file leaves no empty part.
-func (j *job) unlock() {
-	remove := false
-	if !j.published {
-		if n, err := j.lock.size(); err == nil && n == 0 {
-			j.removeMeta()
-			remove = true
-		}
-	}
-	j.lock.unlock(remove)
-}
-
-// setExpected sets this entry's share of Progress.BytesExpected.
+// setExpected sets this entry's share of Progress.BytesExpected, now
+// known, and keeps Progress.FilesSized and FilesUnsized with it.
 func (j *job) setExpected(v int64) {
 	j.d.bytesExpected.Add(v - j.contrib)
+	switch {
+	case j.contrib <= 0 && v > 0:
+		j.d.filesSized.Add(1)
+	case j.contrib > 0 && v <= 0:
+		j.d.filesSized.Add(-1)
+	}
+	if !j.sized {
+		j.sized = true
+		j.d.filesUnsized.Add(-1)
+	}
 	j.contrib = v
 }
 
 // maxRefusals is how many times one file is tried again after the service
 // refused a freshly renewed token with no successful answer in between.
 const maxRefusals = 2
-
-// maxRevoked is how many attempts of one file that ended on a revoked token
-// are not charged to its budget.
-const maxRevoked = 10
 
 // isFinal reports errors that another attempt of the same file cannot cure.
 func isFinal(err error) bool {

@@ -12,56 +12,90 @@ import (
 
 // On systems without flock the lock only excludes Downloaders of the same
 // process: two wcdl processes must not share an output folder there. The
-// part is not held open, so that it can be renamed to its final name.
+// part is held open only while it is written, so that it can be renamed
+// to its final name.
 
 var (
 	locksMu sync.Mutex
 	locks   = map[string]chan struct{}{}
 )
 
-type partLock struct{ path string }
+type partLock struct {
+	dir  *dirHandle
+	name string
+	key  string
+	f    *os.File // open while written, see file
+}
 
-// lockPart takes the lock on the part at path, creating the part if it does
-// not exist, and waits while another Downloader of this process holds it,
-// until ctx ends. created reports whether this call created the part.
-func lockPart(ctx context.Context, path string, onBusy func()) (l *partLock, created bool, err error) {
+// lockPart takes the lock on the part name in dir, creating the part if it
+// does not exist, and waits while another Downloader of this process holds
+// it, until ctx ends. created reports whether this call created the part.
+func lockPart(ctx context.Context, dir *dirHandle, name string, onBusy func()) (l *partLock, created bool, err error) {
+	key := dir.join(name)
 	for {
 		locksMu.Lock()
-		ch, held := locks[path]
+		ch, held := locks[key]
 		if !held {
-			locks[path] = make(chan struct{})
+			locks[key] = make(chan struct{})
 			locksMu.Unlock()
 			break
 		}
 		locksMu.Unlock()
+		if onBusy != nil {
+			onBusy()
+		}
 		select {
 		case <-ctx.Done():
 			return nil, false, ctx.Err()
 		case <-ch:
 		}
 	}
-	l = &partLock{path: path}
-	f, err := openFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+	l = &partLock{dir: dir, name: name, key: key}
+	f, err := dir.open(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
 	if errors.Is(err, os.ErrExist) {
-		if f, err := openFile(path, os.O_RDWR, 0); err != nil {
+		if f, err := dir.open(name, os.O_RDWR, 0); err != nil {
 			l.unlock(false)
 			return nil, false, err
 		} else {
-			f.Close()
+			l.f = f
 		}
 		return l, false, nil
 	}
 	if err != nil {
 		l.unlock(false)
-		return nil, false, fmt.Errorf("open partial file %s: %w", path, err)
+		return nil, false, fmt.Errorf("open partial file %s: %w", key, err)
 	}
-	f.Close()
+	l.f = f
 	return l, true, nil
+}
+
+// file returns the part, open for reading and writing.
+func (l *partLock) file() (*os.File, error) {
+	if l.f == nil {
+		f, err := l.dir.open(l.name, os.O_RDWR, 0)
+		if err != nil {
+			return nil, err
+		}
+		l.f = f
+	}
+	return l.f, nil
+}
+
+// release closes the part, so that it can be renamed.
+func (l *partLock) release() {
+	if l.f != nil {
+		l.f.Close()
+		l.f = nil
+	}
 }
 
 // size returns the part's size.
 func (l *partLock) size() (int64, error) {
-	fi, err := os.Lstat(l.path)
+	f, err := l.file()
+	if err != nil {
+		return 0, err
+	}
+	fi, err := f.Stat()
 	if err != nil {
 		return 0, err
 	}
@@ -70,27 +104,21 @@ func (l *partLock) size() (int64, error) {
 
 // truncate empties the part, after checking that it is a regular file.
 func (l *partLock) truncate() error {
-	f, err := openFile(l.path, os.O_RDWR, 0)
+	f, err := l.file()
 	if err != nil {
 		return err
 	}
-	err = f.Truncate(0)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return f.Truncate(0)
 }
 
 // unlock releases the lock, after removing the part if remove is set.
 func (l *partLock) unlock(remove bool) {
+	l.release()
 	if remove {
-		os.Remove(l.path)
+		l.dir.remove(l.name)
 	}
 	locksMu.Lock()
-	close(locks[l.path])
-	delete(locks, l.path)
+	close(locks[l.key])
+	delete(locks, l.key)
 	locksMu.Unlock()
 }
-
-// syncDir is a no-op where folders cannot be opened for syncing.
-func syncDir(string) error { return nil }

@@ -21,11 +21,12 @@ const lockPoll = 20 * time.Millisecond
 // renames the part to its final name, the final file stays locked until
 // unlock, and the part's name is free.
 type partLock struct {
-	path string
+	dir  *dirHandle
+	name string
 	f    *os.File
 }
 
-// lockPart takes the exclusive lock on the part at path, creating the part
+// lockPart takes the exclusive lock on the part name in dir, creating the part
 // if it does not exist, and waits while another process (or another
 // Downloader) holds it, until ctx ends. created reports whether this call
 // created the part's file. onBusy, if not nil, is called each time the
@@ -34,19 +35,19 @@ type partLock struct {
 // A waiter can open the part just before its holder renames it to the final
 // name (or removes it) and lock it once the holder lets go: it then holds
 // the lock of a file that is no longer at path. lockPart checks for that
-// and starts over with the file now at path, so two holders never lock
+// and starts over with the file now at name, so two holders never lock
 // different files of the same name.
 //
-// While the lock is held, the part's name must keep naming the locked file:
+// While the lock is held, the name must keep naming the locked file:
 // it may be truncated or renamed to the final name, never removed and
 // created again (the new file would not be locked).
-func lockPart(ctx context.Context, path string, onBusy func()) (l *partLock, created bool, err error) {
+func lockPart(ctx context.Context, dir *dirHandle, name string, onBusy func()) (l *partLock, created bool, err error) {
 	var tick *time.Ticker
 	for {
-		f, err := openFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+		f, err := dir.open(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
 		created = err == nil
 		if errors.Is(err, os.ErrExist) {
-			f, err = openFile(path, os.O_RDWR, 0)
+			f, err = dir.open(name, os.O_RDWR, 0)
 			if errors.Is(err, os.ErrNotExist) {
 				continue // removed or renamed meanwhile: create it
 			}
@@ -55,19 +56,19 @@ func lockPart(ctx context.Context, path string, onBusy func()) (l *partLock, cre
 			if errors.Is(err, ErrNotRegular) {
 				return nil, false, err
 			}
-			return nil, false, fmt.Errorf("open partial file %s: %w", path, err)
+			return nil, false, fmt.Errorf("open partial file %s: %w", dir.join(name), err)
 		}
 		err = unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
 		if err == nil {
-			if created || sameFile(f, path) {
-				return &partLock{path: path, f: f}, created, nil
+			if created || dir.sameFile(f, name) {
+				return &partLock{dir: dir, name: name, f: f}, created, nil
 			}
 			f.Close() // the holder before us renamed or removed it
 			continue
 		}
 		f.Close()
 		if !errors.Is(err, unix.EWOULDBLOCK) && !errors.Is(err, unix.EINTR) {
-			return nil, false, fmt.Errorf("lock %s: %w", path, err)
+			return nil, false, fmt.Errorf("lock %s: %w", dir.join(name), err)
 		}
 		if onBusy != nil {
 			onBusy()
@@ -82,15 +83,6 @@ func lockPart(ctx context.Context, path string, onBusy func()) (l *partLock, cre
 		case <-tick.C:
 		}
 	}
-}
-
-func sameFile(f *os.File, path string) bool {
-	a, err := f.Stat()
-	if err != nil {
-		return false
-	}
-	b, err := os.Lstat(path)
-	return err == nil && os.SameFile(a, b)
 }
 
 // size returns the locked part's size, read from its descriptor.
@@ -110,20 +102,14 @@ func (l *partLock) truncate() error { return l.f.Truncate(0) }
 // (still the locked file: see lockPart), so no waiter can lock it after.
 func (l *partLock) unlock(remove bool) {
 	if remove {
-		os.Remove(l.path)
+		l.dir.remove(l.name)
 	}
 	l.f.Close()
 }
 
-// syncDir flushes the folder entry of a renamed file to disk.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
+// file returns the locked part, open for reading and writing.
+func (l *partLock) file() (*os.File, error) { return l.f, nil }
+
+// release closes what file returned before the part is renamed; the lock
+// travels with the part's inode and holds until unlock.
+func (l *partLock) release() {}

@@ -54,7 +54,7 @@ func TestLockAcrossProcesses(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if l, _, err := lockPart(ctx, part, nil); !errors.Is(err, context.Canceled) {
+	if l, _, err := lockPartPath(ctx, part, nil); !errors.Is(err, context.Canceled) {
 		if l != nil {
 			l.unlock(false)
 		}
@@ -102,7 +102,7 @@ func TestLockAcrossProcesses(t *testing.T) {
 // Downloader of another process would.
 func holdLock(dir string) {
 	part := filepath.Join(dir, "f.bin.part")
-	l, _, err := lockPart(context.Background(), part, nil)
+	l, _, err := lockPartPath(context.Background(), part, nil)
 	if err == nil {
 		err = os.WriteFile(part, content(64<<10, 90), 0o644)
 	}

@@ -20,7 +20,7 @@ func TestLockWaitSaysSo(t *testing.T) {
 	u := s.add("/f.bin", &fakeFile{data: content(1000, 15)})
 	dir := t.TempDir()
 	part := filepath.Join(dir, "f.bin.part")
-	held, _, err := lockPart(t.Context(), part, nil)
+	held, _, err := lockPartPath(t.Context(), part, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,8 +49,9 @@ func TestLockWaitSaysSo(t *testing.T) {
 		t.Errorf("Status %s, Err %v; want interrupted", res[0].Status, res[0].Err)
 	}
 	out := logs.String()
-	if n := strings.Count(out, "another wcdl process"); n != 1 || !strings.Contains(out, "level=INFO") || !strings.Contains(out, part) {
-		t.Errorf("log has the wait message %d times, want once at info naming %s:\n%s", n, part, out)
+	final := filepath.Join(dir, "f.bin")
+	if n := strings.Count(out, "another wcdl process"); n != 1 || !strings.Contains(out, "level=INFO") || !strings.Contains(out, "file="+final+"\n") {
+		t.Errorf("log has the wait message %d times, want once at info naming %s:\n%s", n, final, out)
 	}
 	if n := len(s.seenFor("/f.bin")); n != 0 {
 		t.Errorf("%d requests while another process held the file, want 0", n)

@@ -56,10 +56,10 @@ func FuzzReadMeta(f *testing.F) {
 		}
 		p := filepath.Join(dir, "m")
 		os.Remove(p)
-		if err := writeMeta(p, m); err != nil {
+		if err := writeMetaPath(p, m); err != nil {
 			t.Fatal(err)
 		}
-		got, err := readMeta(p)
+		got, err := readMetaPath(p)
 		if err != nil || !reflect.DeepEqual(got, m) {
 			t.Fatalf("round trip: got %+v, %v; want %+v", got, err, m)
 		}

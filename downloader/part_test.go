@@ -62,7 +62,7 @@ func TestExistingPart(t *testing.T) {
 				t.Fatal(err)
 			}
 			if tt.meta != nil {
-				if err := writeMeta(part+".meta", *tt.meta(u)); err != nil {
+				if err := writeMetaPath(part+".meta", *tt.meta(u)); err != nil {
 					t.Fatal(err)
 				}
 			} else if tt.rawMeta != nil {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/wcdl/wcdl/output"
 )
 
 // partMeta describes the version of the file whose bytes are in a .part
@@ -29,6 +31,30 @@ type partMeta struct {
 type span struct {
 	Start int64 `json:"start"`
 	End   int64 `json:"end"`
+}
+
+// record returns m as an output location stores it.
+func (m partMeta) record() output.Record {
+	r := output.Record{URLDigest: m.URLDigest, ETag: m.ETag, LastModified: m.LastModified, Size: m.Size}
+	if m.Done != nil {
+		r.Done = make([]output.Span, len(m.Done))
+		for i, s := range m.Done {
+			r.Done[i] = output.Span(s)
+		}
+	}
+	return r
+}
+
+// metaOf returns the partMeta of a record an output location stored.
+func metaOf(r output.Record) partMeta {
+	m := partMeta{URLDigest: r.URLDigest, ETag: r.ETag, LastModified: r.LastModified, Size: r.Size}
+	if r.Done != nil {
+		m.Done = make([]span, len(r.Done))
+		for i, s := range r.Done {
+			m.Done[i] = span(s)
+		}
+	}
+	return m
 }
 
 // maxSpans bounds the spans a metadata file may list.
@@ -56,11 +82,12 @@ func (m partMeta) validator() string {
 // by a crash, or not written by wcdl.
 var errBadMeta = errors.New("invalid resume metadata")
 
-// readMeta reads the metadata at path. The error wraps fs.ErrNotExist when
-// there is none, and errBadMeta when it is torn or invalid: the part beside
-// it is then restarted from zero.
-func readMeta(path string) (partMeta, error) {
-	f, err := openFile(path, os.O_RDONLY, 0)
+// readMeta reads the metadata at name in dir. The error wraps
+// fs.ErrNotExist when there is none, and errBadMeta when it is torn or
+// invalid: the part beside it is then restarted from zero.
+func readMeta(dir *dirHandle, name string) (partMeta, error) {
+	path := dir.join(name)
+	f, err := dir.open(name, os.O_RDONLY, 0)
 	if err != nil {
 		return partMeta{}, err
 	}
@@ -114,13 +141,14 @@ func validSpans(done []span, size int64) bool {
 	return true
 }
 
-// writeMeta writes m to path with a single write into a new file, without
+// writeMeta writes m to name in dir with a single write into a new file, without
 // fsync. A crash can leave it empty or torn: readMeta then rejects it (a
 // truncated or zero-filled JSON document does not parse) and the part is
 // restarted from zero, which If-Range makes safe anyway; a sync would cost
 // every large file a disk flush to save a rare restart. Only the holder of
 // the part's lock writes it.
-func writeMeta(path string, m partMeta) error {
+func writeMeta(dir *dirHandle, name string, m partMeta) error {
+	path := dir.join(name)
 	mj := metaJSON{partMeta: m}
 	if len(m.Done) > 0 {
 		mj.URLDigest, mj.RangesURLDigest = "", m.URLDigest
@@ -129,7 +157,7 @@ func writeMeta(path string, m partMeta) error {
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", path, err)
 	}
-	f, err := createExcl(path)
+	f, err := dir.createExcl(name)
 	if err != nil {
 		return fmt.Errorf("write resume metadata: %w", err)
 	}
@@ -138,25 +166,25 @@ func writeMeta(path string, m partMeta) error {
 		err = cerr
 	}
 	if err != nil {
-		os.Remove(path)
+		dir.remove(name)
 		return fmt.Errorf("write resume metadata %s: %w", path, err)
 	}
 	return nil
 }
 
-// replaceMeta writes m to path in place of the metadata there: into a new
-// file beside it, renamed over it, so that a crash leaves either the old
-// description or the new one. A rename replaces a link at path rather
+// replaceMeta writes m to name in dir in place of the metadata there: into
+// a new file beside it, renamed over it, so that a crash leaves either the
+// old description or the new one. A rename replaces a link at name rather
 // than following it.
-func replaceMeta(path string, m partMeta) error {
-	tmp := path + ".new"
-	os.Remove(tmp) // left by a crash; the part's lock is held
-	if err := writeMeta(tmp, m); err != nil {
+func replaceMeta(dir *dirHandle, name string, m partMeta) error {
+	tmp := name + ".new"
+	dir.remove(tmp) // left by a crash; the part's lock is held
+	if err := writeMeta(dir, tmp, m); err != nil {
 		return err
 	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write resume metadata %s: %w", path, err)
+	if err := dir.rename(tmp, name); err != nil {
+		dir.remove(tmp)
+		return fmt.Errorf("write resume metadata %s: %w", dir.join(name), err)
 	}
 	return nil
 }

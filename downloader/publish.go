@@ -8,63 +8,48 @@ import (
 	"fmt"
 	"hash"
 	"io"
-	"os"
 	"strings"
 )
 
-// finishPart verifies and publishes a part that already holds every byte.
-func (j *job) finishPart(ctx context.Context, size int64, meta partMeta) error {
-	f, err := openFile(j.part, os.O_RDWR, 0)
-	if err != nil {
-		return fmt.Errorf("open partial file: %w", err)
-	}
+// finishPart verifies and publishes a file whose slot already holds every
+// byte.
+func (j *job) finishPart(ctx context.Context, size int64) error {
 	bufp := j.d.bufs.Get().(*[]byte)
 	defer j.d.bufs.Put(bufp)
 	hs := j.hashes()
-	if err := hashPart(f, size, *bufp, hs); err != nil {
-		f.Close()
+	if err := hashPart(j.f, size, *bufp, hs); err != nil {
 		return err
 	}
-	return j.publish(f, size, hs)
+	return j.publish(ctx, size, hs)
 }
 
-// publish verifies the complete part f and renames it to the final name:
-// Sync, Close, Rename, fsync of the folder. On a failed verification the part
-// and its metadata are removed. publish closes f.
-func (j *job) publish(f *os.File, size int64, hs fileHashes) error {
-	if err := j.verify(f, size, hs); err != nil {
-		f.Close()
-		j.discard()
+// publish verifies the complete file in the slot and publishes it at its
+// final name. On a failed verification the slot is emptied.
+func (j *job) publish(ctx context.Context, size int64, hs fileHashes) error {
+	if err := j.verify(ctx, size, hs); err != nil {
+		// One cut short by the end of ctx keeps the part, for the next
+		// run to verify again.
+		if ctx.Err() == nil {
+			j.discard(ctx)
+		}
 		return err
 	}
-	err := f.Sync()
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	j.published = true // whatever Publish says, the slot is spent
+	if err := j.f.Publish(ctx, size); err != nil {
+		return err
 	}
-	if err != nil {
-		return fmt.Errorf("write partial file %s: %w", j.part, err)
-	}
-	// The meta goes first, so that it never outlives its part: a crash
-	// right after costs this file a restart, never a stray meta.
-	j.removeMeta()
-	if err := os.Rename(j.part, j.final); err != nil {
-		return fmt.Errorf("publish %s: %w", j.final, notRegular(j.final, err))
-	}
-	j.published = true
-	if err := syncDir(j.d.cfg.Dir); err != nil {
-		return fmt.Errorf("publish %s: %w", j.final, err)
-	}
-	j.r.Size = size
+	j.r.Size, j.r.Checked = size, j.checked
 	if hs.sha256 != nil {
 		j.r.SHA256 = hex.EncodeToString(hs.sha256.Sum(nil))
 	}
 	return nil
 }
 
-// verify checks the complete part against the manifest and its format.
-func (j *job) verify(f *os.File, size int64, hs fileHashes) error {
-	if fi, err := f.Stat(); err != nil || fi.Size() != size {
-		return fmt.Errorf("%w: the partial file does not hold the %d bytes received (%v)", ErrSizeMismatch, size, err)
+// verify checks the complete file in the slot against the manifest and its
+// format.
+func (j *job) verify(ctx context.Context, size int64, hs fileHashes) error {
+	if held, err := j.f.Held(ctx); err != nil || held.Size != size {
+		return fmt.Errorf("%w: the partial file does not hold the %d bytes received (%d, %v)", ErrSizeMismatch, size, held.Size, err)
 	}
 	if j.e.Size >= 0 && size != j.e.Size {
 		return fmt.Errorf("%w: got %d bytes, the manifest says %d", ErrSizeMismatch, size, j.e.Size)
@@ -79,9 +64,17 @@ func (j *job) verify(f *os.File, size int64, hs fileHashes) error {
 			return fmt.Errorf("%w: MD5 is %s, the manifest says %s", ErrChecksum, got, want)
 		}
 	}
-	if err := checkFormat(j.e.Name, f, size); err != nil {
+	checked, err := j.checkDigest(hs)
+	if err != nil {
+		return err
+	}
+	if err := checkFormat(ctx, j.e.Name, j.f, size); err != nil {
+		if ctx.Err() != nil {
+			return err
+		}
 		return fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}
+	j.checked = append(checked, formatChecked(j.e.Name)...)
 	return nil
 }
 
@@ -89,11 +82,13 @@ func (j *job) verify(f *os.File, size int64, hs fileHashes) error {
 type fileHashes struct {
 	sha256 hash.Hash // nil when Config.SkipSHA256 and the manifest gives none
 	md5    hash.Hash // nil unless the manifest gives an MD5
+	// src computes the digest the service published (j.digest), or is nil.
+	src *digestCheck
 }
 
 // hashes returns the digests this entry needs: SHA-256 for its Result
 // (unless Config.SkipSHA256) or to check the manifest's sha256=, MD5 to
-// check its md5=.
+// check its md5=, and the digest the service published.
 func (j *job) hashes() fileHashes {
 	var hs fileHashes
 	if j.e.SHA256 != "" || !j.d.cfg.SkipSHA256 {
@@ -102,6 +97,7 @@ func (j *job) hashes() fileHashes {
 	if j.e.MD5 != "" {
 		hs.md5 = md5.New()
 	}
+	hs.src = newDigestCheck(j.digest)
 	return hs
 }
 
@@ -113,12 +109,15 @@ func hashWriters(hs fileHashes) []io.Writer {
 	if hs.md5 != nil {
 		ws = append(ws, hs.md5)
 	}
+	if hs.src != nil {
+		ws = append(ws, hs.src)
+	}
 	return ws
 }
 
 // hashPart feeds the first n bytes of f to hs, through buf. With no digest
 // to compute it reads nothing.
-func hashPart(f *os.File, n int64, buf []byte, hs fileHashes) error {
+func hashPart(f io.ReaderAt, n int64, buf []byte, hs fileHashes) error {
 	ws := hashWriters(hs)
 	if len(ws) == 0 {
 		return nil

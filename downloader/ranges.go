@@ -25,7 +25,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -70,7 +69,7 @@ type firstAnswer struct {
 // again as it streams, since files that end leave transfers idle.
 func (j *job) splitCount(resp *http.Response, pos, total int64, meta partMeta) int {
 	d := j.d
-	if j.oneStream || d.rangeMin <= 0 || total-pos < 2*d.rangeMin || meta.Size != total || meta.validator() == "" ||
+	if j.oneStream || d.rangeMin <= 0 || !j.loc.Features().WriteAt || total-pos < 2*d.rangeMin || meta.Size != total || meta.validator() == "" ||
 		(resp.StatusCode != http.StatusPartialContent && !acceptsRanges(resp.Header)) {
 		return 1
 	}
@@ -99,27 +98,22 @@ func acceptsRanges(h http.Header) bool {
 func (j *job) resumeRanges(ctx context.Context, meta partMeta) error {
 	todo := missing(meta.Done, meta.Size)
 	if len(todo) == 0 {
-		return j.finishPart(ctx, meta.Size, meta)
+		return j.finishPart(ctx, meta.Size)
 	}
 	var left int64
 	for _, s := range todo {
 		left += s.End - s.Start
 	}
 	j.setExpected(j.r.Bytes + left)
-	f, err := openFile(j.part, os.O_RDWR, 0)
-	if err != nil {
-		return fmt.Errorf("open partial file: %w", err)
-	}
 	limit, _, _ := j.d.conc.stats()
 	n := max(int64(limit)/max(j.d.left.Load(), 1), 1)
-	return j.fetchRanges(ctx, f, meta, int(n), nil)
+	return j.fetchRanges(ctx, meta, int(n), nil)
 }
 
 // rangeRun is the fetching of one file's missing spans in parallel ranges
 // into its part, within one attempt.
 type rangeRun struct {
 	j       *job
-	f       *os.File
 	bytes   atomic.Int64 // body bytes received
 	retries atomic.Int64 // HTTP attempts made beyond the first of each range
 
@@ -130,24 +124,19 @@ type rangeRun struct {
 	changed bool   // spans grew since they were last saved
 }
 
-// fetchRanges fills the spans of meta's file missing from the part f
+// fetchRanges fills the spans of meta's file missing from the file's slot
 // with up to n transfers at once, then verifies and publishes the file. If
 // first is given, its answer fills the first piece and ends there (closing
 // a body early ends its connection: the service may count it until then).
-// It closes f.
-func (j *job) fetchRanges(ctx context.Context, f *os.File, meta partMeta, n int, first *firstAnswer) error {
-	rr := &rangeRun{j: j, f: f, meta: meta, spans: meta.Done}
+func (j *job) fetchRanges(ctx context.Context, meta partMeta, n int, first *firstAnswer) error {
+	rr := &rangeRun{j: j, meta: meta, spans: meta.Done}
 	if len(meta.Done) > 0 {
 		// Describe the part as ranges before any range is written: the
 		// metadata of one stream would have a later run resume from the
 		// part's length, across spans not received yet.
 		rr.changed = true
-		if err := rr.save(); err != nil {
-			j.removeMeta() // a crash then restarts the file
-			if errors.Is(err, ErrNotRegular) {
-				f.Close()
-				return err
-			}
+		if err := rr.save(ctx); errors.Is(err, ErrNotRegular) {
+			return err
 		}
 	}
 	pieces := cut(missing(meta.Done, meta.Size), n, j.d.rangeMin)
@@ -181,14 +170,13 @@ func (j *job) fetchRanges(ctx context.Context, f *os.File, meta partMeta, n int,
 	}
 	j.r.Bytes += rr.bytes.Load()
 	if err != nil {
-		f.Close()
 		var ra *errRangeAnswer
 		if errors.As(err, &ra) {
 			j.oneStream = j.oneStream || ra.oneStream
-			j.discard()
+			j.discard(ctx)
 			return err
 		}
-		if serr := rr.save(); errors.Is(serr, ErrNotRegular) {
+		if serr := rr.save(ctx); errors.Is(serr, ErrNotRegular) {
 			return serr
 		}
 		if ctx.Err() != nil {
@@ -200,11 +188,10 @@ func (j *job) fetchRanges(ctx context.Context, f *os.File, meta partMeta, n int,
 	bufp := j.d.bufs.Get().(*[]byte)
 	defer j.d.bufs.Put(bufp)
 	hs := j.hashes()
-	if err := hashPart(f, meta.Size, *bufp, hs); err != nil {
-		f.Close()
+	if err := hashPart(j.f, meta.Size, *bufp, hs); err != nil {
 		return err
 	}
-	return j.publish(f, meta.Size, hs)
+	return j.publish(ctx, meta.Size, hs)
 }
 
 // drain fetches the spans of queue one after another.
@@ -251,6 +238,11 @@ func (rr *rangeRun) check(resp *http.Response, p span) error {
 		if !ok || first != p.Start || last != p.End-1 || total != m.Size {
 			return &errRangeAnswer{msg: fmt.Sprintf("asked for %s, got %q", asked, resp.Header.Get("Content-Range")), oneStream: true}
 		}
+		rr.mu.Lock()
+		if rr.j.digest.kind == "" { // resumed without a whole answer in this run
+			rr.j.digest, rr.j.lengthKnown = digestOf(resp.Header, m.Size, false), true
+		}
+		rr.mu.Unlock()
 		return checkEncoding(resp.Header)
 	case http.StatusOK:
 		if sameVersion(m, resp.Header) {
@@ -281,15 +273,15 @@ func (rr *rangeRun) copy(ctx context.Context, body io.Reader, head []byte, p spa
 				return fmt.Errorf("write partial file: %w", err)
 			}
 		}
-		if _, err := rr.f.WriteAt(b, pos); err != nil {
+		if _, err := j.f.WriteAt(b, pos); err != nil {
 			return fmt.Errorf("write partial file: %w", err)
 		}
 		pos += int64(len(b))
 		if pos-saved >= d.rangeSave || pos == p.End {
-			d.writeback(rr.f, saved, pos-saved)
+			j.writeback(saved, pos-saved)
 			saved = pos
 			rr.done(span{p.Start, pos})
-			if err := rr.save(); errors.Is(err, ErrNotRegular) {
+			if err := rr.save(ctx); errors.Is(err, ErrNotRegular) {
 				return err
 			}
 		}
@@ -335,7 +327,9 @@ func (rr *rangeRun) done(s span) {
 }
 
 // save writes the resume metadata with the spans complete, if it changed.
-func (rr *rangeRun) save() error {
+// When it cannot, the part is left with what it had: a crash or the end
+// of the entry then restarts it or removes it.
+func (rr *rangeRun) save(ctx context.Context) error {
 	rr.mu.Lock()
 	defer rr.mu.Unlock()
 	if !rr.changed {
@@ -344,13 +338,12 @@ func (rr *rangeRun) save() error {
 	j := rr.j
 	m := rr.meta
 	m.Done = rr.spans
-	if err := replaceMeta(j.meta, m); err != nil {
+	if err := j.f.Save(ctx, m.record()); err != nil {
 		if !errors.Is(err, ErrNotRegular) {
-			j.d.cfg.logger().Warn("partial file kept without resume metadata", "url", redact(j.e.URL), "error", err)
+			j.d.cfg.logger().Warn("partial file cannot be resumed: its resume metadata was not written", "url", redact(j.e.URL), "error", err)
 		}
 		return err
 	}
-	j.metaOnDisk = true
 	rr.changed = false
 	if j.d.onRangeSave != nil {
 		j.d.onRangeSave(slices.Clone(rr.spans))

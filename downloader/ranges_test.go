@@ -254,7 +254,7 @@ func TestRangesResumeAcrossRuns(t *testing.T) {
 		holding.Store(false)
 
 		for _, folder := range []struct{ name, dir string }{{"killed", killed}, {"cancelled", dir}} {
-			m, err := readMeta(filepath.Join(folder.dir, "f.bin.part.meta"))
+			m, err := readMetaPath(filepath.Join(folder.dir, "f.bin.part.meta"))
 			if err != nil || len(m.Done) == 0 {
 				t.Fatalf("%s: metadata %+v, %v: want complete spans", folder.name, m, err)
 			}
@@ -434,7 +434,7 @@ func TestRangesMetaRefusedByOlderReaders(t *testing.T) {
 	one := partMeta{URLDigest: "ab", ETag: `"v"`, Size: 10}
 	for _, m := range []partMeta{split, one} {
 		p := filepath.Join(dir, fmt.Sprint(len(m.Done)))
-		if err := writeMeta(p, m); err != nil {
+		if err := writeMetaPath(p, m); err != nil {
 			t.Fatal(err)
 		}
 		b, _ := os.ReadFile(p)
@@ -449,8 +449,8 @@ func TestRangesMetaRefusedByOlderReaders(t *testing.T) {
 		if (old.URLDigest == "") != (len(m.Done) > 0) {
 			t.Errorf("metadata %s: an older reader sees url_sha256 %q", b, old.URLDigest)
 		}
-		if got, err := readMeta(p); err != nil || !reflect.DeepEqual(got, m) {
-			t.Errorf("readMeta(%s) = %+v, %v; want %+v", b, got, err, m)
+		if got, err := readMetaPath(p); err != nil || !reflect.DeepEqual(got, m) {
+			t.Errorf("readMetaPath(%s) = %+v, %v; want %+v", b, got, err, m)
 		}
 	}
 }
@@ -486,7 +486,7 @@ func TestRangesSplitMidStream(t *testing.T) {
 		meta := filepath.Join(d.cfg.Dir, "big.bin.part.meta")
 		d.failWrite = func() error {
 			if split.Load() {
-				if m, err := readMeta(meta); err != nil || m.Done == nil {
+				if m, err := readMetaPath(meta); err != nil || m.Done == nil {
 					unsaved.Add(1)
 				}
 			}

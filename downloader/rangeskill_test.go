@@ -59,7 +59,7 @@ func TestRangesResumeAfterSIGKILL(t *testing.T) {
 	cmd.Wait()
 	holding.Store(false)
 
-	m, err := readMeta(filepath.Join(dir, "f.bin.part.meta"))
+	m, err := readMetaPath(filepath.Join(dir, "f.bin.part.meta"))
 	if err != nil || len(m.Done) == 0 {
 		t.Fatalf("metadata left by the killed process: %+v, %v; want complete spans", m, err)
 	}

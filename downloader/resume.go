@@ -1,9 +1,7 @@
 package downloader
 
 import (
-	"errors"
-	"io/fs"
-	"os"
+	"context"
 )
 
 // metaAfter is how many bytes of a new version a transfer receives before
@@ -16,50 +14,32 @@ import (
 // per file in flight.
 const metaAfter = 256 << 10
 
-// resumePoint returns how many bytes of the part can be resumed and the
-// metadata describing them. A part whose metadata is missing, names another
-// URL or size, or has no validator is discarded.
+// resumePoint returns how many bytes held in the file's slot can be
+// resumed and the metadata describing them. Bytes whose metadata is
+// missing, names another URL or size, or has no validator are discarded.
 //
 // A link or special file at the metadata's name fails the entry.
-func (j *job) resumePoint() (int64, partMeta, error) {
-	size, err := j.lock.size()
-	if err != nil || (size == 0 && !j.metaUnknown) {
-		return 0, partMeta{}, nil
-	}
-	m, err := readMeta(j.meta)
-	if errors.Is(err, ErrNotRegular) {
+func (j *job) resumePoint(ctx context.Context) (int64, partMeta, error) {
+	held, err := j.f.Held(ctx)
+	if err != nil || held.Size == 0 {
 		return 0, partMeta{}, err
 	}
-	j.metaOnDisk, j.metaUnknown = !errors.Is(err, fs.ErrNotExist), false
-	if size == 0 {
-		return 0, partMeta{}, nil
-	}
-	if err == nil && m.URLDigest == urlDigest(j.e.URL) && m.validator() != "" && size <= m.Size &&
+	size, m := held.Size, metaOf(held.Record)
+	if m.URLDigest == urlDigest(j.e.URL) && m.validator() != "" && size <= m.Size &&
 		(j.e.Size < 0 || m.Size == j.e.Size) && (len(m.Done) == 0 || m.Done[len(m.Done)-1].End <= size) {
 		return size, m, nil
 	}
-	j.discard()
-	return 0, partMeta{}, nil
+	return 0, partMeta{}, j.discard(ctx)
 }
 
-// discard empties the part and removes its metadata. The part itself stays
-// while the lock is held (see lockPart); unlock removes it if still empty.
-func (j *job) discard() {
-	j.removeMeta()
-	j.lock.truncate()
+// discard empties the file's slot and forgets its metadata.
+func (j *job) discard(ctx context.Context) error {
+	return j.f.Discard(ctx)
 }
 
-// removeMeta removes the part's metadata if this job knows it exists.
-func (j *job) removeMeta() {
-	if j.metaOnDisk {
-		os.Remove(j.meta)
-		j.metaOnDisk = false
-	}
-}
-
-// saveMeta writes the metadata of the version being received beside the
-// part, once; it does nothing for a version that cannot be resumed.
-func (j *job) saveMeta(m partMeta, pending *bool) error {
+// saveMeta records the version being received, once; it does nothing for
+// a version that cannot be resumed.
+func (j *job) saveMeta(ctx context.Context, m partMeta, pending *bool) error {
 	if !*pending {
 		return nil
 	}
@@ -67,9 +47,5 @@ func (j *job) saveMeta(m partMeta, pending *bool) error {
 	if m.validator() == "" || m.Size < 0 {
 		return nil
 	}
-	if err := writeMeta(j.meta, m); err != nil {
-		return err
-	}
-	j.metaOnDisk = true
-	return nil
+	return j.f.Save(ctx, m.record())
 }

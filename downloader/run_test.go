@@ -110,7 +110,7 @@ func testResumeAcrossRuns(t *testing.T, cut int64) {
 	if fi, err := os.Stat(part); err != nil || fi.Size() != cut {
 		t.Fatalf("part after cancellation: %v, %v; want %d bytes", fi, err, cut)
 	}
-	if m, err := readMeta(part + ".meta"); err != nil || m.ETag != `"v1"` || m.Size != size {
+	if m, err := readMetaPath(part + ".meta"); err != nil || m.ETag != `"v1"` || m.Size != size {
 		t.Fatalf("resume metadata beside the part: %+v, %v; want ETag \"v1\", size %d", m, err, size)
 	}
 
@@ -193,13 +193,13 @@ func TestTwoDownloadersOneFolder(t *testing.T) {
 // no part, and the next holder creates a new one.
 func TestLockPart(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "f.bin.part")
-	l, created, err := lockPart(context.Background(), path, nil)
+	l, created, err := lockPartPath(context.Background(), path, nil)
 	if err != nil || !created {
 		t.Fatalf("first lock: created %v, %v; want a new part", created, err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, _, err := lockPart(ctx, path, nil); !errors.Is(err, context.Canceled) {
+	if _, _, err := lockPartPath(ctx, path, nil); !errors.Is(err, context.Canceled) {
 		t.Fatalf("second lock while held: %v, want context.Canceled", err)
 	}
 	if err := os.WriteFile(path, []byte("bytes"), 0o644); err != nil {
@@ -207,7 +207,7 @@ func TestLockPart(t *testing.T) {
 	}
 	got := make(chan bool, 1)
 	go func() {
-		l2, created, err := lockPart(context.Background(), path, nil)
+		l2, created, err := lockPartPath(context.Background(), path, nil)
 		if err != nil {
 			t.Errorf("lock after release: %v", err)
 		} else {

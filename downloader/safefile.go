@@ -19,6 +19,15 @@ func (e *notRegularError) Error() string {
 
 func (e *notRegularError) Unwrap() error { return ErrNotRegular }
 
+// fileStat is what lstat tells of a name in the output folder.
+type fileStat struct {
+	mode     fs.FileMode // the type bits only: 0 for a regular file
+	size     int64
+	dev, ino uint64 // 0 where the system does not tell
+}
+
+func (s fileStat) isRegular() bool { return s.mode.IsRegular() }
+
 // kindOf describes a file mode that is not a regular file.
 func kindOf(m fs.FileMode) string {
 	switch {
@@ -36,47 +45,49 @@ func kindOf(m fs.FileMode) string {
 	return "not a regular file"
 }
 
-// notRegular returns the error for path if what is there (not followed) is
-// not a regular file, or err unchanged otherwise.
-func notRegular(path string, err error) error {
-	if fi, lerr := os.Lstat(path); lerr == nil && !fi.Mode().IsRegular() {
-		return &notRegularError{path: path, kind: kindOf(fi.Mode())}
+// notRegular returns the error for name if what is there (not followed)
+// is not a regular file, or err unchanged otherwise.
+func (d *dirHandle) notRegular(name string, err error) error {
+	if st, lerr := d.lstat(name); lerr == nil && !st.isRegular() {
+		return &notRegularError{path: d.join(name), kind: kindOf(st.mode)}
 	}
 	return err
 }
 
-// checkFinal looks at what is at the final name, without following a link.
-// Nothing, a regular file or a symbolic link is fine: a link is never
-// trusted as a complete file and the verified download replaces it (the
-// rename replaces the link itself, never what it points to). A directory
-// or a special file in the way fails the entry.
-func checkFinal(path string) (fs.FileInfo, error) {
-	fi, err := os.Lstat(path)
+// checkFinal looks at what is at the final name, without following a
+// link. Nothing or a symbolic link gives ok false; a regular file gives
+// its size. A link is never trusted as a complete file and the verified
+// download replaces it (the rename replaces the link itself, never what it
+// points to). A directory or a special file in the way fails the entry.
+func (d *dirHandle) checkFinal(name string) (size int64, ok bool, err error) {
+	st, err := d.lstat(name)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return nil, nil
+		return 0, false, nil
 	case err != nil:
-		return nil, err
-	case fi.Mode().IsRegular() || fi.Mode()&fs.ModeSymlink != 0:
-		return fi, nil
+		return 0, false, err
+	case st.isRegular():
+		return st.size, true, nil
+	case st.mode&fs.ModeSymlink != 0:
+		return 0, false, nil
 	}
-	return nil, &notRegularError{path: path, kind: kindOf(fi.Mode()) + " in the way of the final name"}
+	return 0, false, &notRegularError{path: d.join(name), kind: kindOf(st.mode) + " in the way of the final name"}
 }
 
-// createExcl creates a new regular file at path, first removing a regular
-// file there. A link, a directory or a special file at path is refused.
-func createExcl(path string) (*os.File, error) {
-	if fi, err := os.Lstat(path); err == nil {
-		if !fi.Mode().IsRegular() {
-			return nil, &notRegularError{path: path, kind: kindOf(fi.Mode())}
+// createExcl creates a new regular file at name, first removing a regular
+// file there. A link, a directory or a special file at name is refused.
+func (d *dirHandle) createExcl(name string) (*os.File, error) {
+	if st, err := d.lstat(name); err == nil {
+		if !st.isRegular() {
+			return nil, &notRegularError{path: d.join(name), kind: kindOf(st.mode)}
 		}
-		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := d.remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, err
 		}
 	}
-	f, err := openFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	f, err := d.open(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if errors.Is(err, fs.ErrExist) {
-		return nil, notRegular(path, err)
+		return nil, d.notRegular(name, err)
 	}
 	return f, err
 }

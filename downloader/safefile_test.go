@@ -143,10 +143,10 @@ func TestReadMetaRefusesSpecialFiles(t *testing.T) {
 	for _, kind := range []string{"symlink", "fifo", "dir"} {
 		p := filepath.Join(dir, kind)
 		plant(t, kind, p, target)
-		if _, err := readMeta(p); !errors.Is(err, ErrNotRegular) {
+		if _, err := readMetaPath(p); !errors.Is(err, ErrNotRegular) {
 			t.Errorf("%s: readMeta error %v, want ErrNotRegular", kind, err)
 		}
-		if err := writeMeta(p, partMeta{ETag: `"a"`, Size: 10}); !errors.Is(err, ErrNotRegular) {
+		if err := writeMetaPath(p, partMeta{ETag: `"a"`, Size: 10}); !errors.Is(err, ErrNotRegular) {
 			t.Errorf("%s: writeMeta error %v, want ErrNotRegular", kind, err)
 		}
 	}

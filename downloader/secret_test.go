@@ -123,7 +123,7 @@ func TestMetaHoldsNoURL(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "m")
 	u := "https://user:pw@h.example/a/b.tif?sig=S3CR3T"
-	if err := writeMeta(p, partMeta{URLDigest: urlDigest(u), ETag: `"e"`, Size: 10}); err != nil {
+	if err := writeMetaPath(p, partMeta{URLDigest: urlDigest(u), ETag: `"e"`, Size: 10}); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(p)

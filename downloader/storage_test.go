@@ -73,7 +73,7 @@ func TestStorageFullStopsBatch(t *testing.T) {
 				p := filepath.Join(dir, r.Entry.Name+".part")
 				if fi, err := os.Stat(p); err == nil && fi.Size() > 0 {
 					kept++
-					if _, err := readMeta(p + ".meta"); err != nil {
+					if _, err := readMetaPath(p + ".meta"); err != nil {
 						t.Errorf("%s kept without metadata: %v", p, err)
 					}
 				}

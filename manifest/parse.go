@@ -321,6 +321,7 @@ func (p *parser) addProduct(raw string, pr product, f expect) {
 	u := string(b)
 	name := u[strings.LastIndexByte(u, '/')+1:]
 	p.add(raw, u, name, f)
+	p.out[len(p.out)-1].Product = name[:len(name)-len(".tif")]
 }
 
 // maxChunk is the most entries Parse collects in one chunk. Entries go into
@@ -398,9 +399,13 @@ func urlName(s string) (name, msg string) {
 	return name, ""
 }
 
-// maxName is the longest output file name, in bytes, that common file
-// systems accept.
+// maxName is the longest name, in bytes, that common file systems accept
+// for one file (NAME_MAX).
 const maxName = 255
+
+// maxEntryName is the longest output file name: wcdl adds its longest
+// suffix to it while the file is downloaded.
+var maxEntryName = maxName - len(reservedSuffixes[len(reservedSuffixes)-1])
 
 // checkName returns why name is not a safe output file name, or "".
 func checkName(name string) string {
@@ -413,8 +418,9 @@ func checkName(name string) string {
 		return "names file " + quote(name) + ", which has a path separator (after percent-decoding)"
 	case len(name) >= 2 && name[1] == ':' && ('a' <= name[0]|0x20 && name[0]|0x20 <= 'z'):
 		return "names file " + quote(name) + ", which starts with a drive letter"
-	case len(name) > maxName:
-		return fmt.Sprintf("names a file whose name is %d bytes long; file systems allow %d", len(name), maxName)
+	case len(name) > maxEntryName:
+		return fmt.Sprintf("names a file whose name is %d bytes long; file systems allow %d, and wcdl adds up to %d (%s) while downloading it, so the longest name is %d",
+			len(name), maxName, maxName-maxEntryName, reservedSuffixes[len(reservedSuffixes)-1], maxEntryName)
 	case !utf8.ValidString(name):
 		return "names a file whose name is not valid UTF-8"
 	case strings.IndexFunc(name, unicode.IsControl) >= 0:
@@ -424,16 +430,21 @@ func checkName(name string) string {
 	}
 	for _, s := range reservedSuffixes {
 		if len(name) >= len(s) && strings.EqualFold(name[len(name)-len(s):], s) {
-			return "names file " + quote(name) + ", which ends in " + s + ", a name wcdl keeps for the partial files of other entries"
+			return "names file " + quote(name) + ", which ends in " + s + ", a name wcdl keeps for the partial files of other entries (" + strings.Join(reservedSuffixes, ", ") + ")"
 		}
 	}
 	return ""
 }
 
 // reservedSuffixes end the names of the files wcdl keeps beside a file
-// while downloading it (<name>.part, <name>.part.meta); no entry may take
-// such a name, or it could overwrite another entry's partial file.
-var reservedSuffixes = []string{".part", ".part.meta"}
+// while downloading it: the part, its resume metadata and the new
+// metadata written beside it before it replaces the old one (downloader:
+// <name>.part, <name>.part.meta, <name>.part.meta.new). No entry may take
+// such a name, ignoring case, or it could overwrite or remove another
+// entry's files. None of them ends in another, so two entries whose names
+// differ (ignoring case) never share a name wcdl makes (see
+// FuzzPlanNamesNeverCollide). Longest last.
+var reservedSuffixes = []string{".part", ".part.meta", ".part.meta.new"}
 
 // isInvisible reports format characters (Unicode category Cf: bidirectional
 // overrides such as U+202E, zero-width spaces and joiners) and the line and

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // A Plan is the checked set of files to download: every entry has a unique
@@ -35,6 +36,9 @@ func NewPlan(groups ...[]Entry) (*Plan, error) {
 	byURL := make(map[string]int, n)
 	byName := make(map[string]int, n)
 	var errs Errors
+	// overlaps counts the entries two inputs share, by pair, in the order
+	// first seen: told in one line per pair, not one per file.
+	var overlaps []shared
 	fail := func(e *Entry, format string, args ...any) {
 		msg := fmt.Sprintf(format, args...)
 		if e.Source.File == "" {
@@ -62,10 +66,15 @@ func NewPlan(groups ...[]Entry) (*Plan, error) {
 					continue
 				}
 				merge(k, e)
-				p.Warnings = append(p.Warnings, fmt.Sprintf("%s: %s duplicates %s (same URL); kept once", e.Source, e.Name, k.Source))
+				if e.Source.File != "" && e.Source.File == k.Source.File {
+					// A line repeated in one manifest: a slip to fix.
+					p.Warnings = append(p.Warnings, fmt.Sprintf("%s: %s duplicates %s (same URL); kept once", e.Source, e.Name, k.Source))
+				} else {
+					overlaps = countOverlap(overlaps, input(e.Source), input(k.Source))
+				}
 				continue
 			}
-			folded := strings.ToLower(e.Name)
+			folded := foldKey(e.Name)
 			if j, ok := byName[folded]; ok {
 				k := &p.Entries[j]
 				if k.Name == e.Name {
@@ -83,7 +92,58 @@ func NewPlan(groups ...[]Entry) (*Plan, error) {
 	if len(errs) > 0 {
 		return nil, errs
 	}
+	for _, o := range overlaps {
+		files := "1 file is"
+		if o.n > 1 {
+			files = fmt.Sprintf("%d files are", o.n)
+		}
+		p.Warnings = append(p.Warnings, fmt.Sprintf("%s overlaps %s: %s in both, downloaded once", o.a, o.b, files))
+	}
 	return p, nil
+}
+
+// A shared is the number of entries of input a that input b selected
+// already.
+type shared struct {
+	a, b string
+	n    int
+}
+
+// countOverlap adds one shared entry to the pair (a, b).
+func countOverlap(os []shared, a, b string) []shared {
+	for i := range os {
+		if os[i].a == a && os[i].b == b {
+			os[i].n++
+			return os
+		}
+	}
+	return append(os, shared{a, b, 1})
+}
+
+// input names the input an entry came from: a manifest file, a box or an
+// area, without the line.
+func input(s Source) string {
+	if s.BBox != "" || s.AOI != "" {
+		return s.String()
+	}
+	return s.File
+}
+
+// foldKey returns a key equal for two names exactly when strings.EqualFold
+// holds for them: each rune is replaced by the smallest rune of its case
+// folding orbit (so K, k and the Kelvin sign fold together, and so do s,
+// S and the long s ſ, which strings.ToLower keeps apart).
+func foldKey(name string) string {
+	var b strings.Builder
+	b.Grow(len(name))
+	for _, r := range name {
+		m := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			m = min(m, f)
+		}
+		b.WriteRune(m)
+	}
+	return b.String()
 }
 
 // conflict says how the expectations of a and b disagree, or "".

@@ -5,18 +5,19 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/wcdl/wcdl/auth"
+	"github.com/wcdl/wcdl/source"
 )
 
 // options holds everything the command line and the environment can set.
 type options struct {
 	manifests    []string
+	assets       []string // STAC asset keys
 	bbox         string
 	aois         []string // aoi.go
 	grid         string
@@ -32,9 +33,15 @@ type options struct {
 	scope        string
 	issuer       string
 	authHosts    []string
-	baseURL      string
+	baseURL      string   // the unnamed --base-url: the first source's root
+	baseURLs     []string // every --base-url, URL or NAME=URL
+	source       string
+	sources      []source.Source // --source with the roots of --base-url
+	noAuth       bool
 	username     string
 	passwordFile string
+	tokenFile    string // access.go
+	apiKeyHeader string
 	retries      int
 	retryMaxWait time.Duration
 	limitRate    string
@@ -43,10 +50,13 @@ type options struct {
 	maxFileSize  string
 	force        bool
 	shard        string
+	shardCount   int    // shard.go
+	shardFrom    string // the variables --shard auto read
 	dryRun       bool
 	report       string
 	progress     string
 	simulate     bool
+	simulateRate string // simulate.go
 	quiet        bool
 	verbose      bool
 	logFormat    string
@@ -67,36 +77,43 @@ func newFlagSet(o *options) *pflag.FlagSet {
 	fs := pflag.NewFlagSet("wcdl", pflag.ContinueOnError)
 	fs.SortFlags = false
 	fs.StringArrayVarP(&o.manifests, "manifest", "m", nil, "manifest `FILE` (- for standard input); repeatable")
+	fs.StringArrayVar(&o.assets, "asset", nil, "from a STAC manifest, take asset `KEY` of every item (default: every GeoTIFF asset); repeatable")
 	fs.StringVar(&o.bbox, "bbox", "", "add every tile of the box `W,S,E,N` (degrees)")
 	fs.StringArrayVar(&o.aois, "aoi", nil, "add every tile the GeoJSON area of interest `FILE` covers (- for standard input); repeatable")
-	fs.StringVar(&o.grid, "grid", "", "plan only tiles listed in the WorldCover grid GeoJSON `FILE or URL` (a URL is cached)")
+	fs.StringVar(&o.grid, "grid", "", "plan only tiles listed in the WorldCover grid GeoJSON `FILE, URL or SOURCE` (a URL is cached; aws: the bucket's)")
 	fs.BoolVar(&o.strict, "strict", false, "with --grid, refuse manifest entries whose tiles the grid does not list")
 	fs.StringVar(&o.years, "year", "2021", "years a tile id expands to: `LIST` of 2020, 2021")
 	fs.StringVar(&o.layers, "layer", "Map", "layers a tile id expands to: `LIST` of Map, InputQuality")
 	fs.StringVarP(&o.out, "out", "o", ".", "output `DIR` (created if missing)")
 	fs.IntVarP(&o.workers, "workers", "w", 4, "concurrent downloads")
-	fs.StringVar(&o.provider, "provider", "terrascope", "identity provider preset: terrascope, maxar or cdse")
+	fs.StringVar(&o.provider, "provider", "terrascope", "identity provider preset: terrascope, maxar, cdse, or pc (Planetary Computer SAS tokens)")
 	fs.StringVar(&o.tokenURL, "token-url", "", "Keycloak token endpoint `URL` (overrides the provider)")
 	fs.StringVar(&o.clientID, "client-id", "", "OIDC client `ID` (overrides the provider)")
 	fs.StringVar(&o.scope, "scope", "", "OIDC `SCOPE` to request (overrides the provider), such as openid")
 	fs.StringVar(&o.issuer, "issuer", "", "OpenID issuer `URL` whose discovery document names the token, revocation and logout endpoints (default: the realm of a Keycloak token URL)")
 	fs.StringArrayVar(&o.authHosts, "auth-host", nil, "also send the token to hosts matching `PATTERN` (host, host:port or *.domain), where downloads redirect; repeatable")
-	fs.StringVar(&o.baseURL, "base-url", "", "download service `URL` (default https://services.terrascope.be/download)")
+	fs.StringVar(&o.source, "source", "terrascope", "where WorldCover products come from: `LIST` of terrascope, aws, pc in order of preference")
+	fs.StringArrayVar(&o.baseURLs, "base-url", nil, "download root `URL` of the first source, or NAME=URL of a named one; repeatable")
+	fs.BoolVar(&o.noAuth, "no-auth", false, "ask for no credentials and send none (public URLs)")
 	fs.StringVarP(&o.username, "username", "u", "", "account `USER` (else WCDL_USERNAME, else ~/.netrc)")
 	fs.StringVar(&o.passwordFile, "password-file", "", "read the password from `FILE` (- for standard input); else WCDL_PASSWORD, ~/.netrc or a prompt")
+	fs.StringVar(&o.tokenFile, "token-file", "", "send the bearer token in `FILE` (read again when it changes) instead of logging in; or set WCDL_TOKEN")
+	fs.StringVar(&o.apiKeyHeader, "api-key-header", "", "send the API key in WCDL_API_KEY in header `NAME` (such as MAXAR-API-KEY) instead of logging in")
 	fs.IntVar(&o.retries, "retries", 5, "attempts per file, retries and resumes included")
 	fs.DurationVar(&o.retryMaxWait, "retry-max-wait", 5*time.Minute, "longest single wait between attempts, Retry-After included")
-	fs.StringVar(&o.limitRate, "limit-rate", "", "cap the whole run at `RATE` bytes per second (e.g. 500K, 20M)")
+	fs.StringVar(&o.limitRate, "limit-rate", "", "cap the whole run at `RATE` bytes per second (e.g. 500K, 20MiB; 0: no cap)")
 	fs.DurationVar(&o.stallTimeout, "stall-timeout", 2*time.Minute, "cut and resume a transfer that gets no response headers or no byte for `D`")
 	fs.StringVar(&o.minRate, "min-rate", "", "cut and resume a transfer slower than `RATE` bytes per second over --stall-timeout (default off)")
-	fs.StringVar(&o.maxFileSize, "max-file-size", "64G", "refuse a file larger than `SIZE` bytes, and cut a body without a length there")
+	fs.StringVar(&o.maxFileSize, "max-file-size", "64G", "refuse a file larger than `SIZE` bytes (e.g. 64G, 2T; 0: no cap), and cut a body without a length there")
 	fs.BoolVar(&o.force, "force", false, "download again even if the final file exists")
-	fs.StringVar(&o.shard, "shard", "", "download only shard `K/N` of the plan (0 <= K < N)")
+	fs.StringVar(&o.shard, "shard", "", "download only shard `K/N` of the plan (0 <= K < N), or auto: K and N from JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID or AWS_BATCH_JOB_ARRAY_INDEX")
+	fs.IntVar(&o.shardCount, "shard-count", 0, "with --shard auto, the number of shards `N` (required for a Kubernetes Indexed Job)")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "print the plan (URL and output path per entry); download nothing, ask for no token")
 	fs.StringVar(&o.planFormat, "plan-format", "text", "--dry-run output: text, or geojson (one polygon per tile, for a map)")
 	fs.StringVar(&o.report, "report", "", "write a JSON report to `FILE` (- for standard output)")
 	fs.StringVar(&o.progress, "progress", "auto", "progress display: auto, bar, plain or none")
 	fs.BoolVar(&o.simulate, "simulate", false, "run against a built-in simulator of Keycloak and the download service")
+	fs.StringVar(&o.simulateRate, "simulate-rate", "1M", "with --simulate, serve each connection at `RATE` bytes per second (0: full speed, for benchmarks)")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "print errors only")
 	fs.BoolVarP(&o.verbose, "verbose", "v", false, "print debugging detail")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
@@ -112,10 +129,17 @@ func parseArgs(args []string, getenv func(string) string) (*options, *pflag.Flag
 	fs := newFlagSet(o)
 	fs.SetOutput(io.Discard) // run prints one line of its own instead
 	if err := fs.Parse(goStyleArgs(fs, args)); err != nil {
+		if sd := singleDashFlag(fs, args, err.Error()); sd != nil {
+			return o, fs, sd
+		}
 		return o, fs, usageError("%v%s", err, suggestFlag(fs, err))
 	}
 	if fs.NArg() > 0 {
-		return o, fs, usageError("unexpected argument %q (manifests are given with -m FILE)", fs.Arg(0))
+		err := usageError("unexpected argument %q (manifests are given with -m FILE)", fs.Arg(0))
+		if sd := singleDashFlag(fs, args, err.Error()); sd != nil {
+			return o, fs, sd
+		}
+		return o, fs, err
 	}
 	var envErr error
 	fs.VisitAll(func(f *pflag.Flag) {
@@ -136,7 +160,10 @@ func parseArgs(args []string, getenv func(string) string) (*options, *pflag.Flag
 	if envErr != nil {
 		return o, fs, envErr
 	}
-	return o, fs, o.check()
+	if err := o.check(); err != nil {
+		return o, fs, err
+	}
+	return o, fs, o.resolveShard(getenv)
 }
 
 // envName is the environment variable that sets the flag name.
@@ -189,10 +216,19 @@ func (o *options) check() error {
 		return usageError("--min-rate %s for each of %d workers exceeds --limit-rate %s: every transfer would be cut", o.minRate, o.workers, o.limitRate)
 	}
 	if o.maxFileSize == "" {
-		return usageError("--max-file-size must be given as a size such as 64G")
+		return usageError("--max-file-size must be given as a size such as 64G (0 for none)")
 	}
-	if _, err := parseRate(o.maxFileSize); err != nil {
-		return usageError("--max-file-size: %v", strings.Replace(err.Error(), "is not a rate: want bytes per second such as", "is not a size: want bytes such as", 1))
+	if _, err := parseSize(o.maxFileSize); err != nil {
+		return usageError("--max-file-size: %v", err)
+	}
+	if _, err := parseRate(o.simulateRate); err != nil {
+		return usageError("--simulate-rate: %v", err)
+	}
+	if err := o.checkSources(); err != nil {
+		return err
+	}
+	if err := o.checkAccess(); err != nil {
+		return err
 	}
 	return o.checkAOI()
 }
@@ -254,31 +290,6 @@ func lastShorthand(fs *pflag.FlagSet, cluster string) (*pflag.Flag, bool) {
 	return nil, false
 }
 
-// parseRate reads a byte rate such as "500K", "20M" or "1.5G" (powers of
-// 1024, as curl and aria2 use). The empty string means no limit and gives 0.
-func parseRate(s string) (int64, error) {
-	if s == "" {
-		return 0, nil
-	}
-	mult := int64(1)
-	num := strings.TrimSuffix(strings.TrimSuffix(s, "B"), "b")
-	if n := len(num); n > 0 {
-		switch num[n-1] {
-		case 'k', 'K':
-			mult, num = 1<<10, num[:n-1]
-		case 'm', 'M':
-			mult, num = 1<<20, num[:n-1]
-		case 'g', 'G':
-			mult, num = 1<<30, num[:n-1]
-		}
-	}
-	v, err := strconv.ParseFloat(num, 64)
-	if err != nil || v <= 0 || v*float64(mult) < 1 || v*float64(mult) > 1<<50 {
-		return 0, fmt.Errorf("%q is not a rate: want bytes per second such as 500K, 20M or 1G", s)
-	}
-	return int64(v * float64(mult)), nil
-}
-
 // suggestFlag returns " (did you mean --NAME?)" when err is pflag's
 // unknown-flag error and a flag of fs is a likely intended name: one that
 // starts with or is within two edits of what was typed. Else "".
@@ -287,16 +298,9 @@ func suggestFlag(fs *pflag.FlagSet, err error) string {
 	if !ok || typed == "" {
 		return ""
 	}
-	best, bestDist := "", 3
-	fs.VisitAll(func(f *pflag.Flag) {
-		d := editDistance(typed, f.Name)
-		if strings.HasPrefix(f.Name, typed) && len(typed) >= 3 {
-			d = min(d, 1)
-		}
-		if d < bestDist {
-			best, bestDist = f.Name, d
-		}
-	})
+	var names []string
+	fs.VisitAll(func(f *pflag.Flag) { names = append(names, f.Name) })
+	best := closest(typed, names)
 	if best == "" {
 		return ""
 	}

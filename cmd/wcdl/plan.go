@@ -1,12 +1,14 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 
 	"github.com/wcdl/wcdl/manifest"
+	"github.com/wcdl/wcdl/source"
 )
 
 // plan reads every manifest, the bounding box and the areas of interest
@@ -25,7 +27,12 @@ func (c *command) plan(ctx context.Context, o *options, con *console) (*manifest
 	if err != nil {
 		return nil, err
 	}
-	mo := manifest.Options{Years: years, Layers: layers, BaseURL: o.baseURL, Grid: grid}
+	// Products are parsed as Terrascope's and bound to the chosen sources
+	// once the plan is checked.
+	mo := manifest.Options{Years: years, Layers: layers, Grid: grid}
+	if ts, ok := source.Find(o.sources, "terrascope"); ok {
+		mo.BaseURL = ts.Root
+	}
 	var (
 		groups [][]manifest.Entry
 		errs   []error
@@ -34,7 +41,7 @@ func (c *command) plan(ctx context.Context, o *options, con *console) (*manifest
 	// one run reports every error: bad lines, then duplicates and
 	// collisions between the good ones.
 	for _, name := range o.manifests {
-		entries, err := c.parseManifest(name, mo)
+		entries, err := c.parseManifest(name, mo, o.assets)
 		if err != nil {
 			errs = append(errs, err)
 		}
@@ -47,7 +54,7 @@ func (c *command) plan(ctx context.Context, o *options, con *console) (*manifest
 		}
 		groups = append(groups, entries)
 	}
-	aoiGroups, aoiErrs := c.parseAOIs(o, mo, con)
+	aoiGroups, aoiErrs := c.parseAOIs(ctx, o, mo, con)
 	groups, errs = append(groups, aoiGroups...), append(errs, aoiErrs...)
 	plan, err := manifest.NewPlan(groups...)
 	if err != nil {
@@ -56,11 +63,12 @@ func (c *command) plan(ctx context.Context, o *options, con *console) (*manifest
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("nothing was downloaded, the input has errors:\n%w", errors.Join(errs...))
 	}
+	if err := source.Bind(plan.Entries, o.sources); err != nil {
+		return nil, err
+	}
 	warnings := plan.Warnings
 	if o.bbox != "" {
-		if w := manifest.BBoxWarning(o.bbox); w != "" {
-			warnings = append(warnings, w)
-		}
+		warnings = append(warnings, manifest.BBoxWarnings(o.bbox)...)
 	}
 	if err := checkGrid(o, grid, plan, con); err != nil {
 		return nil, err
@@ -91,15 +99,22 @@ func (c *command) plan(ctx context.Context, o *options, con *console) (*manifest
 	return plan, nil
 }
 
-// parseManifest parses one manifest file, or standard input for "-".
-func (c *command) parseManifest(name string, mo manifest.Options) ([]manifest.Entry, error) {
-	if name == "-" {
-		return manifest.Parse(c.stdin, "-", mo)
+// parseManifest parses one manifest file, or standard input for "-": a
+// STAC ItemCollection or Item (JSON) for the assets --asset names, or
+// manifest lines.
+func (c *command) parseManifest(name string, mo manifest.Options, assets []string) ([]manifest.Entry, error) {
+	r := c.stdin
+	if name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		r = f
 	}
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, err
+	br := bufio.NewReader(r)
+	if head, _ := br.Peek(512); manifest.IsSTAC(head) {
+		return manifest.ParseSTAC(br, name, assets)
 	}
-	defer f.Close()
-	return manifest.Parse(f, name, mo)
+	return manifest.Parse(br, name, mo)
 }
