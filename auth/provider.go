@@ -21,7 +21,7 @@ import (
 
 	"golang.org/x/sync/singleflight"
 
-	"github.com/wcdl/wcdl/httpguard"
+	"github.com/wcdl/wcdl/internal/httpguard"
 	"github.com/wcdl/wcdl/internal/shown"
 )
 

@@ -16,7 +16,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/wcdl/wcdl/auth"
-	"github.com/wcdl/wcdl/httpguard"
+	"github.com/wcdl/wcdl/internal/httpguard"
 	"github.com/wcdl/wcdl/manifest"
 	"github.com/wcdl/wcdl/output"
 )

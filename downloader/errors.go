@@ -3,7 +3,7 @@ package downloader
 import (
 	"errors"
 
-	"github.com/wcdl/wcdl/httpguard"
+	"github.com/wcdl/wcdl/internal/httpguard"
 )
 
 // ErrHTMLPage reports that the service answered with a web page or a JSON

@@ -19,7 +19,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/wcdl/wcdl/httpguard"
+	"github.com/wcdl/wcdl/internal/httpguard"
 	"github.com/wcdl/wcdl/internal/shown"
 	"github.com/wcdl/wcdl/manifest"
 	"github.com/wcdl/wcdl/source"

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/wcdl/wcdl/downloader/hostiletest"
-	"github.com/wcdl/wcdl/httpguard"
+	"github.com/wcdl/wcdl/internal/httpguard"
 )
 
 // TestTransport checks each wait the Transport bounds, and that a
