@@ -112,7 +112,7 @@ func newFlagSet(o *options) *pflag.FlagSet {
 	fs.StringVar(&o.planFormat, "plan-format", "text", "--dry-run output: text, or geojson (one polygon per tile, for a map)")
 	fs.StringVar(&o.report, "report", "", "write a JSON report to `FILE` (- for standard output)")
 	fs.StringVar(&o.progress, "progress", "auto", "progress display: auto, bar, plain or none")
-	fs.BoolVar(&o.simulate, "simulate", false, "run against a built-in simulator of Keycloak and the download service")
+	fs.BoolVar(&o.simulate, "simulate", false, "run against a built-in simulator of Keycloak, the download service, ESA's bucket and the Planetary Computer (--source)")
 	fs.StringVar(&o.simulateRate, "simulate-rate", "1M", "with --simulate, serve each connection at `RATE` bytes per second (0: full speed, for benchmarks)")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "print errors only")
 	fs.BoolVarP(&o.verbose, "verbose", "v", false, "print debugging detail")
