@@ -27,6 +27,11 @@ var ErrTokenEndpointUnavailable = errors.New("the token endpoint could not be re
 // even after the token was refreshed. It is permanent for that request.
 var ErrTokenRefused = errors.New("the service refused a freshly issued token")
 
+// ErrCredentialRefused reports that the download service refused a
+// credential given ready-made (WCDL_TOKEN, --token-file, an API key), which
+// wcdl cannot renew. It also matches ErrLoginFailed: the run stops at once.
+var ErrCredentialRefused = errors.New("the service refused the given credential")
+
 // ErrBadTokenAnswer reports a token answer that cannot be used: a token
 // holding a control character or white space, which no Authorization
 // header can carry. It is permanent: the identity provider would answer the

@@ -6,10 +6,21 @@ import (
 	"strings"
 )
 
+// Kinds of Preset.
+const (
+	// KindKeycloak logs in with the password grant at TokenURL.
+	KindKeycloak = ""
+	// KindSAS takes Azure Blob SAS tokens from the SAS token API rooted at
+	// TokenURL (see SASSource); there is no login.
+	KindSAS = "sas"
+)
+
 // A Preset names the token endpoint and public client of a known data
 // provider.
 type Preset struct {
 	Name, TokenURL, ClientID, Scope string
+	// Kind says how tokens are obtained: KindKeycloak or KindSAS.
+	Kind string
 	// AuthHosts are host patterns, beyond the download service's own
 	// host, that the provider's downloads redirect to and that need the
 	// token too.
@@ -24,6 +35,7 @@ var presets = []Preset{
 	{Name: "maxar", TokenURL: "https://account.maxar.com/auth/realms/mds/protocol/openid-connect/token", ClientID: "mgp", Scope: "openid"},
 	{Name: "cdse", TokenURL: "https://identity.dataspace.copernicus.eu/auth/realms/CDSE/protocol/openid-connect/token", ClientID: "cdse-public",
 		AuthHosts: []string{"*.dataspace.copernicus.eu"}},
+	{Name: "pc", Kind: KindSAS, TokenURL: DefaultSASTokenURL, AuthHosts: []string{"*" + BlobDomain}},
 }
 
 // PresetNames returns the names LookupPreset knows, in a stable order.

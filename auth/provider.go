@@ -84,12 +84,14 @@ type Stats struct {
 	// PasswordGrants and RefreshGrants count requests sent, successful
 	// or not, retries included.
 	PasswordGrants, RefreshGrants int64
+	// SASRequests counts the requests to a SAS token endpoint (SASSource).
+	SASRequests int64
 	// FailedRequests counts those that did not yield a token.
 	FailedRequests int64
 }
 
-// TokenRequests returns PasswordGrants + RefreshGrants.
-func (s Stats) TokenRequests() int64 { return s.PasswordGrants + s.RefreshGrants }
+// TokenRequests returns PasswordGrants + RefreshGrants + SASRequests.
+func (s Stats) TokenRequests() int64 { return s.PasswordGrants + s.RefreshGrants + s.SASRequests }
 
 // tokenState is an immutable snapshot of the tokens held by a Provider.
 type tokenState struct {

@@ -40,6 +40,10 @@ type Transport struct {
 	// login path. When empty and
 	// Source is a *Provider, the host of its token URL is used.
 	LoginHosts []string
+	// Header, if not empty, names the header that carries the token as
+	// it is, such as an API key header (MAXAR-API-KEY); empty means
+	// "Authorization: Bearer <token>".
+	Header string
 }
 
 // RoundTrip implements http.RoundTripper.
@@ -63,7 +67,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		closeBody(req)
 		return nil, fmt.Errorf("auth: token for %s: %w", where(req), err)
 	}
-	resp, err := base.RoundTrip(withToken(req, tok))
+	resp, err := base.RoundTrip(t.withToken(req, tok))
 	if err != nil || !t.refused(resp) {
 		return resp, err
 	}
@@ -76,7 +80,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, fmt.Errorf("auth: renewing the refused token for %s: %w", where(req), err)
 	}
-	replay := withToken(req, tok)
+	replay := t.withToken(req, tok)
 	if hasBody {
 		body, err := req.GetBody()
 		if err != nil {
@@ -97,9 +101,13 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // withToken returns a copy of req carrying tok.
-func withToken(req *http.Request, tok string) *http.Request {
+func (t *Transport) withToken(req *http.Request, tok string) *http.Request {
 	r := req.Clone(req.Context())
-	r.Header.Set("Authorization", "Bearer "+tok)
+	if t.Header != "" {
+		r.Header.Set(t.Header, tok)
+	} else {
+		r.Header.Set("Authorization", "Bearer "+tok)
+	}
 	return r
 }
 

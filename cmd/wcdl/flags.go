@@ -17,6 +17,7 @@ import (
 // options holds everything the command line and the environment can set.
 type options struct {
 	manifests    []string
+	assets       []string // STAC asset keys
 	bbox         string
 	aois         []string // aoi.go
 	grid         string
@@ -35,6 +36,8 @@ type options struct {
 	baseURL      string
 	username     string
 	passwordFile string
+	tokenFile    string // access.go
+	apiKeyHeader string
 	retries      int
 	retryMaxWait time.Duration
 	limitRate    string
@@ -43,6 +46,8 @@ type options struct {
 	maxFileSize  string
 	force        bool
 	shard        string
+	shardCount   int    // shard.go
+	shardFrom    string // the variables --shard auto read
 	dryRun       bool
 	report       string
 	progress     string
@@ -67,6 +72,7 @@ func newFlagSet(o *options) *pflag.FlagSet {
 	fs := pflag.NewFlagSet("wcdl", pflag.ContinueOnError)
 	fs.SortFlags = false
 	fs.StringArrayVarP(&o.manifests, "manifest", "m", nil, "manifest `FILE` (- for standard input); repeatable")
+	fs.StringArrayVar(&o.assets, "asset", nil, "from a STAC manifest, take asset `KEY` of every item (default: every GeoTIFF asset); repeatable")
 	fs.StringVar(&o.bbox, "bbox", "", "add every tile of the box `W,S,E,N` (degrees)")
 	fs.StringArrayVar(&o.aois, "aoi", nil, "add every tile the GeoJSON area of interest `FILE` covers (- for standard input); repeatable")
 	fs.StringVar(&o.grid, "grid", "", "plan only tiles listed in the WorldCover grid GeoJSON `FILE or URL` (a URL is cached)")
@@ -75,7 +81,7 @@ func newFlagSet(o *options) *pflag.FlagSet {
 	fs.StringVar(&o.layers, "layer", "Map", "layers a tile id expands to: `LIST` of Map, InputQuality")
 	fs.StringVarP(&o.out, "out", "o", ".", "output `DIR` (created if missing)")
 	fs.IntVarP(&o.workers, "workers", "w", 4, "concurrent downloads")
-	fs.StringVar(&o.provider, "provider", "terrascope", "identity provider preset: terrascope, maxar or cdse")
+	fs.StringVar(&o.provider, "provider", "terrascope", "identity provider preset: terrascope, maxar, cdse, or pc (Planetary Computer SAS tokens)")
 	fs.StringVar(&o.tokenURL, "token-url", "", "Keycloak token endpoint `URL` (overrides the provider)")
 	fs.StringVar(&o.clientID, "client-id", "", "OIDC client `ID` (overrides the provider)")
 	fs.StringVar(&o.scope, "scope", "", "OIDC `SCOPE` to request (overrides the provider), such as openid")
@@ -84,6 +90,8 @@ func newFlagSet(o *options) *pflag.FlagSet {
 	fs.StringVar(&o.baseURL, "base-url", "", "download service `URL` (default https://services.terrascope.be/download)")
 	fs.StringVarP(&o.username, "username", "u", "", "account `USER` (else WCDL_USERNAME, else ~/.netrc)")
 	fs.StringVar(&o.passwordFile, "password-file", "", "read the password from `FILE` (- for standard input); else WCDL_PASSWORD, ~/.netrc or a prompt")
+	fs.StringVar(&o.tokenFile, "token-file", "", "send the bearer token in `FILE` (read again when it changes) instead of logging in; or set WCDL_TOKEN")
+	fs.StringVar(&o.apiKeyHeader, "api-key-header", "", "send the API key in WCDL_API_KEY in header `NAME` (such as MAXAR-API-KEY) instead of logging in")
 	fs.IntVar(&o.retries, "retries", 5, "attempts per file, retries and resumes included")
 	fs.DurationVar(&o.retryMaxWait, "retry-max-wait", 5*time.Minute, "longest single wait between attempts, Retry-After included")
 	fs.StringVar(&o.limitRate, "limit-rate", "", "cap the whole run at `RATE` bytes per second (e.g. 500K, 20M)")
@@ -91,7 +99,8 @@ func newFlagSet(o *options) *pflag.FlagSet {
 	fs.StringVar(&o.minRate, "min-rate", "", "cut and resume a transfer slower than `RATE` bytes per second over --stall-timeout (default off)")
 	fs.StringVar(&o.maxFileSize, "max-file-size", "64G", "refuse a file larger than `SIZE` bytes, and cut a body without a length there")
 	fs.BoolVar(&o.force, "force", false, "download again even if the final file exists")
-	fs.StringVar(&o.shard, "shard", "", "download only shard `K/N` of the plan (0 <= K < N)")
+	fs.StringVar(&o.shard, "shard", "", "download only shard `K/N` of the plan (0 <= K < N), or auto: K and N from JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID or AWS_BATCH_JOB_ARRAY_INDEX")
+	fs.IntVar(&o.shardCount, "shard-count", 0, "with --shard auto, the number of shards `N` (required for a Kubernetes Indexed Job)")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "print the plan (URL and output path per entry); download nothing, ask for no token")
 	fs.StringVar(&o.planFormat, "plan-format", "text", "--dry-run output: text, or geojson (one polygon per tile, for a map)")
 	fs.StringVar(&o.report, "report", "", "write a JSON report to `FILE` (- for standard output)")
@@ -136,7 +145,10 @@ func parseArgs(args []string, getenv func(string) string) (*options, *pflag.Flag
 	if envErr != nil {
 		return o, fs, envErr
 	}
-	return o, fs, o.check()
+	if err := o.check(); err != nil {
+		return o, fs, err
+	}
+	return o, fs, o.resolveShard(getenv)
 }
 
 // envName is the environment variable that sets the flag name.
@@ -193,6 +205,9 @@ func (o *options) check() error {
 	}
 	if _, err := parseRate(o.maxFileSize); err != nil {
 		return usageError("--max-file-size: %v", strings.Replace(err.Error(), "is not a rate: want bytes per second such as", "is not a size: want bytes such as", 1))
+	}
+	if err := o.checkAccess(); err != nil {
+		return err
 	}
 	return o.checkAOI()
 }

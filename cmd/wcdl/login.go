@@ -2,11 +2,8 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -14,8 +11,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/wcdl/wcdl/auth"
-	"github.com/wcdl/wcdl/downloader"
-	"github.com/wcdl/wcdl/manifest"
 )
 
 // provider builds the shared token provider from the flags, and returns the
@@ -38,13 +33,9 @@ func (c *command) provider(ctx context.Context, o *options, sim *simulator, log 
 	if err != nil {
 		return nil, nil, err
 	}
-	baseURL := o.baseURL
-	if baseURL == "" {
-		baseURL = manifest.DefaultBaseURL
-	}
-	base, err := url.Parse(baseURL)
-	if err != nil || base.Host == "" {
-		return nil, nil, fmt.Errorf("--base-url %q is not an absolute URL", baseURL)
+	trusted, err := trustedHosts(o, preset)
+	if err != nil {
+		return nil, nil, err
 	}
 	// A token URL that would be refused is told before the password is
 	// asked for.
@@ -86,8 +77,7 @@ func (c *command) provider(ctx context.Context, o *options, sim *simulator, log 
 	if err != nil {
 		return nil, nil, err
 	}
-	trusted := append([]string{base.Host}, preset.AuthHosts...)
-	return p, append(trusted, o.authHosts...), nil
+	return p, trusted, nil
 }
 
 // prompt returns a no-echo password prompt when standard input and standard
@@ -138,17 +128,4 @@ func netrcPath(getenv func(string) string) string {
 		return filepath.Join(home, ".netrc")
 	}
 	return ""
-}
-
-// newHTTPClient is the one client every worker shares: the downloader's
-// transport (a connection per transfer, HTTP/1.1), wrapped by the auth
-// transport that adds bearer tokens for the trusted hosts only. tlsConfig,
-// if not nil, sets the CAs trusted (the simulator's); dial, if not nil,
-// replaces the dialer (tests).
-func newHTTPClient(src auth.TokenSource, trusted []string, workers int, tlsConfig *tls.Config, dial func(ctx context.Context, network, addr string) (net.Conn, error)) *http.Client {
-	base := downloader.NewTransport(workers, tlsConfig)
-	if dial != nil {
-		base.DialContext = dial
-	}
-	return &http.Client{Transport: &auth.Transport{Source: src, Base: base, Trusted: trusted}}
 }

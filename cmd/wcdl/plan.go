@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -34,7 +35,7 @@ func (c *command) plan(ctx context.Context, o *options, con *console) (*manifest
 	// one run reports every error: bad lines, then duplicates and
 	// collisions between the good ones.
 	for _, name := range o.manifests {
-		entries, err := c.parseManifest(name, mo)
+		entries, err := c.parseManifest(name, mo, o.assets)
 		if err != nil {
 			errs = append(errs, err)
 		}
@@ -91,15 +92,22 @@ func (c *command) plan(ctx context.Context, o *options, con *console) (*manifest
 	return plan, nil
 }
 
-// parseManifest parses one manifest file, or standard input for "-".
-func (c *command) parseManifest(name string, mo manifest.Options) ([]manifest.Entry, error) {
-	if name == "-" {
-		return manifest.Parse(c.stdin, "-", mo)
+// parseManifest parses one manifest file, or standard input for "-": a
+// STAC ItemCollection or Item (JSON) for the assets --asset names, or
+// manifest lines.
+func (c *command) parseManifest(name string, mo manifest.Options, assets []string) ([]manifest.Entry, error) {
+	r := c.stdin
+	if name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		r = f
 	}
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, err
+	br := bufio.NewReader(r)
+	if head, _ := br.Peek(512); manifest.IsSTAC(head) {
+		return manifest.ParseSTAC(br, name, assets)
 	}
-	defer f.Close()
-	return manifest.Parse(f, name, mo)
+	return manifest.Parse(br, name, mo)
 }

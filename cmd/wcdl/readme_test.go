@@ -46,6 +46,7 @@ func TestReadmeQuotesRealMessages(t *testing.T) {
 		{creds(), []string{"-m", "empty.txt", "-o", "out"}, "wcdl: warning: the plan is empty"},
 		{creds(), []string{"-m", "three.txt", "-o", "out", "--shard", "3/4", "--dry-run"}, "wcdl: warning: shard"},
 		{wrong, []string{"-m", "ok.txt", "-o", "out"}, "wcdl: login failed"},
+		{map[string]string{"WCDL_TOKEN": "a-token-the-service-refuses"}, []string{"-m", "ok.txt", "-o", "out"}, "wcdl: the batch was stopped: the service refused"},
 	}
 	for _, tt := range tests {
 		res := runWCDL(t, t.Context(), tt.env, "", nil, svc.args(tt.args...)...)

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -78,10 +79,13 @@ func (c *command) run(ctx context.Context, args []string) int {
 		return exitOK
 	}
 	if o.version {
-		fmt.Fprintf(c.stdout, "wcdl %s\n", buildVersion())
+		fmt.Fprintf(c.stdout, "wcdl %s %s %s/%s\n", buildVersion(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 		return exitOK
 	}
 	log := c.newLogger(o)
+	if o.shardFrom != "" {
+		log.Debug("shard from the environment", "shard", o.shard, "from", o.shardFrom)
+	}
 	con := newConsole(c.stderr, o.logFormat == "json")
 	if len(o.manifests) == 0 && o.bbox == "" && len(o.aois) == 0 {
 		con.errorf("Run 'wcdl --help' for usage.", "nothing to download: give a manifest with -m FILE, a box with --bbox W,S,E,N or an area with --aoi FILE")
@@ -132,7 +136,7 @@ func (c *command) run(ctx context.Context, args []string) int {
 		con.errorf("", "%v", err)
 		return exitUsage
 	}
-	provider, trusted, err := c.provider(ctx, o, sim, log)
+	acc, err := c.access(ctx, o, sim, con, log)
 	if err != nil {
 		if ctx.Err() != nil {
 			con.say(slog.LevelWarn, "interrupted; nothing was downloaded")
@@ -146,7 +150,7 @@ func (c *command) run(ctx context.Context, args []string) int {
 		// an unreachable server hold up the exit.
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
-		if err := provider.Close(ctx); err != nil {
+		if err := acc.close(ctx); err != nil {
 			log.Debug("ending the login session", "err", err)
 		}
 	}()
@@ -168,7 +172,7 @@ func (c *command) run(ctx context.Context, args []string) int {
 	d, err := downloader.New(downloader.Config{
 		Dir:          o.out,
 		Workers:      o.workers,
-		Client:       newHTTPClient(provider, trusted, o.workers, sim.tlsConfig(), c.dial),
+		Client:       newClient(acc, o.workers, sim.tlsConfig(), c.dial),
 		Attempts:     o.retries,
 		RetryMaxWait: o.retryMaxWait,
 		StallTimeout: o.stallTimeout,
@@ -202,7 +206,7 @@ func (c *command) run(ctx context.Context, args []string) int {
 			}
 		}
 	}
-	sum := summarize(results, finished.Sub(started), provider.Stats(), d.Progress())
+	sum := summarize(results, finished.Sub(started), acc.stats(), d.Progress())
 	log.Debug("transfers in flight", "workers", o.workers, "at the end", sum.Concurrency,
 		"lowest", sum.ConcurrencyLowest, "answers 429 or 503", sum.Throttled)
 	code := exitCode(ctx, runErr, sum)
@@ -284,6 +288,8 @@ func authFailure(err error) string {
 		return fmt.Sprintf("login failed, the batch was stopped: %v", re)
 	case errors.Is(err, auth.ErrBadTokenAnswer):
 		return fmt.Sprintf("login failed, the batch was stopped: %v", err)
+	case errors.Is(err, auth.ErrCredentialRefused):
+		return "the batch was stopped: " + loginCause(err)
 	case errors.Is(err, auth.ErrLoginFailed):
 		return "login failed, the batch was stopped: " + loginCause(err)
 	}

@@ -1,7 +1,8 @@
 // Package fositetest runs a real OAuth2 authorization server, built from
 // github.com/ory/fosite with in-memory storage, on loopback, so that wcdl's
 // token handling is tested against an implementation of the RFCs that is
-// not Keycloak and that nobody here wrote. It is meant for tests only.
+// not Keycloak and that nobody here wrote. It lives in the interop module so
+// that fosite's dependencies never reach the main module.
 package fositetest
 
 import (
@@ -53,8 +54,15 @@ type Server struct {
 	srv      *httptest.Server
 	provider fosite.OAuth2Provider
 
-	mu    sync.Mutex
-	stats Stats
+	mu     sync.Mutex
+	stats  Stats
+	issued Issued
+}
+
+// Issued is what the server handed out in a successful token answer.
+type Issued struct {
+	AccessToken  string
+	RefreshToken string // empty when the answer held none
 }
 
 // NewServer starts a server with one public client, Client, allowed the
@@ -152,7 +160,19 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		s.provider.WriteAccessError(ctx, w, ar, err)
 		return
 	}
+	refresh, _ := resp.GetExtra("refresh_token").(string)
+	s.mu.Lock()
+	s.issued = Issued{AccessToken: resp.GetAccessToken(), RefreshToken: refresh}
+	s.mu.Unlock()
 	s.provider.WriteAccessResponse(ctx, w, ar, resp)
+}
+
+// LastIssued returns the tokens of the last successful token answer, as a
+// resource server or an administrator would see them on the server side.
+func (s *Server) LastIssued() Issued {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.issued
 }
 
 func (s *Server) revoke(w http.ResponseWriter, r *http.Request) {
