@@ -33,7 +33,13 @@ func (j *job) attempt(ctx context.Context) error {
 	}
 	if offset > 0 && offset == meta.Size {
 		// A previous run received everything but did not publish it.
-		return j.finishPart(ctx, offset)
+		return j.finishPart(ctx, offset, meta)
+	}
+	j.keep = nil
+	if offset > 0 && j.needsKeep() {
+		if err := j.fetchHead(ctx, meta, offset); err != nil {
+			return err
+		}
 	}
 	// The request has its own context so that a stalled body can be cut
 	// without cancelling the run.
@@ -110,6 +116,14 @@ func (j *job) attempt(ctx context.Context) error {
 		meta = partMeta{URLDigest: urlDigest(j.e.URL), ETag: strongETag(resp.Header.Get("ETag")),
 			LastModified: resp.Header.Get("Last-Modified"), Size: total}
 		metaPending = true
+		if j.needsKeep() {
+			j.keep = newStreamKeep(total, 0)
+		}
+	} else if j.streamChecks() {
+		if err := resumeDigests(hs, j.digests); err != nil {
+			j.discard(ctx)
+			return err
+		}
 	} else {
 		j.stall.Stop() // hashing a large part is not a stall
 		if err := hashPart(j.f, offset, buf, hs); err != nil {
@@ -135,7 +149,11 @@ func (j *job) attempt(ctx context.Context) error {
 	if n := j.splitCount(resp, offset, total, meta); n > 1 {
 		return split(n, head)
 	}
-	w := io.MultiWriter(append([]io.Writer{io.NewOffsetWriter(j.f, offset)}, hashWriters(hs)...)...)
+	ws := append([]io.Writer{io.NewOffsetWriter(j.f, offset)}, hashWriters(hs)...)
+	if j.keep != nil {
+		ws = append(ws, j.keep)
+	}
+	w := io.MultiWriter(ws...)
 
 	flushed := offset // bytes of the part handed to startWriteback
 	checked := offset // where idle transfers were last looked for

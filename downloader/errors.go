@@ -84,3 +84,8 @@ var ErrTooSlow = errors.New("the transfer was slower than the minimum rate")
 // ErrNotStarted marks entries that were never started because the batch
 // stopped first. It is always wrapped together with the reason for the stop.
 var ErrNotStarted = errors.New("not started")
+
+// ErrNotKept reports a TIFF streamed to a location that cannot read it
+// back (a bucket) whose structure lies outside the bytes kept from the
+// stream for its check: it is not published unchecked.
+var ErrNotKept = errors.New("the file's format cannot be checked on the stream")

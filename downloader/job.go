@@ -31,6 +31,12 @@ type job struct {
 	// oneStream: the service answered a range request with the whole file
 	// or another range; the file is fetched as one stream from now on.
 	oneStream bool
+
+	// For a location without read-back (see stream.go): keep holds what
+	// the format check reads, digests the state of the digests of the
+	// bytes held when the slot was opened.
+	keep    *streamKeep
+	digests map[string][]byte
 }
 
 // fetch downloads one entry into loc and reports how it ended.
@@ -154,7 +160,7 @@ func isFinal(err error) bool {
 	if errors.As(err, &se) {
 		return !retryableStatus(se.code)
 	}
-	return isPermanentError(err) || errors.Is(err, errSizeAnnounced) || errors.Is(err, ErrNotRegular) ||
+	return isPermanentError(err) || errors.As(err, new(*finalError)) || errors.Is(err, errSizeAnnounced) || errors.Is(err, ErrNotRegular) ||
 		errors.Is(err, ErrTooLarge) || errors.Is(err, ErrContentEncoding) ||
 		errors.Is(err, ErrBadURL) || errors.Is(err, ErrBadRedirect) || isStorageFull(err)
 }

@@ -13,10 +13,23 @@ import (
 
 // finishPart verifies and publishes a file whose slot already holds every
 // byte.
-func (j *job) finishPart(ctx context.Context, size int64) error {
+func (j *job) finishPart(ctx context.Context, size int64, meta partMeta) error {
+	hs := j.hashes()
+	if j.streamChecks() {
+		j.keep = nil
+		if j.needsKeep() {
+			if err := j.fetchHead(ctx, meta, size); err != nil {
+				return err
+			}
+		}
+		if err := resumeDigests(hs, j.digests); err != nil {
+			j.discard(ctx)
+			return err
+		}
+		return j.publish(ctx, size, hs)
+	}
 	bufp := j.d.bufs.Get().(*[]byte)
 	defer j.d.bufs.Put(bufp)
-	hs := j.hashes()
 	if err := hashPart(j.f, size, *bufp, hs); err != nil {
 		return err
 	}
@@ -60,7 +73,15 @@ func (j *job) verify(ctx context.Context, size int64, hs fileHashes) error {
 			return fmt.Errorf("%w: MD5 is %s, the manifest says %s", ErrChecksum, got, want)
 		}
 	}
-	if err := checkFormat(j.e.Name, j.f, size); err != nil {
+	if err := checkFormat(j.e.Name, j.formatReader(), size); err != nil {
+		if j.keep != nil && j.keep.missed {
+			if !j.keep.whole {
+				// Resumed past the tail it needs: a restart keeps it.
+				return fmt.Errorf("%w: resumed past the bytes the check needs; starting over: %w", ErrNotKept, err)
+			}
+			return &finalError{fmt.Errorf("%w: its structure lies beyond the first %d MiB and the last %d MiB, which are all that is kept to check a file streamed to %s: %w",
+				ErrNotKept, streamHead>>20, streamTail>>20, j.loc.Where(j.e.Name), err)}
+		}
 		return fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}
 	return nil
