@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -127,12 +126,19 @@ func (c *command) run(ctx context.Context, args []string) int {
 	}
 	if o.dryRun {
 		for _, e := range plan.Entries {
-			fmt.Fprintf(c.stdout, "%s\t%s\n", downloader.Redact(e.URL), filepath.Join(o.out, e.Name))
+			fmt.Fprintf(c.stdout, "%s\t%s\n", downloader.Redact(e.URL), outPath(o.out, e.Name))
 		}
 		return exitOK
 	}
 
 	if err := checkPaths(o); err != nil {
+		con.errorf("", "%v", err)
+		return exitUsage
+	}
+	// The bucket is asked before any login: wrong credentials or a
+	// missing bucket must not cost a login, nor a download.
+	loc, bkt, err := openBucket(ctx, o, log)
+	if err != nil {
 		con.errorf("", "%v", err)
 		return exitUsage
 	}
@@ -155,9 +161,11 @@ func (c *command) run(ctx context.Context, args []string) int {
 		}
 	}()
 
-	if err := os.MkdirAll(o.out, 0o755); err != nil {
-		con.errorf("", "creating the output folder: %v", err)
-		return exitFailed
+	if bkt == nil {
+		if err := os.MkdirAll(o.out, 0o755); err != nil {
+			con.errorf("", "creating the output folder: %v", err)
+			return exitFailed
+		}
 	}
 	limit, _ := parseRate(o.limitRate) // checked by parseArgs, as are these
 	minRate, _ := parseRate(o.minRate)
@@ -171,6 +179,7 @@ func (c *command) run(ctx context.Context, args []string) int {
 	ui.halted = func() bool { return ctx.Err() != nil }
 	d, err := downloader.New(downloader.Config{
 		Dir:          o.out,
+		Output:       loc,
 		Workers:      o.workers,
 		Client:       newClient(acc, o.workers, sim.tlsConfig(), c.dial),
 		Attempts:     o.retries,
@@ -224,6 +233,9 @@ func (c *command) run(ctx context.Context, args []string) int {
 	}
 	if o.report != "" {
 		rep := newReport(o, started, finished, sum, code, results)
+		if bkt != nil {
+			rep.UploadsAborted = bkt.Aborted()
+		}
 		if err := rep.write(o.report, c.stdout); err != nil {
 			con.errorf("", "writing the report: %v", err)
 			if code == exitOK {
