@@ -48,6 +48,9 @@ type rig struct {
 	s3     *loopback.S3
 	proxy  *httptest.Server
 	writes atomic.Int64 // PUT, POST and DELETE requests through the proxy
+	// refused receives a value for each 412 answer (a conditional write
+	// refused), if a test waits for it.
+	refused chan struct{}
 	kc     *keycloaktest.Server
 	ts     *terrascopetest.Server
 	client *s3.Client
@@ -55,14 +58,14 @@ type rig struct {
 
 func newRig(t *testing.T, opts ...terrascopetest.Option) *rig {
 	t.Helper()
-	r := &rig{s3: loopback.Versitygw(t)}
+	r := &rig{s3: loopback.Versitygw(t), refused: make(chan struct{}, 1024)}
 	target, _ := url.Parse(r.s3.Endpoint)
 	rp := httputil.NewSingleHostReverseProxy(target)
 	r.proxy = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, q *http.Request) {
 		if q.Method != http.MethodGet && q.Method != http.MethodHead {
 			r.writes.Add(1)
 		}
-		rp.ServeHTTP(w, q)
+		rp.ServeHTTP(&statusWriter{ResponseWriter: w, r: r}, q)
 	}))
 	t.Cleanup(r.proxy.Close)
 	r.kc = keycloaktest.NewServer()
@@ -210,12 +213,16 @@ func readReport(t *testing.T, path string) report {
 	return r
 }
 
-// start starts wcdl without waiting for it.
-func (r *rig) start(t *testing.T, args ...string) (*exec.Cmd, *bytes.Buffer) {
+// start starts wcdl without waiting for it, with extra in its
+// environment.
+func (r *rig) start(t *testing.T, extra map[string]string, args ...string) (*exec.Cmd, *bytes.Buffer) {
 	t.Helper()
 	cmd := exec.Command(wcdl.Path, args...)
 	cmd.Env = []string{"HOME=" + t.TempDir()}
 	for k, v := range r.env() {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	for k, v := range extra {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
 	var stderr bytes.Buffer
@@ -262,4 +269,29 @@ func wait(t *testing.T, ch <-chan struct{}, what string) {
 	case <-time.After(2 * time.Minute):
 		t.Fatalf("no %s after 2 minutes", what)
 	}
+}
+
+// waitRefused waits until the bucket has refused n conditional writes
+// (412: a lock held by another run).
+func (r *rig) waitRefused(t *testing.T, n int) {
+	t.Helper()
+	for range n {
+		wait(t, r.refused, "lock refused")
+	}
+}
+
+// statusWriter tells the rig of each 412 answer.
+type statusWriter struct {
+	http.ResponseWriter
+	r *rig
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if code == http.StatusPreconditionFailed {
+		select {
+		case w.r.refused <- struct{}{}:
+		default:
+		}
+	}
+	w.ResponseWriter.WriteHeader(code)
 }

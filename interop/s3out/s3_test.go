@@ -5,14 +5,10 @@ package s3out_test
 
 import (
 	"context"
-	"fmt"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/wcdl/wcdl/downloader/terrascopetest"
 )
@@ -146,7 +142,7 @@ func TestBucketKilled(t *testing.T) {
 		// uploaded, 1 MiB is buffered when the run is killed.
 		r.ts.Hold(11 << 20)
 		held := r.ts.Stats().Held
-		cmd, stderr := r.start(t, args...)
+		cmd, stderr := r.start(t, nil, args...)
 		wait(t, r.ts.WaitFor(func(s terrascopetest.Stats) bool { return s.Held >= held+2 }), "two bodies paused")
 		r.waitParts(t, 4)
 		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
@@ -181,7 +177,7 @@ func TestBucketRestart(t *testing.T) {
 	r := newRig(t, terrascopetest.WithFileSize(size))
 	m, names := writeManifest(t, 4, "")
 	r.ts.Hold(7 << 20)
-	cmd, stderr := r.start(t, r.args(m)...)
+	cmd, stderr := r.start(t, nil, r.args(m)...)
 	wait(t, r.ts.WaitFor(func(s terrascopetest.Stats) bool { return s.Held >= 2 }), "two bodies paused")
 	r.waitParts(t, 2)
 	r.s3.Restart(t)
@@ -190,6 +186,4 @@ func TestBucketRestart(t *testing.T) {
 		t.Fatalf("wcdl: %v\n%s", err, stderr)
 	}
 	r.checkObjects(t, names, size)
-	_ = fmt.Sprint
-	_, _ = aws.String, s3.New
 }
