@@ -2,7 +2,6 @@ package output
 
 import (
 	"context"
-	"errors"
 	"io"
 )
 
@@ -90,7 +89,7 @@ type Info struct {
 	SHA256 string // hex SHA-256 stored with the file, or "" if the store keeps none
 }
 
-// Held is what a slot holds when it is opened.
+// Held is what a slot holds.
 type Held struct {
 	// Size is how many bytes the slot holds: from byte 0 for a file
 	// received as one stream, or up to the end of the last span in
@@ -115,7 +114,7 @@ type Held struct {
 type Record struct {
 	URLDigest    string // hex SHA-256 of the source URL without its query
 	ETag         string // strong ETag, or ""
-	LastModified string // Last-Modified usable as a validator, or ""
+	LastModified string // Last-Modified as received, or ""
 	Size         int64  // total size of the file
 	// Done lists the spans complete of a file written at several offsets
 	// at once, sorted and apart; nil for a file received as one stream,
@@ -125,14 +124,5 @@ type Record struct {
 
 // Span is the bytes [Start, End) of a file.
 type Span struct {
-	Start int64 `json:"start"`
-	End   int64 `json:"end"`
+	Start, End int64
 }
-
-// ErrAppendOnly reports a write at another offset than the end of the
-// bytes held, to a location without Features.WriteAt.
-var ErrAppendOnly = errors.New("this output location only appends")
-
-// ErrNoReadBack reports a read of a file whose location cannot read back
-// what was written (no Features.ReadBack).
-var ErrNoReadBack = errors.New("this output location cannot read back a file being written")
