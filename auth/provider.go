@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"golang.org/x/sync/singleflight"
+
+	"github.com/wcdl/wcdl/internal/shown"
 )
 
 // Defaults applied by NewProvider.
@@ -363,6 +365,12 @@ func (p *Provider) renewNow(ctx context.Context, refused string) (*tokenState, e
 	if cur != nil && cur.refresh != "" && (cur.refreshExpiry.IsZero() || now.Before(cur.refreshExpiry)) {
 		st, err := p.grant(ctx, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {cur.refresh}})
 		if err == nil {
+			if st.refresh == "" {
+				// No new refresh token: the one sent stays valid (RFC 6749
+				// §6), with its expiry. Dropping it would cost a password
+				// grant, and a new session, at the next renewal.
+				st.refresh, st.refreshExpiry = cur.refresh, cur.refreshExpiry
+			}
 			p.state.Store(st)
 			return st, nil
 		}
@@ -460,11 +468,11 @@ func (p *Provider) pause(ctx context.Context, d time.Duration) error {
 
 // tokenAnswer is the JSON of a successful grant.
 type tokenAnswer struct {
-	AccessToken      string `json:"access_token"`
-	TokenType        string `json:"token_type"`
-	ExpiresIn        int64  `json:"expires_in"`
-	RefreshToken     string `json:"refresh_token"`
-	RefreshExpiresIn int64  `json:"refresh_expires_in"`
+	AccessToken      string  `json:"access_token"`
+	TokenType        string  `json:"token_type"`
+	ExpiresIn        seconds `json:"expires_in"`
+	RefreshToken     string  `json:"refresh_token"`
+	RefreshExpiresIn seconds `json:"refresh_expires_in"`
 }
 
 // grantOnce makes one token request. retry reports whether a failure may be
@@ -512,7 +520,7 @@ func (p *Provider) grantOnce(ctx context.Context, kind, body string) (st *tokenS
 			Description string `json:"error_description"`
 		}
 		if isJSON && json.Unmarshal(data, &e) == nil && e.Code != "" {
-			re.Code, re.Description = e.Code, excerpt([]byte(e.Description))
+			re.Code, re.Description = shown.Text(e.Code), excerpt([]byte(e.Description))
 		} else {
 			re.Excerpt = excerpt(data)
 		}
@@ -544,14 +552,13 @@ func (p *Provider) grantOnce(ctx context.Context, kind, body string) (st *tokenS
 		return nil, false, fmt.Errorf("answer has token_type %q, want Bearer", excerpt([]byte(a.TokenType)))
 	}
 	st = &tokenState{access: a.AccessToken, refresh: a.RefreshToken}
-	if a.ExpiresIn > 0 {
-		life := lifetime(a.ExpiresIn)
+	if life := lifetime(a.ExpiresIn); life > 0 {
 		// The margin never takes more than a tenth of the lifetime, so
 		// even short-lived tokens cost about one request per lifetime.
 		st.renewAt = sent.Add(life - min(p.cfg.Margin, life/10))
 	}
-	if a.RefreshToken != "" && a.RefreshExpiresIn > 0 {
-		st.refreshExpiry = sent.Add(lifetime(a.RefreshExpiresIn))
+	if life := lifetime(a.RefreshExpiresIn); a.RefreshToken != "" && life > 0 {
+		st.refreshExpiry = sent.Add(life)
 	}
 	return st, false, nil
 }

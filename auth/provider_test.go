@@ -781,3 +781,29 @@ func TestProviderPrintsNoSecret(t *testing.T) {
 		}
 	}
 }
+
+// TestRefreshWithoutNewRefreshToken: a provider that answers refresh grants
+// without a refresh token leaves the one sent valid (RFC 6749 §6). Every
+// renewal of the run uses it: one password grant, one session, ended by
+// Close.
+func TestRefreshWithoutNewRefreshToken(t *testing.T) {
+	const life = 10 * time.Second
+	f := newFixture(t, Config{}, keycloaktest.WithAccessLifetime(life), keycloaktest.WithoutNewRefreshToken())
+	const renewals = 5
+	prev := f.token(t)
+	for i := range renewals {
+		f.clock.Advance(life)
+		tok := f.token(t)
+		if tok == prev {
+			t.Fatalf("renewal %d: got the expired token again", i+1)
+		}
+		prev = tok
+	}
+	f.wantGrants(t, 1, renewals, 0, 0)
+	if err := f.p.Close(context.Background()); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if st := f.kc.Stats(); st.Logouts != 1 || st.LiveSessions != 0 {
+		t.Errorf("fake Keycloak: %d logouts, %d live sessions after Close; want 1 and 0", st.Logouts, st.LiveSessions)
+	}
+}

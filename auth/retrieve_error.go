@@ -7,6 +7,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/wcdl/wcdl/internal/shown"
 )
 
 // maxExcerpt bounds RetrieveError.Excerpt.
@@ -133,16 +135,16 @@ func (e *RetrieveError) refusedRefresh() bool {
 	return e.grant == "refresh_token" && e.StatusCode >= 400 && e.StatusCode < 500 && e.StatusCode != http.StatusTooManyRequests
 }
 
-// excerpt returns at most maxExcerpt bytes of body as valid UTF-8 with
-// control and format characters dropped and runs of white space collapsed
-// to one space.
+// excerpt returns at most maxExcerpt bytes of body as valid UTF-8 with the
+// characters a terminal would act on (shown.Hidden: controls, bidirectional
+// overrides) dropped and runs of white space collapsed to one space.
 func excerpt(body []byte) string {
 	var b strings.Builder
 	space := false
 	for len(body) > 0 && b.Len() < maxExcerpt {
 		r, n := utf8.DecodeRune(body)
 		body = body[n:]
-		if r == utf8.RuneError || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || unicode.IsSpace(r) {
+		if r == utf8.RuneError || shown.Hidden(r) || unicode.IsSpace(r) {
 			if !space && b.Len() > 0 {
 				space = true
 			}

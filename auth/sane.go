@@ -1,7 +1,12 @@
 package auth
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -11,12 +16,54 @@ import (
 const maxLifetime = 365 * 24 * time.Hour
 
 // lifetime converts a lifetime in seconds from a token answer, clamped to
-// maxLifetime.
-func lifetime(seconds int64) time.Duration {
-	if seconds > int64(maxLifetime/time.Second) {
+// maxLifetime and rounded up to at least a second. Zero, negative or not a
+// number means unknown: zero.
+func lifetime(s seconds) time.Duration {
+	switch v := float64(s); {
+	case math.IsNaN(v) || v <= 0:
+		return 0
+	case v >= maxLifetime.Seconds():
 		return maxLifetime
+	case v < 1:
+		return time.Second
+	default:
+		return time.Duration(v * float64(time.Second))
 	}
-	return time.Duration(seconds) * time.Second
+}
+
+// seconds is a lifetime from a token answer (expires_in,
+// refresh_expires_in). RFC 6749 makes it a whole number, but providers
+// also send it with a fraction (300.5) or as a string ("300"); both are
+// read. A value that is no number at all reads as zero, unknown: the
+// token then lives until the service refuses it, which costs a request,
+// where refusing the answer would end the run.
+type seconds float64
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (s *seconds) UnmarshalJSON(b []byte) error {
+	*s = 0
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '"' {
+		var str string
+		if err := json.Unmarshal(b, &str); err != nil {
+			return nil
+		}
+		b = []byte(strings.TrimSpace(str))
+	}
+	v, err := strconv.ParseFloat(string(b), 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		return nil
+	}
+	if math.IsInf(v, 0) || math.IsNaN(v) {
+		// "Inf" and "NaN" parse, and a huge number overflows to ±Inf:
+		// only +Inf is a lifetime, the longest.
+		if v > 0 {
+			*s = seconds(v)
+		}
+		return nil
+	}
+	*s = seconds(v)
+	return nil
 }
 
 // checkTokens refuses tokens that no HTTP header or form can carry as they

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // tokenEndpoint answers every grant with body and counts the grants.
@@ -107,5 +108,62 @@ func TestRedirectOnSharedHost(t *testing.T) {
 	f.wantGrants(t, 1, 0, 0, 0)
 	if auths, _ := svc.seen(); len(auths) != 2 {
 		t.Errorf("service got %d requests, want 2 (the redirect and its target)", len(auths))
+	}
+}
+
+// TestLifetimeForms answers with expires_in and refresh_expires_in as
+// providers send them: whole numbers, fractions, strings, absurd values.
+// The token is used as long as the answer says, clamped to maxLifetime and
+// rounded up to a second; a lifetime that is no number is unknown (the
+// token lives until refused), and never ends the login.
+func TestLifetimeForms(t *testing.T) {
+	tests := []struct {
+		name        string
+		expiresIn   string // JSON value
+		wantAccess  time.Duration
+		refreshIn   string
+		wantRefresh time.Duration
+	}{
+		{"integer", `300`, 300 * time.Second, `1800`, 1800 * time.Second},
+		{"fraction", `300.5`, 300500 * time.Millisecond, `1800.25`, 1800250 * time.Millisecond},
+		{"exponent", `3e2`, 300 * time.Second, `0`, 0},
+		{"string", `"300"`, 300 * time.Second, `"1800"`, 1800 * time.Second},
+		{"string with fraction and blanks", `" 300.5 "`, 300500 * time.Millisecond, `"0"`, 0},
+		{"null", `null`, 0, `null`, 0},
+		{"negative", `-5`, 0, `"-1"`, 0},
+		{"below a second", `0.001`, time.Second, `"0.5"`, time.Second},
+		{"not a number", `"soon"`, 0, `true`, 0},
+		{"NaN as a string", `"NaN"`, 0, `"-Inf"`, 0},
+		{"huge", `1e300`, maxLifetime, `"9223372036854775808"`, maxLifetime},
+		{"overflowing float", `1e999`, maxLifetime, `"Inf"`, maxLifetime},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, _ := tokenEndpoint(t, `{"access_token":"a1","token_type":"Bearer","expires_in":`+tt.expiresIn+
+				`,"refresh_token":"r1","refresh_expires_in":`+tt.refreshIn+`}`)
+			p := newTestProvider(t, s.URL)
+			sent := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+			p.now = func() time.Time { return sent }
+			if _, err := p.Token(context.Background()); err != nil {
+				t.Fatalf("Token: %v", err)
+			}
+			st := p.state.Load()
+			var gotAccess, gotRefresh time.Duration
+			if !st.renewAt.IsZero() {
+				// renewAt is a margin (at most a tenth) before expiry.
+				gotAccess = st.renewAt.Sub(sent)
+				margin := min(DefaultMargin, tt.wantAccess/10)
+				gotAccess += margin
+			}
+			if !st.refreshExpiry.IsZero() {
+				gotRefresh = st.refreshExpiry.Sub(sent)
+			}
+			if gotAccess != tt.wantAccess {
+				t.Errorf("access lifetime: got %v, want %v", gotAccess, tt.wantAccess)
+			}
+			if gotRefresh != tt.wantRefresh {
+				t.Errorf("refresh lifetime: got %v, want %v", gotRefresh, tt.wantRefresh)
+			}
+		})
 	}
 }

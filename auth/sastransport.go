@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/wcdl/wcdl/internal/shown"
 )
 
 // BlobDomain is the domain of Azure Blob storage hosts:
@@ -133,7 +135,7 @@ func (t *SASTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	if sasRefused(resp) {
-		status, code := resp.Status, resp.Header.Get("x-ms-error-code")
+		status, code := shown.Text(resp.Status), resp.Header.Get("x-ms-error-code") // the reason phrase is the server's
 		discard(resp)
 		return nil, fmt.Errorf("auth: %s answered %s (%s) to a renewed SAS token: %w", where(req), status, excerpt([]byte(code)), ErrTokenRefused)
 	}

@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/wcdl/wcdl/internal/shown"
 )
 
 // loginPath marks the identity provider's interactive login page, where a
@@ -93,7 +95,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	if t.refused(resp) {
-		status := resp.Status
+		status := shown.Text(resp.Status) // the reason phrase is the server's
 		discard(resp)
 		return nil, fmt.Errorf("auth: %s answered %s to a renewed token: %w", where(req), status, ErrTokenRefused)
 	}

@@ -79,8 +79,9 @@ type Config struct {
 
 	// Attempts is the per-file attempt budget: every HTTP attempt of a file
 	// counts, whether a retry, a resume or a download that failed its
-	// verification (default 5), but for up to ten attempts that ended on a
-	// token the service revoked while it accepted others.
+	// verification (default 5), but for attempts that ended on a token
+	// the service refused: those end a file after a few in a row, or up
+	// to 32 when the service revoked the token while it accepted others.
 	Attempts int
 
 	// RetryWaitMin is the backoff floor (default 1s).
@@ -146,6 +147,13 @@ type Progress struct {
 	// their manifest size in BytesExpected.
 	BytesDone, BytesExpected int64
 
+	// FilesSized counts the entries whose share of BytesExpected is a
+	// known size above zero (an entry skipped or missing adds nothing);
+	// FilesUnsized the entries not ended whose size is not known yet. A
+	// display can estimate the run's total as BytesExpected plus
+	// FilesUnsized files of the mean size of the FilesSized ones.
+	FilesSized, FilesUnsized int64
+
 	// Entries by status.
 	Downloaded, Skipped, Missing, Failed, Interrupted, NotStarted int64
 
@@ -188,12 +196,13 @@ type Downloader struct {
 	left atomic.Int64
 
 	filesTotal, filesDone, bytesDone, bytesExpected atomic.Int64
+	filesSized, filesUnsized                        atomic.Int64
 	downloaded, skipped, missing, failed            atomic.Int64
 	interrupted, notStarted                         atomic.Int64
 
-	// accepted counts the answers of the service that were successful
-	// (2xx): proof that the token of the moment works (see job.run).
-	accepted atomic.Int64
+	// answers counts the answers of the service: proof that the token of
+	// the moment works, or that it was revoked (see job.run).
+	answers answers
 }
 
 // copyBufSize is the size of the buffers the body is copied through.
@@ -260,7 +269,7 @@ func New(cfg Config) (*Downloader, error) {
 	if next == nil {
 		next = http.DefaultTransport
 	}
-	hc.Transport = countAccepted{next: &throttle{next: next, c: d.conc}, n: &d.accepted}
+	hc.Transport = countAnswers{next: &throttle{next: next, c: d.conc}, a: &d.answers}
 	d.client = newRetryClient(&hc, cfg, func() time.Time { return d.now() })
 	d.bufs.New = func() any { b := make([]byte, copyBufSize); return &b }
 	return d, nil
@@ -278,6 +287,8 @@ func (d *Downloader) Progress() Progress {
 		FilesDone:         d.filesDone.Load(),
 		BytesDone:         d.bytesDone.Load(),
 		BytesExpected:     d.bytesExpected.Load(),
+		FilesSized:        d.filesSized.Load(),
+		FilesUnsized:      d.filesUnsized.Load(),
 		Downloaded:        d.downloaded.Load(),
 		Skipped:           d.skipped.Load(),
 		Missing:           d.missing.Load(),
@@ -419,24 +430,6 @@ feed:
 	return results, err
 }
 
-// countAccepted counts the successful answers of the service.
-type countAccepted struct {
-	next http.RoundTripper // nil: http.DefaultTransport
-	n    *atomic.Int64
-}
-
-func (c countAccepted) RoundTrip(req *http.Request) (*http.Response, error) {
-	next := c.next
-	if next == nil {
-		next = http.DefaultTransport
-	}
-	resp, err := next.RoundTrip(req)
-	if err == nil && resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		c.n.Add(1)
-	}
-	return resp, err
-}
-
 // isLoginStop reports the login failures that end the run's logins.
 func isLoginStop(err error) bool {
 	return errors.Is(err, auth.ErrLoginFailed) || errors.Is(err, auth.ErrBadCredentials) ||
@@ -476,10 +469,18 @@ func (d *Downloader) finish(dst *Result, r Result) {
 }
 
 func (d *Downloader) resetProgress(entries []manifest.Entry) {
-	var expected int64
+	var expected, sized, unsized int64
 	for _, e := range entries {
 		expected += max(e.Size, 0)
+		switch {
+		case e.Size > 0:
+			sized++
+		case e.Size < 0:
+			unsized++
+		}
 	}
+	d.filesSized.Store(sized)
+	d.filesUnsized.Store(unsized)
 	d.conc.resetStats()
 	d.filesTotal.Store(int64(len(entries)))
 	d.left.Store(int64(len(entries)))

@@ -1,6 +1,7 @@
 package downloader
 
 import (
+	"context"
 	"io"
 	"path/filepath"
 	"strings"
@@ -11,11 +12,12 @@ import (
 // checkFormat checks that a complete file named name is structurally whole.
 // GeoTIFF tiles (.tif, .tiff) are checked with tiff.Check, which catches a
 // truncated transfer when the service publishes no checksum (Terrascope
-// publishes none). Other files are not checked.
-func checkFormat(name string, r io.ReaderAt, size int64) error {
+// publishes none). Other files are not checked. The check ends with
+// ctx.Err() when ctx does.
+func checkFormat(ctx context.Context, name string, r io.ReaderAt, size int64) error {
 	switch strings.ToLower(filepath.Ext(name)) {
 	case ".tif", ".tiff":
-		return tiff.Check(r, size)
+		return tiff.Check(ctx, r, size)
 	}
 	return nil
 }

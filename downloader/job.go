@@ -25,6 +25,7 @@ type job struct {
 	stall   *time.Timer // cuts the current request when no data arrives
 	rate    rateWindow  // cuts the current request when data trickles
 	contrib int64       // this entry's share of Progress.BytesExpected
+	sized   bool        // contrib is known: counted out of Progress.FilesUnsized
 
 	f         output.File // the file's slot, held from the first attempt to the end
 	published bool        // Publish was called: the slot is spent
@@ -43,7 +44,7 @@ type job struct {
 func (d *Downloader) fetch(ctx context.Context, loc output.Location, e manifest.Entry) Result {
 	start := time.Now()
 	r := Result{Entry: e, Path: loc.Where(e.Name)}
-	j := &job{d: d, loc: loc, e: e, r: &r, att: attempts{budget: d.cfg.Attempts}, contrib: max(e.Size, 0)}
+	j := &job{d: d, loc: loc, e: e, r: &r, att: attempts{budget: d.cfg.Attempts}, contrib: max(e.Size, 0), sized: e.Size >= 0}
 	err := j.run(ctx)
 	r.Attempts, r.tried = j.att.n, j.att.dialed.Load()
 	switch {
@@ -86,30 +87,28 @@ func (j *job) run(ctx context.Context) error {
 	if skip, err := j.skip(ctx); skip || err != nil { // another process finished it while we waited
 		return err
 	}
-	refusals := 0      // refused tokens since the service last accepted one
-	revoked := 0       // refusals forgiven as revocations
-	var accepted int64 // d.accepted at the last refusal
+	refusals := 0 // refusals of this file in a row, the first maybe forgiven
+	revoked := 0  // refusals forgiven as revocations
+	var mark refusalMark
 	for {
 		err = j.attempt(ctx)
 		if err == nil || j.published || ctx.Err() != nil {
 			return err
 		}
-		// A 401 to a fresh token usually means that the service revoked it
-		// after it had worked for other requests, or that a concurrent
-		// renewal replaced it: the next attempt takes the current token,
-		// and up to maxRevoked such attempts are not charged to the
-		// budget. Only refusals with no successful answer anywhere in the
-		// run between them count against the file: a service that
-		// refuses every token still ends it after a few tries.
+		// A 401 to a fresh token while the service accepts tokens for
+		// other requests of the run means that it revoked the token, or
+		// that a concurrent renewal replaced it: the next attempt takes
+		// the current token, up to maxRevoked times. Other refusals end
+		// the file when maxRefusals more follow in a row: a service that
+		// accepts no token, or none for this file, ends it after a few
+		// tries. Refusals are not charged to the budget, which is for
+		// the failures of the transfer itself.
 		if errors.Is(err, auth.ErrTokenRefused) {
-			if n := j.d.accepted.Load(); n != accepted {
-				accepted, refusals = n, 0
-				if revoked < maxRevoked {
-					revoked++
-					j.att.budget++
-				}
-			}
-			if refusals++; refusals > maxRefusals {
+			j.att.budget++ // refusals have bounds of their own
+			if j.d.answers.revoked(&mark) && revoked < maxRevoked {
+				revoked++
+				refusals = 1 // the first of a new run of refusals
+			} else if refusals++; refusals > maxRefusals {
 				return err
 			}
 		} else if isFinal(err) {
@@ -140,19 +139,26 @@ func (j *job) skip(ctx context.Context) (bool, error) {
 	return true, nil
 }
 
-// setExpected sets this entry's share of Progress.BytesExpected.
+// setExpected sets this entry's share of Progress.BytesExpected, now
+// known, and keeps Progress.FilesSized and FilesUnsized with it.
 func (j *job) setExpected(v int64) {
 	j.d.bytesExpected.Add(v - j.contrib)
+	switch {
+	case j.contrib <= 0 && v > 0:
+		j.d.filesSized.Add(1)
+	case j.contrib > 0 && v <= 0:
+		j.d.filesSized.Add(-1)
+	}
+	if !j.sized {
+		j.sized = true
+		j.d.filesUnsized.Add(-1)
+	}
 	j.contrib = v
 }
 
 // maxRefusals is how many times one file is tried again after the service
 // refused a freshly renewed token with no successful answer in between.
 const maxRefusals = 2
-
-// maxRevoked is how many attempts of one file that ended on a revoked token
-// are not charged to its budget.
-const maxRevoked = 10
 
 // isFinal reports errors that another attempt of the same file cannot cure.
 func isFinal(err error) bool {

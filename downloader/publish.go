@@ -40,7 +40,11 @@ func (j *job) finishPart(ctx context.Context, size int64, meta partMeta) error {
 // final name. On a failed verification the slot is emptied.
 func (j *job) publish(ctx context.Context, size int64, hs fileHashes) error {
 	if err := j.verify(ctx, size, hs); err != nil {
-		j.discard(ctx)
+		// One cut short by the end of ctx keeps the part, for the next
+		// run to verify again.
+		if ctx.Err() == nil {
+			j.discard(ctx)
+		}
 		return err
 	}
 	j.published = true // whatever Publish says, the slot is spent
@@ -73,7 +77,10 @@ func (j *job) verify(ctx context.Context, size int64, hs fileHashes) error {
 			return fmt.Errorf("%w: MD5 is %s, the manifest says %s", ErrChecksum, got, want)
 		}
 	}
-	if err := checkFormat(j.e.Name, j.formatReader(), size); err != nil {
+	if err := checkFormat(ctx, j.e.Name, j.formatReader(), size); err != nil {
+		if ctx.Err() != nil {
+			return err
+		}
 		if j.keep != nil && j.keep.missed {
 			if !j.keep.whole {
 				// Resumed past the tail it needs: a restart keeps it.

@@ -5,31 +5,19 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/url"
-	"regexp"
 	"strings"
+
+	"github.com/wcdl/wcdl/internal/shown"
 )
 
 // redact returns raw for errors and logs: without a query or user
-// information, which may hold a signature or a password.
-func redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparsable URL)"
-	}
-	if u.RawQuery != "" || u.ForceQuery {
-		u.RawQuery, u.ForceQuery = "…", false
-	}
-	u.User, u.Fragment, u.RawFragment = nil, "", ""
-	return u.String()
-}
+// information, which may hold a signature or a password (shown.URL).
+func redact(raw string) string { return shown.URL(raw) }
 
 // Redact returns the URL raw without its query, user information and
 // fragment, for reports and logs: a presigned URL's signature or a
 // ?token= is a secret.
 func Redact(raw string) string { return redact(raw) }
-
-// urlInText finds absolute URLs in free text.
-var urlInText = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.-]*://[^\s"'<>\x60]+`)
 
 // RedactEntry returns a manifest entry as written (a URL, a path, a
 // product name) without a query or user information.
@@ -46,20 +34,7 @@ func RedactEntry(raw string) string {
 // RedactText returns s with every absolute URL in it redacted (see
 // Redact): it is used on error messages and log values that may quote a
 // URL.
-func RedactText(s string) string {
-	if !strings.Contains(s, "://") {
-		return s
-	}
-	return urlInText.ReplaceAllStringFunc(s, func(u string) string {
-		// A URL quoted by strconv (as in url.Error) ends before the quote;
-		// trailing punctuation of a sentence is not part of it.
-		trail := ""
-		for strings.HasSuffix(u, ":") || strings.HasSuffix(u, ",") || strings.HasSuffix(u, ";") || strings.HasSuffix(u, ")") {
-			trail, u = u[len(u)-1:]+trail, u[:len(u)-1]
-		}
-		return redact(u) + trail
-	})
-}
+func RedactText(s string) string { return shown.URLsIn(s) }
 
 // redactedError keeps the chain of err for errors.Is and errors.As while
 // its message has every URL redacted.

@@ -2,6 +2,7 @@ package downloader
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -195,4 +196,89 @@ func TestTerrascopeRevocationsAreNotRefusals(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestTerrascopeRevocationStorm: a service that revokes every token on
+// about one download in four and refuses that download itself, under eight
+// workers. Renewed tokens are refused again and again for requests that
+// raced a revocation, several times in a row for one file at times, while
+// the other requests of the run succeed: each such refusal is a
+// revocation, so every file arrives and the batch completes with the
+// default attempt budget.
+func TestTerrascopeRevocationStorm(t *testing.T) {
+	for _, seed := range []int64{1, 2, 3, 4} {
+		for _, redirect := range []bool{false, true} {
+			t.Run(fmt.Sprintf("seed %d, login redirect %v", seed, redirect), func(t *testing.T) {
+				kc := keycloaktest.NewServer()
+				defer kc.Close()
+				opts := []terrascopetest.Option{terrascopetest.WithFileSize(64 << 10), terrascopetest.WithSeed(seed), terrascopetest.WithRevokeRefusing(4)}
+				if redirect {
+					opts = append(opts, terrascopetest.WithLoginRedirect(kc.LoginURL()))
+				}
+				s := terrascopetest.NewServer(kc, opts...)
+				defer s.Close()
+				const files = 48
+				d := newTest(t, Config{Client: terrascopeClient(t, kc, s.Host()), Workers: 8})
+				res, err := d.Run(context.Background(), tileEntries(s, files))
+				if err != nil {
+					t.Errorf("Run: %v (the batch stopped)", err)
+				}
+				failed, attempts := 0, 0
+				for _, r := range res {
+					attempts += r.Attempts
+					if r.Status != Downloaded {
+						failed++
+						t.Errorf("%s: %s after %d attempts (%v), want downloaded", r.Entry.Name, r.Status, r.Attempts, r.Err)
+					}
+				}
+				st := s.Stats()
+				t.Logf("%d files, %d failed, %d attempts, %d revocations, %d token requests", files, failed, attempts, st.Revocations, kc.Stats().TokenRequests())
+				if st.Revocations < files/8 {
+					t.Errorf("revocations: got %d, want at least %d; the case proves little", st.Revocations, files/8)
+				}
+			})
+		}
+	}
+}
+
+// noAccess is an account without access to the service: its tokens are
+// valid at the identity provider and refused by the service.
+type noAccess struct{}
+
+func (noAccess) Valid(string) bool { return false }
+func (noAccess) RevokeAccess()     {}
+
+// TestTerrascopeNoAccessStops: an account whose every token the service
+// refuses stops the batch after a few requests, by the service's count,
+// even with eight workers: no refusal passes for a revocation when no token
+// was ever accepted.
+func TestTerrascopeNoAccessStops(t *testing.T) {
+	kc := keycloaktest.NewServer()
+	defer kc.Close()
+	s := terrascopetest.NewServer(noAccess{}, terrascopetest.WithFileSize(64<<10))
+	defer s.Close()
+	const files, workers = 100, 8
+	d := newTest(t, Config{Client: terrascopeClient(t, kc, s.Host()), Workers: workers})
+	res, err := d.Run(context.Background(), tileEntries(s, files))
+	if !errors.Is(err, auth.ErrTokenRefused) {
+		t.Fatalf("Run error = %v, want auth.ErrTokenRefused", err)
+	}
+	notStarted := 0
+	for _, r := range res {
+		if r.Status == NotStarted {
+			notStarted++
+		}
+	}
+	// Each file ends after 1+maxRefusals attempts of two requests (the
+	// token and its renewal); the batch stops after as many refused files
+	// in a row as there are workers, when at most one more file per
+	// worker was under way.
+	const most = 2 * workers * (1 + maxRefusals) * 2
+	if got := s.Stats().Requests; got > most {
+		t.Errorf("the service got %d requests, want at most %d", got, most)
+	}
+	if notStarted < files-2*workers {
+		t.Errorf("%d of %d files not started, want at least %d", notStarted, files, files-2*workers)
+	}
+	t.Logf("%d requests, %d files not started", s.Stats().Requests, notStarted)
 }

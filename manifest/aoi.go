@@ -2,11 +2,13 @@ package manifest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/paulmach/orb"
 )
@@ -36,18 +38,29 @@ const maxAOILon = 360
 // an unclosed or too short ring, a self-intersecting polygon) is an *Error
 // naming the file and, in a FeatureCollection, the feature's index and id.
 // With opts.Grid set, only tiles the grid lists are returned.
-func ParseAOI(r io.Reader, name string, opts Options) ([]Entry, error) {
+//
+// The checks take O(n log n) time in the number of positions, whatever the
+// shapes; if ctx ends first, ParseAOI returns ctx.Err().
+func ParseAOI(ctx context.Context, r io.Reader, name string, opts Options) ([]Entry, error) {
 	opts, err := opts.checked()
 	if err != nil {
 		return nil, err
 	}
-	geoms, err := readAOI(r, name)
+	geoms, err := readAOI(ctx, r, name, opts.Warn)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	if err != nil {
 		return nil, err
 	}
-	var cov coverage
+	cov := coverage{limit: coverSlack + coverFactor*positions(geoms)}
 	for _, g := range geoms {
-		cov.add(g)
+		if err := cov.add(ctx, g); err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return nil, &Error{File: name, Msg: err.Error()}
+		}
 	}
 	return tileEntries(cov.tiles(opts.Grid), opts, Source{AOI: name}), nil
 }
@@ -58,6 +71,7 @@ func ParseAOI(r io.Reader, name string, opts Options) ([]Entry, error) {
 // once more, into orb's types, when their type is known.
 type geoJSON struct {
 	Type        string            `json:"type"`
+	CRS         *geoCRS           `json:"crs"`
 	ID          json.RawMessage   `json:"id"`
 	Features    []geoJSON         `json:"features"`
 	Geometry    *geoJSON          `json:"geometry"`
@@ -65,8 +79,10 @@ type geoJSON struct {
 	Geometries  []json.RawMessage `json:"geometries"`
 }
 
-// readAOI reads and checks the geometries of an area of interest.
-func readAOI(r io.Reader, name string) ([]orb.Geometry, error) {
+// readAOI reads and checks the geometries of an area of interest. Features
+// without a geometry ("geometry": null, valid in RFC 7946) are skipped,
+// with a warning to warn if it is not nil.
+func readAOI(ctx context.Context, r io.Reader, name string, warn func(string)) ([]orb.Geometry, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
 		return nil, &Error{File: name, Msg: "reading the area of interest: " + err.Error()}
@@ -82,23 +98,38 @@ func readAOI(r io.Reader, name string) ([]orb.Geometry, error) {
 		}
 		return &Error{File: name, Msg: msg}
 	}
+	if msg := top.CRS.check(); msg != "" {
+		return nil, fail("", "%s", msg)
+	}
 	switch top.Type {
 	case "FeatureCollection":
-		var geoms []orb.Geometry
+		var (
+			geoms []orb.Geometry
+			empty []string // features without a geometry, labelled
+		)
 		for i := range top.Features {
 			f := &top.Features[i]
-			g, err := readFeature(f)
+			if f.Type == "Feature" && f.Geometry == nil {
+				empty = append(empty, featureLabel(i, f.ID))
+				continue
+			}
+			g, err := readFeature(ctx, f)
 			if err != nil {
 				return nil, fail(featureLabel(i, f.ID), "%v", err)
 			}
 			geoms = append(geoms, g)
 		}
-		if len(geoms) == 0 {
+		switch {
+		case len(top.Features) == 0:
 			return nil, fail("", "the FeatureCollection has no features")
+		case len(geoms) == 0:
+			return nil, fail("", "none of the FeatureCollection's %d features has a geometry (all are null)", len(top.Features))
+		case len(empty) > 0 && warn != nil:
+			warn(skippedFeatures(name, empty))
 		}
 		return geoms, nil
 	case "Feature":
-		g, err := readFeature(&top)
+		g, err := readFeature(ctx, &top)
 		if err != nil {
 			return nil, fail(featureLabel(-1, top.ID), "%v", err)
 		}
@@ -106,35 +137,54 @@ func readAOI(r io.Reader, name string) ([]orb.Geometry, error) {
 	case "":
 		return nil, fail("", "not GeoJSON: no \"type\" member")
 	}
-	g, err := readGeometry(&top)
+	g, err := readGeometry(ctx, &top)
 	if err != nil {
 		return nil, fail("", "%v", err)
 	}
 	return []orb.Geometry{g}, nil
 }
 
-// featureLabel names a feature for a message: "feature 3 (id \"x\")", with
-// no index if i < 0.
+// featureLabel names a feature for a message: feature 3 (id "x"), with
+// no index if i < 0. A string id is shown as the string it holds, a number
+// as the number.
 func featureLabel(i int, id json.RawMessage) string {
 	label := "feature"
 	if i >= 0 {
 		label += " " + strconv.Itoa(i)
 	}
 	if len(id) > 0 && string(id) != "null" {
-		label += " (id " + quote(string(id)) + ")"
+		var s string
+		if json.Unmarshal(id, &s) != nil {
+			s = string(id)
+		}
+		label += " (id " + quote(s) + ")"
 	}
 	return label
 }
 
+// skippedFeatures is the one warning about the features of file name
+// that have no geometry, labelled: the first few are named.
+func skippedFeatures(name string, labels []string) string {
+	const named = 3
+	if len(labels) == 1 {
+		return fmt.Sprintf("aoi %s: %s has no geometry (null) and is skipped", name, labels[0])
+	}
+	list := strings.Join(labels[:min(len(labels), named)], ", ")
+	if len(labels) > named {
+		list += fmt.Sprintf(" and %d more", len(labels)-named)
+	}
+	return fmt.Sprintf("aoi %s: %d features have no geometry (null) and are skipped: %s", name, len(labels), list)
+}
+
 // readFeature reads and checks the geometry of a Feature.
-func readFeature(f *geoJSON) (orb.Geometry, error) {
+func readFeature(ctx context.Context, f *geoJSON) (orb.Geometry, error) {
 	if f.Type != "Feature" {
 		return nil, fmt.Errorf("type %s, want Feature", quote(f.Type))
 	}
 	if f.Geometry == nil {
 		return nil, errors.New("the feature has no geometry")
 	}
-	return readGeometry(f.Geometry)
+	return readGeometry(ctx, f.Geometry)
 }
 
 // aoiTypes are the geometry types an area of interest may use, each with
@@ -158,7 +208,7 @@ func decodeAs[G orb.Geometry](data []byte) (orb.Geometry, error) {
 }
 
 // readGeometry reads and checks one GeoJSON geometry.
-func readGeometry(h *geoJSON) (orb.Geometry, error) {
+func readGeometry(ctx context.Context, h *geoJSON) (orb.Geometry, error) {
 	if h.Type == "GeometryCollection" {
 		var c orb.Collection
 		for i, m := range h.Geometries {
@@ -166,7 +216,7 @@ func readGeometry(h *geoJSON) (orb.Geometry, error) {
 			if err := json.Unmarshal(m, &mh); err != nil {
 				return nil, fmt.Errorf("GeometryCollection member %d is not a GeoJSON geometry", i)
 			}
-			g, err := readGeometry(&mh)
+			g, err := readGeometry(ctx, &mh)
 			if err != nil {
 				return nil, fmt.Errorf("GeometryCollection member %d: %w", i, err)
 			}
@@ -191,7 +241,7 @@ func readGeometry(h *geoJSON) (orb.Geometry, error) {
 	if err := checkRange(g); err != nil {
 		return nil, fmt.Errorf("%s: %w", h.Type, err)
 	}
-	if err := checkGeometry(g); err != nil {
+	if err := checkGeometry(ctx, g); err != nil {
 		return nil, fmt.Errorf("%s: %w", h.Type, err)
 	}
 	return g, nil

@@ -1,6 +1,7 @@
 package manifest_test
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -30,7 +31,7 @@ func FuzzParseAOI(f *testing.F) {
 	f.Add(`{"type":"GeometryCollection","geometries":[{"type":"LineString","coordinates":[[-200,10],[200,10]]}]}`)
 
 	f.Fuzz(func(t *testing.T, data string) {
-		es, err := manifest.ParseAOI(strings.NewReader(data), "f.geojson", manifest.Options{})
+		es, err := manifest.ParseAOI(context.Background(), strings.NewReader(data), "f.geojson", manifest.Options{})
 		if err != nil {
 			var e *manifest.Error
 			if !errors.As(err, &e) || e.File != "f.geojson" {

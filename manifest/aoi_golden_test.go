@@ -1,6 +1,7 @@
 package manifest_test
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -38,7 +39,7 @@ func TestAOIGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer f.Close()
-			entries, err := manifest.ParseAOI(f, "input.geojson", opts)
+			entries, err := manifest.ParseAOI(context.Background(), f, "input.geojson", opts)
 			var got strings.Builder
 			if err != nil {
 				got.WriteString("error: " + err.Error() + "\n")

@@ -1,6 +1,7 @@
 package manifest_test
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -24,8 +25,14 @@ func TestParseAOIErrors(t *testing.T) {
 		{"not GeoJSON", `{"hello": 1}`, []string{`no "type"`}, 0},
 		{"features not an array", "{\"type\": \"FeatureCollection\",\n\"features\": {}}", []string{`column 13: invalid JSON: member "features" has the wrong type: a JSON object`}, 2},
 		{"unknown type", `{"type":"Circle","coordinates":[0,0]}`, []string{`"Circle" is not supported`}, 0},
-		{"feature without geometry", `{"type":"FeatureCollection","features":[{"type":"Feature","geometry":{"type":"Point","coordinates":[1,1]}},{"type":"Feature","id":"lake","geometry":null}]}`,
-			[]string{`feature 1 (id "\"lake\"")`, "no geometry"}, 0},
+		{"feature without geometry", `{"type":"Feature","id":"lake","geometry":null}`,
+			[]string{`feature (id "lake")`, "no geometry"}, 0},
+		{"no feature with a geometry", `{"type":"FeatureCollection","features":[{"type":"Feature","geometry":null}]}`,
+			[]string{"none of the FeatureCollection's 1 features has a geometry"}, 0},
+		{"Web Mercator", `{"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:EPSG::3857"}},"features":[{"type":"Feature","geometry":{"type":"Point","coordinates":[500000,6000000]}}]}`,
+			[]string{`the "crs" member names EPSG:3857`, "WGS 84 longitude/latitude", "ogr2ogr -t_srs EPSG:4326"}, 0},
+		{"EPSG short form", `{"type":"Point","crs":{"type":"name","properties":{"name":"EPSG:32631"}},"coordinates":[500000,6000000]}`,
+			[]string{"names EPSG:32631", "reproject"}, 0},
 		{"empty collection", `{"type":"FeatureCollection","features":[]}`, []string{"no features"}, 0},
 		{"latitude out of range", `{"type":"Point","coordinates":[10,91]}`, []string{"Point", "[10, 91] is out of range"}, 0},
 		{"longitude out of range", `{"type":"LineString","coordinates":[[0,0],[361,0]]}`, []string{"position 1", "out of range"}, 0},
@@ -44,7 +51,7 @@ func TestParseAOIErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			es, err := manifest.ParseAOI(strings.NewReader(tt.in), "area.geojson", manifest.Options{})
+			es, err := manifest.ParseAOI(context.Background(), strings.NewReader(tt.in), "area.geojson", manifest.Options{})
 			var e *manifest.Error
 			if !errors.As(err, &e) {
 				t.Fatalf("got %v (%d entries), want a *manifest.Error", err, len(es))
@@ -62,7 +69,7 @@ func TestParseAOIErrors(t *testing.T) {
 }
 
 func TestParseAOIUnreadable(t *testing.T) {
-	_, err := manifest.ParseAOI(iotest.ErrReader(errors.New("disk on fire")), "area.geojson", manifest.Options{})
+	_, err := manifest.ParseAOI(context.Background(), iotest.ErrReader(errors.New("disk on fire")), "area.geojson", manifest.Options{})
 	if err == nil || !strings.Contains(err.Error(), "area.geojson: reading the area of interest: disk on fire") {
 		t.Fatalf("got %v, want the read error with the file name", err)
 	}
@@ -78,9 +85,44 @@ func TestParseAOIValidShapes(t *testing.T) {
 		"clockwise exterior":                    poly(`[[0,0],[0,3],[3,3],[3,0],[0,0]]`),
 	} {
 		t.Run(name, func(t *testing.T) {
-			es, err := manifest.ParseAOI(strings.NewReader(in), "a.geojson", manifest.Options{})
+			es, err := manifest.ParseAOI(context.Background(), strings.NewReader(in), "a.geojson", manifest.Options{})
 			if err != nil || len(es) == 0 {
 				t.Fatalf("got %d entries, %v; want entries and no error", len(es), err)
+			}
+		})
+	}
+}
+
+// TestParseAOIAsGISExports: GeoJSON as GDAL and QGIS write it. Features
+// without a geometry (valid in RFC 7946) are skipped with one warning that
+// names them; a crs member naming WGS 84 longitude/latitude is accepted.
+func TestParseAOIAsGISExports(t *testing.T) {
+	feature := func(id, geom string) string {
+		return `{"type":"Feature","id":` + id + `,"properties":{},"geometry":` + geom + `}`
+	}
+	point := `{"type":"Point","coordinates":[1,1]}`
+	crs := func(name string) string { return `"crs":{"type":"name","properties":{"name":"` + name + `"}},` }
+	tests := []struct {
+		name, in string
+		warn     []string
+	}{
+		{"one null geometry", `{"type":"FeatureCollection","features":[` + feature(`"lake"`, "null") + `,` + feature("2", point) + `]}`,
+			[]string{`aoi area.geojson: feature 0 (id "lake") has no geometry (null) and is skipped`}},
+		{"many null geometries", `{"type":"FeatureCollection","features":[` + feature("1", "null") + `,` + feature("2", "null") + `,` + feature(`"c"`, "null") + `,` + feature("4", "null") + `,` + feature("5", point) + `]}`,
+			[]string{`aoi area.geojson: 4 features have no geometry (null) and are skipped: feature 0 (id "1"), feature 1 (id "2"), feature 2 (id "c") and 1 more`}},
+		{"CRS84", `{"type":"FeatureCollection",` + crs("urn:ogc:def:crs:OGC:1.3:CRS84") + `"features":[` + feature("1", point) + `]}`, nil},
+		{"EPSG:4326", `{"type":"FeatureCollection",` + crs("EPSG:4326") + `"features":[` + feature("1", point) + `]}`, nil},
+		{"EPSG URN 4326", `{"type":"FeatureCollection",` + crs("urn:ogc:def:crs:EPSG::4326") + `"features":[` + feature("1", point) + `]}`, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var warned []string
+			es, err := manifest.ParseAOI(context.Background(), strings.NewReader(tt.in), "area.geojson", manifest.Options{Warn: func(m string) { warned = append(warned, m) }})
+			if err != nil || len(es) != 1 {
+				t.Fatalf("got %d entries, %v; want the one tile of the point", len(es), err)
+			}
+			if !equal(warned, tt.warn) {
+				t.Errorf("warnings %q, want %q", warned, tt.warn)
 			}
 		})
 	}

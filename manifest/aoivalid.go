@@ -1,17 +1,18 @@
 package manifest
 
 import (
+	"context"
 	"errors"
 	"fmt"
-	"math"
 
 	"github.com/paulmach/orb"
 )
 
 // checkGeometry checks what GeoJSON requires of a geometry's shape: lines of
 // two positions or more, closed rings of four or more, and polygons whose
-// rings neither cross themselves nor each other.
-func checkGeometry(g orb.Geometry) error {
+// rings neither cross themselves nor each other. It returns ctx.Err() if
+// ctx ends first.
+func checkGeometry(ctx context.Context, g orb.Geometry) error {
 	switch g := g.(type) {
 	case orb.LineString:
 		if len(g) < 2 {
@@ -24,10 +25,13 @@ func checkGeometry(g orb.Geometry) error {
 			}
 		}
 	case orb.Polygon:
-		return checkPolygon(g)
+		return checkPolygon(ctx, g)
 	case orb.MultiPolygon:
 		for i, p := range g {
-			if err := checkPolygon(p); err != nil {
+			if err := checkPolygon(ctx, p); err != nil {
+				if ctx.Err() != nil {
+					return err
+				}
 				return fmt.Errorf("polygon %d: %w", i, err)
 			}
 		}
@@ -36,7 +40,7 @@ func checkGeometry(g orb.Geometry) error {
 }
 
 // checkPolygon checks a polygon's rings.
-func checkPolygon(p orb.Polygon) error {
+func checkPolygon(ctx context.Context, p orb.Polygon) error {
 	if len(p) == 0 {
 		return errors.New("a polygon needs an exterior ring")
 	}
@@ -63,7 +67,11 @@ func checkPolygon(p orb.Polygon) error {
 		}
 		segs[start].first, segs[len(segs)-1].last = true, true
 	}
-	if a, b, ok := crossing(segs); ok {
+	a, b, ok, err := crossing(ctx, segs)
+	if err != nil {
+		return err
+	}
+	if ok {
 		at := crossPoint(a, b)
 		if a.ring == b.ring {
 			return fmt.Errorf("self-intersecting polygon: ring %d crosses itself near [%g, %g] (edges from positions %d and %d)", a.ring, at[0], at[1], a.index, b.index)
@@ -79,67 +87,6 @@ type segment struct {
 	ring, index int  // ring number, index of a in the ring
 	seq         int  // the edge's number in its ring, repeated positions skipped
 	first, last bool // the ring's first or last edge (which meet)
-}
-
-// crossing finds two segments that break a polygon: edges of one ring
-// that meet other than at a shared vertex of consecutive edges, or edges of
-// two rings that cross or overlap (rings may touch at a point). Segments are
-// bucketed on a grid over their bounds, so that only neighbours are
-// compared: near linear for real outlines.
-func crossing(segs []segment) (segment, segment, bool) {
-	b := orb.Bound{Min: segs[0].a, Max: segs[0].a}
-	for _, s := range segs {
-		b = b.Extend(s.a).Extend(s.b)
-	}
-	n := int(math.Sqrt(float64(len(segs))))
-	n = max(1, min(n, 1024))
-	w, h := (b.Max[0]-b.Min[0])/float64(n), (b.Max[1]-b.Min[1])/float64(n)
-	cell := func(v, lo, step float64) int {
-		if step == 0 {
-			return 0
-		}
-		return min(n-1, max(0, int((v-lo)/step)))
-	}
-	// Bucket the segments in two passes over a flat array (counts, then
-	// fill), then compare the segments sharing a bucket.
-	span := func(s *segment) (x0, x1, y0, y1 int) {
-		return cell(min(s.a[0], s.b[0]), b.Min[0], w), cell(max(s.a[0], s.b[0]), b.Min[0], w),
-			cell(min(s.a[1], s.b[1]), b.Min[1], h), cell(max(s.a[1], s.b[1]), b.Min[1], h)
-	}
-	start := make([]int32, n*n+1)
-	for i := range segs {
-		x0, x1, y0, y1 := span(&segs[i])
-		for y := y0; y <= y1; y++ {
-			for x := x0; x <= x1; x++ {
-				start[y*n+x+1]++
-			}
-		}
-	}
-	for k := 1; k < len(start); k++ {
-		start[k] += start[k-1]
-	}
-	items := make([]int32, start[n*n])
-	fill := append([]int32(nil), start[:n*n]...)
-	for i := range segs {
-		x0, x1, y0, y1 := span(&segs[i])
-		for y := y0; y <= y1; y++ {
-			for x := x0; x <= x1; x++ {
-				items[fill[y*n+x]] = int32(i)
-				fill[y*n+x]++
-			}
-		}
-	}
-	for k := range n * n {
-		in := items[start[k]:start[k+1]]
-		for i, si := range in {
-			for _, sj := range in[:i] {
-				if bad(&segs[sj], &segs[si]) {
-					return segs[sj], segs[si], true
-				}
-			}
-		}
-	}
-	return segment{}, segment{}, false
 }
 
 // bad reports whether two edges of a polygon meet where they must not.
@@ -179,18 +126,6 @@ func overlap(s, t *segment) bool {
 	lo := max(min(s.a[i], s.b[i]), min(t.a[i], t.b[i]))
 	hi := min(max(s.a[i], s.b[i]), max(t.a[i], t.b[i]))
 	return hi > lo
-}
-
-// orient is the sign of the turn a, b, c: 1 left, -1 right, 0 collinear.
-func orient(a, b, c orb.Point) float64 {
-	v := (b[0]-a[0])*(c[1]-a[1]) - (b[1]-a[1])*(c[0]-a[0])
-	switch {
-	case v > 0:
-		return 1
-	case v < 0:
-		return -1
-	}
-	return 0
 }
 
 // onSeg reports whether p, collinear with a and b, lies between them.

@@ -16,9 +16,13 @@ import (
 // line belongs to the tile north or east of it (so W==E and S==N select the
 // one tile holding the point, the one to its north-east if it lies on a grid
 // line), except at the grid's north edge 84, which belongs to the N81 row,
-// and at longitude 180, which is the antimeridian, belonging to W180. A box
-// with W > E crosses the antimeridian. Latitudes must be within the grid,
-// -60 to 84; longitudes within -180 to 180.
+// and at longitude 180, which is the antimeridian, belonging to W180. The
+// box runs east from W to E: with W > E it crosses the antimeridian, and
+// longitudes beyond ±180 (up to ±360, as areas of interest may use)
+// continue across it, so 175,S,190,N is 175,S,-170,N; a box 360° wide or
+// more holds every longitude. Latitudes must be within ±90; the parts of a
+// box beyond the grid (south of -60, north of 84) are left out, and a box
+// wholly beyond it selects nothing (BBoxWarnings tells both).
 //
 // The grid has land tiles only. With opts.Grid, only the tiles it lists are
 // returned; without it every grid tile in the box is, and entries have
@@ -47,24 +51,35 @@ func ParseBBox(spec string, opts Options) ([]Entry, error) {
 	}
 	w, s, e, n := v[0], v[1], v[2], v[3]
 	for i, lon := range []float64{w, e} {
-		if lon < -180 || lon > 180 {
-			return nil, fmt.Errorf("bbox %s: %s %g is outside -180..180", quote(spec), names[2*i], lon)
+		if lon < -maxAOILon || lon > maxAOILon {
+			return nil, fmt.Errorf("bbox %s: %s %g is outside -%d..%d (beyond ±180 only to cross the antimeridian)", quote(spec), names[2*i], lon, maxAOILon, maxAOILon)
 		}
 	}
 	for i, lat := range []float64{s, n} {
-		if lat < minLat || lat > topLat {
-			return nil, fmt.Errorf("bbox %s: %s %g is outside the WorldCover grid, which runs from -60 (S60) to 84 (N84)", quote(spec), names[2*i+1], lat)
+		if lat < -90 || lat > 90 {
+			return nil, fmt.Errorf("bbox %s: %s %g is not a latitude: want -90..90", quote(spec), names[2*i+1], lat)
 		}
 	}
 	if s > n {
 		return nil, fmt.Errorf("bbox %s: south %g is north of north %g; the order is W,S,E,N", quote(spec), s, n)
 	}
+	// Latitudes beyond the grid are clipped to it (BBoxWarnings says so),
+	// as areas are: a box that only touches the grid there selects nothing.
+	if s < n && (n <= minLat || s >= topLat) {
+		return nil, nil
+	}
+	if n < minLat || s > topLat {
+		return nil, nil
+	}
+	rows := cells(max(s, minLat), min(n, topLat), minLat, maxLat)
 
-	rows := cells(s, n, minLat, maxLat)
 	var cols []int
-	if w > e {
+	switch w, e, whole := lonSpan(w, e); {
+	case whole:
+		cols = cells(minLon, -minLon, minLon, maxLon)
+	case w > e:
 		cols = append(cells(w, 180, minLon, maxLon), cells(-180, e, minLon, maxLon)...)
-	} else {
+	default:
 		cols = cells(w, e, minLon, maxLon)
 	}
 	cols = dedup(cols)
@@ -150,4 +165,23 @@ func dedup(xs []int) []int {
 		}
 	}
 	return out
+}
+
+// lonSpan brings the longitudes of a box's west and east edges within
+// -180..180 (180 itself stays, as the east edge of the last column), and
+// reports whether the box, running east from w to e, is 360° wide or more.
+func lonSpan(w, e float64) (float64, float64, bool) {
+	if e-w >= 360 {
+		return -180, 180, true
+	}
+	norm := func(lon float64) float64 {
+		switch {
+		case lon > 180:
+			return lon - 360
+		case lon < -180:
+			return lon + 360
+		}
+		return lon
+	}
+	return norm(w), norm(e), false
 }

@@ -45,6 +45,17 @@ func TestParseBBox(t *testing.T) {
 		{"east edge", "179,10,180,11", []string{"N09E177"}},
 		{"point on the antimeridian", "180,10,180,10", []string{"N09W180"}},
 		{"spaces", " 0 , 0 , 3 , 3 ", []string{"N00E000"}},
+		// As areas of interest: longitudes beyond 180 continue across the
+		// antimeridian, and latitudes beyond the grid are clipped.
+		{"east beyond 180", "175,10,190,11", []string{"N09E174", "N09E177", "N09W180", "N09W177", "N09W174", "N09W171"}},
+		{"west below -180", "-185,10,-179,11", []string{"N09E174", "N09E177", "N09W180"}},
+		{"both beyond 180", "181,10,184,11", []string{"N09W180", "N09W177"}},
+		{"south clipped", "10,-90,11,-56", []string{"S60E009", "S57E009"}},
+		{"north clipped", "10,80,11,90", []string{"N78E009", "N81E009"}},
+		{"beyond the north edge", "10,85,11,90", nil},
+		{"touching the north edge", "10,84,11,90", nil},
+		{"touching the south edge", "10,-90,11,-60", nil},
+		{"point beyond the grid", "10,88,10,88", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -67,17 +78,22 @@ func TestParseBBox(t *testing.T) {
 	}
 }
 
+// TestParseBBoxWholeGrid: the grid, the globe (clipped to the grid, as the
+// same polygon given with --aoi is) and every box 360° wide select all 5760
+// tiles once.
 func TestParseBBoxWholeGrid(t *testing.T) {
-	got, err := manifest.ParseBBox("-180,-60,180,84", manifest.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// 48 rows (S60..N81) × 120 columns (W180..E177).
-	if len(got) != 48*120 {
-		t.Errorf("got %d tiles, want %d", len(got), 48*120)
-	}
-	if _, err := manifest.NewPlan(got); err != nil {
-		t.Errorf("NewPlan of the whole grid: %v", err)
+	for _, spec := range []string{"-180,-60,180,84", "-180,-90,180,90", "0,-90,360,90", "-360,-70,0,85"} {
+		got, err := manifest.ParseBBox(spec, manifest.Options{})
+		if err != nil {
+			t.Fatalf("ParseBBox(%q): %v", spec, err)
+		}
+		// 48 rows (S60..N81) × 120 columns (W180..E177).
+		if len(got) != 48*120 {
+			t.Errorf("ParseBBox(%q): got %d tiles, want %d", spec, len(got), 48*120)
+		}
+		if _, err := manifest.NewPlan(got); err != nil {
+			t.Errorf("NewPlan of ParseBBox(%q): %v", spec, err)
+		}
 	}
 }
 
@@ -108,10 +124,10 @@ func TestParseBBoxErrors(t *testing.T) {
 		{"a,0,1,1", `west "a" is not a number`},
 		{"0,0,1,NaN", `north "NaN" is not a number`},
 		{"0,Inf,1,1", `south "Inf" is not a number`},
-		{"-181,0,1,1", "west -181 is outside -180..180"},
-		{"0,0,180.5,1", "east 180.5 is outside -180..180"},
-		{"0,-61,1,1", "south -61 is outside the WorldCover grid"},
-		{"0,0,1,85", "north 85 is outside the WorldCover grid"},
+		{"-361,0,1,1", "west -361 is outside -360..360"},
+		{"0,0,360.5,1", "east 360.5 is outside -360..360"},
+		{"0,-91,1,1", "south -91 is not a latitude: want -90..90"},
+		{"0,0,1,90.5", "north 90.5 is not a latitude"},
 		{"0,5,1,1", "south 5 is north of north 1"},
 	}
 	for _, tt := range tests {

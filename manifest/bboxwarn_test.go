@@ -1,15 +1,18 @@
 package manifest_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/wcdl/wcdl/manifest"
 )
 
-// TestBBoxWarning: a box with west east of east that spans more than 180°
-// of longitude gets a warning naming its width; a narrow box across the
-// antimeridian and an ordinary box get none.
-func TestBBoxWarning(t *testing.T) {
+// TestBBoxWarnings: a box with west east of east that spans more than 180°
+// of longitude gets a warning naming its width; a box reaching beyond the
+// grid's latitudes gets one warning that it is clipped (or selects
+// nothing); a narrow box across the antimeridian and an ordinary box get
+// none.
+func TestBBoxWarnings(t *testing.T) {
 	tests := []struct {
 		spec, want string
 	}{
@@ -19,10 +22,14 @@ func TestBBoxWarning(t *testing.T) {
 		{"90,0,-90,1", ""},      // exactly 180°
 		{"3.0,50.5,6.5,52", ""}, // an ordinary box
 		{"x,0,1,1", ""},         // not a box: ParseBBox tells
+		{"175,0,190,1", ""},     // beyond 180: 15° across the antimeridian
+		{"-180,-90,180,90", "bbox -180,-90,180,90 reaches beyond the WorldCover grid, which runs from latitude -60 to 84 (tile rows S60 to N81): its parts beyond it are left out"},
+		{"0,85,1,90", "bbox 0,85,1,90 reaches beyond the WorldCover grid, which runs from latitude -60 to 84 (tile rows S60 to N81): it selects no tile"},
+		{"-180,-60,180,84", ""},
 	}
 	for _, tt := range tests {
-		if got := manifest.BBoxWarning(tt.spec); got != tt.want {
-			t.Errorf("BBoxWarning(%q) = %q, want %q", tt.spec, got, tt.want)
+		if got := strings.Join(manifest.BBoxWarnings(tt.spec), "\n"); got != tt.want {
+			t.Errorf("BBoxWarnings(%q) = %q, want %q", tt.spec, got, tt.want)
 		}
 	}
 }

@@ -1,6 +1,9 @@
 package manifest
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"math"
 
 	"github.com/paulmach/orb"
@@ -26,6 +29,32 @@ const minArea = 1e-12
 // A coverage is the set of grid cells a geometry selects.
 type coverage struct {
 	cells [nRows * nCols]bool
+	work  int // positions clipped so far
+	limit int // the most positions add may clip; 0 for no limit
+}
+
+// Finding the cells a polygon or line covers clips it to smaller and
+// smaller boxes. An outline clips each position about once per level of
+// that recursion, a dozen times; a shape whose edges all span its box
+// clips every edge in every cell, n times the cells. coverFactor and
+// coverSlack bound the positions clipped to coverFactor per position of
+// the area, and coverSlack more.
+const (
+	coverFactor = 128
+	coverSlack  = 1 << 22
+)
+
+// charge counts n positions clipped, and stops the coverage at its limit
+// or when ctx ends.
+func (cv *coverage) charge(ctx context.Context, n int) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	cv.work += n
+	if cv.limit > 0 && cv.work > cv.limit {
+		return errTooComplex
+	}
+	return nil
 }
 
 // set selects the cell at row r, column c, if the row is on the grid.
@@ -98,8 +127,11 @@ func spanOf(b orb.Bound) (span, bool) {
 	return s, s.r0 <= s.r1
 }
 
-// add selects the cells g covers.
-func (cv *coverage) add(g orb.Geometry) {
+// add selects the cells g covers. It returns ctx.Err() if ctx ends first,
+// and an error wrapping errTooComplex, naming the shape, if it would clip
+// more than cv.limit positions.
+func (cv *coverage) add(ctx context.Context, g orb.Geometry) error {
+	var err error
 	switch g := g.(type) {
 	case orb.Point:
 		cv.set(cellOf(g))
@@ -108,23 +140,54 @@ func (cv *coverage) add(g orb.Geometry) {
 			cv.set(cellOf(p))
 		}
 	case orb.LineString:
-		cv.addLines(orb.MultiLineString{g})
+		err = cv.addLines(ctx, orb.MultiLineString{g})
 	case orb.MultiLineString:
-		cv.addLines(g)
+		err = cv.addLines(ctx, g)
 	case orb.Polygon:
 		b := g.Bound()
 		if s, ok := spanOf(b); ok {
-			cv.addPolygon(s, g, b, false)
+			err = cv.addPolygon(ctx, s, g, b, false)
 		}
 	case orb.MultiPolygon:
 		for _, p := range g {
-			cv.add(p)
+			if err := cv.add(ctx, p); err != nil {
+				return err
+			}
 		}
 	case orb.Collection:
 		for _, m := range g {
-			cv.add(m)
+			if err := cv.add(ctx, m); err != nil {
+				return err
+			}
 		}
 	}
+	if errors.Is(err, errTooComplex) {
+		return fmt.Errorf("%s: %w: finding the grid cells it covers would clip more than %d positions, %d for each of the area's, as its edges are long and cross many cells; simplify it, or split it into smaller parts",
+			describe(g), err, cv.limit, coverFactor)
+	}
+	return err
+}
+
+// describe names a line or polygon for a message by its type, size and
+// first position.
+func describe(g orb.Geometry) string {
+	var first orb.Point
+	n := 0
+	switch g := g.(type) {
+	case orb.LineString:
+		first, n = g[0], len(g)
+	case orb.MultiLineString:
+		first = g[0][0]
+		for _, l := range g {
+			n += len(l)
+		}
+	case orb.Polygon:
+		first = g[0][0]
+		for _, r := range g {
+			n += len(r)
+		}
+	}
+	return fmt.Sprintf("the %s of %d positions starting at [%g, %g]", g.GeoJSONType(), n, first[0], first[1])
 }
 
 // addPolygon selects the cells of s that p overlaps with positive area.
@@ -133,16 +196,23 @@ func (cv *coverage) add(g orb.Geometry) {
 // times the depth (about 14), not times the number of cells.
 // pb holds p: clipping is skipped when s holds pb. If own is set, p is
 // this call's to use as scratch space.
-func (cv *coverage) addPolygon(s span, p orb.Polygon, pb orb.Bound, own bool) {
+func (cv *coverage) addPolygon(ctx context.Context, s span, p orb.Polygon, pb orb.Bound, own bool) error {
 	b := s.bound()
 	if !b.Contains(pb.Min) || !b.Contains(pb.Max) {
+		n := 0
+		for _, r := range p {
+			n += len(r)
+		}
+		if err := cv.charge(ctx, n); err != nil {
+			return err
+		}
 		if !own {
 			p = p.Clone() // clip uses its input as scratch space
 		}
 		p = clip.Polygon(b, p)
 		own = true
 		if p == nil {
-			return
+			return nil
 		}
 		pb = orb.Bound{
 			Min: orb.Point{max(b.Min[0], pb.Min[0]), max(b.Min[1], pb.Min[1])},
@@ -151,7 +221,7 @@ func (cv *coverage) addPolygon(s span, p orb.Polygon, pb orb.Bound, own bool) {
 	}
 	area := planar.Area(p)
 	if area <= minArea {
-		return
+		return nil
 	}
 	full := (b.Max[0] - b.Min[0]) * (b.Max[1] - b.Min[1])
 	if s.single() || area >= full-minArea {
@@ -160,42 +230,54 @@ func (cv *coverage) addPolygon(s span, p orb.Polygon, pb orb.Bound, own bool) {
 				cv.set(r, c)
 			}
 		}
-		return
+		return nil
 	}
 	a, z := s.halves()
-	cv.addPolygon(a, p, pb, false)
-	cv.addPolygon(z, p, pb, own) // the last use of p
+	if err := cv.addPolygon(ctx, a, p, pb, false); err != nil {
+		return err
+	}
+	return cv.addPolygon(ctx, z, p, pb, own) // the last use of p
 }
 
 // addLines selects the cells that lines pass through, or touch on their
 // south or west edge (the north edge too in the top row).
-func (cv *coverage) addLines(ml orb.MultiLineString) {
+func (cv *coverage) addLines(ctx context.Context, ml orb.MultiLineString) error {
 	b := ml.Bound()
 	if s, ok := spanOf(b); ok {
-		cv.addLinesIn(s, ml, b)
+		return cv.addLinesIn(ctx, s, ml, b)
 	}
+	return nil
 }
 
 // addLinesIn is addLines within s; mb holds ml, and clipping is skipped
 // when s holds mb.
-func (cv *coverage) addLinesIn(s span, ml orb.MultiLineString, mb orb.Bound) {
+func (cv *coverage) addLinesIn(ctx context.Context, s span, ml orb.MultiLineString, mb orb.Bound) error {
 	b := s.bound()
 	if !b.Contains(mb.Min) || !b.Contains(mb.Max) {
+		n := 0
+		for _, l := range ml {
+			n += len(l)
+		}
+		if err := cv.charge(ctx, n); err != nil {
+			return err
+		}
 		ml = clip.MultiLineString(b, ml)
 		if len(ml) == 0 {
-			return
+			return nil
 		}
 		mb = ml.Bound()
 	}
 	if !s.single() {
 		a, z := s.halves()
-		cv.addLinesIn(a, ml, mb)
-		cv.addLinesIn(z, ml, mb)
-		return
+		if err := cv.addLinesIn(ctx, a, ml, mb); err != nil {
+			return err
+		}
+		return cv.addLinesIn(ctx, z, ml, mb)
 	}
 	if linesInCell(ml, b, s.r0 == rowN) {
 		cv.set(s.r0, s.c0)
 	}
+	return nil
 }
 
 // linesInCell reports whether lines lying in the closed cell b belong to
@@ -213,4 +295,40 @@ func linesInCell(ml orb.MultiLineString, b orb.Bound, topRow bool) bool {
 		}
 	}
 	return false
+}
+
+// positions counts the positions of geometries.
+func positions(gs []orb.Geometry) int {
+	n := 0
+	var count func(g orb.Geometry)
+	count = func(g orb.Geometry) {
+		switch g := g.(type) {
+		case orb.Point:
+			n++
+		case orb.MultiPoint:
+			n += len(g)
+		case orb.LineString:
+			n += len(g)
+		case orb.MultiLineString:
+			for _, l := range g {
+				n += len(l)
+			}
+		case orb.Polygon:
+			for _, r := range g {
+				n += len(r)
+			}
+		case orb.MultiPolygon:
+			for _, p := range g {
+				count(p)
+			}
+		case orb.Collection:
+			for _, m := range g {
+				count(m)
+			}
+		}
+	}
+	for _, g := range gs {
+		count(g)
+	}
+	return n
 }

@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -52,7 +53,7 @@ func TestCoverMatchesBruteForce(t *testing.T) {
 			p = append(p, star(rng, c, 3+rng.IntN(20), rmax*0.05, rmax*0.19))
 		}
 		var cv coverage
-		cv.add(p)
+		cv.add(context.Background(), p)
 		got := map[tile]bool{}
 		for _, t := range cv.tiles(nil) {
 			got[t] = true
@@ -73,12 +74,12 @@ func TestCoverMatchesBruteForce(t *testing.T) {
 // none.
 func TestCoverExtremes(t *testing.T) {
 	var cv coverage
-	cv.add(orb.Polygon{{{-180, -90}, {180, -90}, {180, 90}, {-180, 90}, {-180, -90}}})
+	cv.add(context.Background(), orb.Polygon{{{-180, -90}, {180, -90}, {180, 90}, {-180, 90}, {-180, -90}}})
 	if n := len(cv.tiles(nil)); n != nRows*nCols {
 		t.Fatalf("whole world: %d tiles, want %d", n, nRows*nCols)
 	}
 	var south coverage
-	south.add(orb.Polygon{{{-180, -90}, {180, -90}, {180, -60}, {-180, -60}, {-180, -90}}})
+	south.add(context.Background(), orb.Polygon{{{-180, -90}, {180, -90}, {180, -60}, {-180, -60}, {-180, -90}}})
 	if n := len(south.tiles(nil)); n != 0 {
 		t.Fatalf("south of the grid: %d tiles, want 0", n)
 	}
@@ -100,7 +101,7 @@ func TestLineCoverMatchesBruteForce(t *testing.T) {
 			p = orb.Point{min(max(p[0]+(rng.Float64()-0.5)*step, -360), 360), min(max(p[1]+(rng.Float64()-0.5)*step, -90), 90)}
 		}
 		var cv coverage
-		cv.add(ls)
+		cv.add(context.Background(), ls)
 		got := map[tile]bool{}
 		for _, t := range cv.tiles(nil) {
 			got[t] = true

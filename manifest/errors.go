@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -68,3 +69,7 @@ func (es Errors) As(target any) bool {
 func lineErr(file string, line int, format string, args ...any) *Error {
 	return &Error{File: file, Line: line, Msg: fmt.Sprintf(format, args...)}
 }
+
+// errTooComplex ends a coverage that has clipped more positions than its
+// limit: an area whose long edges cross many grid cells.
+var errTooComplex = errors.New("too complex to plan")

@@ -17,44 +17,173 @@ type Grid struct {
 // ParseGrid reads a WorldCover grid file: a GeoJSON FeatureCollection whose
 // features name their tile in the ll_tile property, such as "N00E006".
 // name is the file name or URL used in messages. A feature without a valid
-// ll_tile is an *Error naming it.
+// ll_tile is an *Error naming it; invalid JSON is an *Error with its line
+// and column.
+//
+// The file is read as a stream, one feature at a time: memory stays within
+// the largest feature and a few kilobytes, whatever the file's size.
 func ParseGrid(r io.Reader, name string) (*Grid, error) {
-	data, err := io.ReadAll(r)
+	p := &gridParser{name: name, in: &posReader{r: r, lastNL: -1}}
+	p.dec = json.NewDecoder(p.in)
+	if err := p.parse(); err != nil {
+		return nil, err
+	}
+	return p.g, nil
+}
+
+// gridParser is the state of one ParseGrid.
+type gridParser struct {
+	name string
+	in   *posReader
+	dec  *json.Decoder
+	g    *Grid
+	// mark is an offset where the syntax around is known, prefix JSON
+	// text that leads to the same state: from there a syntax error can be
+	// found again, to say where it is.
+	mark   int64
+	prefix string
+	key    string // the member of the top-level object being read
+}
+
+func (p *gridParser) fail(format string, args ...any) error {
+	return &Error{File: p.name, Msg: fmt.Sprintf(format, args...)}
+}
+
+// at marks the decoder's offset as a place where the text prefix leads to
+// the same state.
+func (p *gridParser) at(prefix string) {
+	p.mark, p.prefix = p.dec.InputOffset(), prefix
+	p.in.forget(p.mark - 1) // an error at the mark is told at the byte before
+}
+
+func (p *gridParser) parse() error {
+	p.g = &Grid{name: p.name}
+	p.at("")
+	if err := p.delim('{', "the grid must be a GeoJSON FeatureCollection"); err != nil {
+		return err
+	}
+	p.at("{")
+	var typ *string
+	var featureErr error // the first bad feature, reported if the type is right
+	features := false
+	for p.dec.More() {
+		t, err := p.dec.Token()
+		if err != nil {
+			return p.jsonError(err, nil)
+		}
+		key, _ := t.(string)
+		p.key = key
+		p.at(`{"a"`)
+		switch key {
+		case "type":
+			typ = new(string)
+			if err := p.dec.Decode(typ); err != nil {
+				return p.jsonError(err, new(string))
+			}
+		case "features":
+			features = true
+			if err := p.delim('[', `member "features" must be an array`); err != nil {
+				return err
+			}
+			p.at(`{"features":[`)
+			var f gridFeature // one for all: no allocation per feature
+			for i := 0; p.dec.More(); i++ {
+				f = gridFeature{}
+				if err := p.dec.Decode(&f); err != nil {
+					return p.jsonError(err, new(gridFeature))
+				}
+				p.at(`{"features":[0`)
+				if featureErr == nil {
+					featureErr = p.add(i, &f)
+				}
+			}
+			if _, err := p.dec.Token(); err != nil { // the ]
+				return p.jsonError(err, nil)
+			}
+		default:
+			var skip json.RawMessage
+			if err := p.dec.Decode(&skip); err != nil {
+				return p.jsonError(err, nil)
+			}
+		}
+		p.at(`{"a":0`)
+	}
+	if _, err := p.dec.Token(); err != nil { // the }
+		return p.jsonError(err, nil)
+	}
+	p.at("0")
+	if _, err := p.dec.Token(); err != io.EOF {
+		if err == nil {
+			err = &json.SyntaxError{}
+		}
+		return p.jsonError(err, nil)
+	}
+	switch {
+	case typ == nil || *typ != "FeatureCollection":
+		t := ""
+		if typ != nil {
+			t = *typ
+		}
+		return p.fail("the grid must be a GeoJSON FeatureCollection, not %s", quote(t))
+	case featureErr != nil:
+		return featureErr
+	case !features || p.g.n == 0:
+		return p.fail("the grid lists no tiles")
+	}
+	return nil
+}
+
+// gridFeature is the part of a grid feature ParseGrid reads.
+type gridFeature struct {
+	Properties struct {
+		LLTile *string `json:"ll_tile"`
+	} `json:"properties"`
+}
+
+// add adds feature i's tile to the grid.
+func (p *gridParser) add(i int, f *gridFeature) error {
+	if f.Properties.LLTile == nil {
+		return p.fail("feature %d has no ll_tile property naming its tile", i)
+	}
+	t, msg := parseTile(*f.Properties.LLTile)
+	if msg != "" {
+		return p.fail("feature %d: ll_tile: %s", i, msg)
+	}
+	if k := t.index(); !p.g.cells[k] {
+		p.g.cells[k] = true
+		p.g.n++
+	}
+	return nil
+}
+
+// delim reads the delimiter want, or fails with msg.
+func (p *gridParser) delim(want json.Delim, msg string) error {
+	t, err := p.dec.Token()
 	if err != nil {
-		return nil, &Error{File: name, Msg: "reading the grid: " + err.Error()}
+		return p.jsonError(err, nil)
 	}
-	var fc struct {
-		Type     string `json:"type"`
-		Features []struct {
-			Properties struct {
-				LLTile *string `json:"ll_tile"`
-			} `json:"properties"`
-		} `json:"features"`
+	if d, ok := t.(json.Delim); !ok || d != want {
+		return p.fail("%s, not %s", msg, jsonKind(t))
 	}
-	if err := json.Unmarshal(data, &fc); err != nil {
-		return nil, jsonError(name, data, err)
-	}
-	if fc.Type != "FeatureCollection" {
-		return nil, &Error{File: name, Msg: fmt.Sprintf("the grid must be a GeoJSON FeatureCollection, not %s", quote(fc.Type))}
-	}
-	g := &Grid{name: name}
-	for i, f := range fc.Features {
-		if f.Properties.LLTile == nil {
-			return nil, &Error{File: name, Msg: fmt.Sprintf("feature %d has no ll_tile property naming its tile", i)}
+	return nil
+}
+
+// jsonKind names the JSON value a token starts, for messages.
+func jsonKind(t json.Token) string {
+	switch t := t.(type) {
+	case json.Delim:
+		if t == '[' {
+			return "an array"
 		}
-		t, msg := parseTile(*f.Properties.LLTile)
-		if msg != "" {
-			return nil, &Error{File: name, Msg: fmt.Sprintf("feature %d: ll_tile: %s", i, msg)}
-		}
-		if k := t.index(); !g.cells[k] {
-			g.cells[k] = true
-			g.n++
-		}
+		return "an object"
+	case string:
+		return "a string"
+	case float64:
+		return "a number"
+	case bool:
+		return "a boolean"
 	}
-	if g.n == 0 {
-		return nil, &Error{File: name, Msg: "the grid lists no tiles"}
-	}
-	return g, nil
+	return "null"
 }
 
 // index is a tile's position in a row-major array of the grid's cells.

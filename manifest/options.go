@@ -28,6 +28,11 @@ type Options struct {
 	// Grid, if not nil, limits boxes and areas of interest to the tiles
 	// it lists (see ParseGrid).
 	Grid *Grid
+
+	// Warn, if not nil, is told about input that is used all the same,
+	// such as features of an area of interest without a geometry, which
+	// are skipped. It gets one message per file at most for each kind.
+	Warn func(msg string)
 }
 
 // versions maps each WorldCover year to its product version.

@@ -36,6 +36,9 @@ func NewPlan(groups ...[]Entry) (*Plan, error) {
 	byURL := make(map[string]int, n)
 	byName := make(map[string]int, n)
 	var errs Errors
+	// overlaps counts the entries two inputs share, by pair, in the order
+	// first seen: told in one line per pair, not one per file.
+	var overlaps []shared
 	fail := func(e *Entry, format string, args ...any) {
 		msg := fmt.Sprintf(format, args...)
 		if e.Source.File == "" {
@@ -63,7 +66,12 @@ func NewPlan(groups ...[]Entry) (*Plan, error) {
 					continue
 				}
 				merge(k, e)
-				p.Warnings = append(p.Warnings, fmt.Sprintf("%s: %s duplicates %s (same URL); kept once", e.Source, e.Name, k.Source))
+				if e.Source.File != "" && e.Source.File == k.Source.File {
+					// A line repeated in one manifest: a slip to fix.
+					p.Warnings = append(p.Warnings, fmt.Sprintf("%s: %s duplicates %s (same URL); kept once", e.Source, e.Name, k.Source))
+				} else {
+					overlaps = countOverlap(overlaps, input(e.Source), input(k.Source))
+				}
 				continue
 			}
 			folded := foldKey(e.Name)
@@ -84,7 +92,41 @@ func NewPlan(groups ...[]Entry) (*Plan, error) {
 	if len(errs) > 0 {
 		return nil, errs
 	}
+	for _, o := range overlaps {
+		files := "1 file is"
+		if o.n > 1 {
+			files = fmt.Sprintf("%d files are", o.n)
+		}
+		p.Warnings = append(p.Warnings, fmt.Sprintf("%s overlaps %s: %s in both, downloaded once", o.a, o.b, files))
+	}
 	return p, nil
+}
+
+// A shared is the number of entries of input a that input b selected
+// already.
+type shared struct {
+	a, b string
+	n    int
+}
+
+// countOverlap adds one shared entry to the pair (a, b).
+func countOverlap(os []shared, a, b string) []shared {
+	for i := range os {
+		if os[i].a == a && os[i].b == b {
+			os[i].n++
+			return os
+		}
+	}
+	return append(os, shared{a, b, 1})
+}
+
+// input names the input an entry came from: a manifest file, a box or an
+// area, without the line.
+func input(s Source) string {
+	if s.BBox != "" || s.AOI != "" {
+		return s.String()
+	}
+	return s.File
 }
 
 // foldKey returns a key equal for two names exactly when strings.EqualFold

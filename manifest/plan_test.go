@@ -1,6 +1,7 @@
 package manifest_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -30,7 +31,7 @@ func TestNewPlanDuplicates(t *testing.T) {
 	want := []string{
 		"t.txt:2: ESA_WorldCover_10m_2021_v200_N00E006_Map.tif duplicates t.txt:1 (same URL); kept once",
 		"t.txt:3: ESA_WorldCover_10m_2021_v200_N00E006_Map.tif duplicates t.txt:1 (same URL); kept once",
-		"bbox 6.5,0.5,7,1: ESA_WorldCover_10m_2021_v200_N00E006_Map.tif duplicates t.txt:1 (same URL); kept once",
+		"bbox 6.5,0.5,7,1 overlaps t.txt: 1 file is in both, downloaded once",
 	}
 	if !equal(p.Warnings, want) {
 		t.Errorf("got warnings\n%s\nwant\n%s", strings.Join(p.Warnings, "\n"), strings.Join(want, "\n"))
@@ -44,7 +45,7 @@ func TestNewPlanBBoxOnlyMayBeMissing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(p.Entries) != 1 || !p.Entries[0].MayBeMissing || len(p.Warnings) != 1 || !strings.HasPrefix(p.Warnings[0], "bbox 6,0,9,3: ") {
+	if len(p.Entries) != 1 || !p.Entries[0].MayBeMissing || len(p.Warnings) != 1 || !strings.HasPrefix(p.Warnings[0], "bbox 6,0,9,3 overlaps ") {
 		t.Errorf("got %+v, want one MayBeMissing entry and a warning naming the second box", p)
 	}
 }
@@ -302,5 +303,43 @@ func TestInternalNamesRefused(t *testing.T) {
 		if strings.ContainsRune(e.Error(), '\u202e') || strings.ContainsRune(e.Error(), '\u200b') {
 			t.Errorf("error %d prints the invisible character itself: %q", i, e)
 		}
+	}
+}
+
+// TestNewPlanOverlapSummary: inputs that share tiles (a box, an area, two
+// manifests) get one line per pair of inputs, however many tiles they
+// share, not one line per tile.
+func TestNewPlanOverlapSummary(t *testing.T) {
+	box, err := manifest.ParseBBox("0,0,6,6", manifest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	area, err := manifest.ParseAOI(context.Background(), strings.NewReader(`{"type":"Polygon","coordinates":[[[1,1],[5,1],[5,5],[1,5],[1,1]]]}`), "a.json", manifest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m1, err := manifest.Parse(strings.NewReader("N00E000\nN03E003\n"), "one.txt", manifest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m2, err := manifest.Parse(strings.NewReader("N00E000\nN03E003\nN09E009\n"), "two.txt", manifest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := manifest.NewPlan(m1, m2, box, area)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"two.txt overlaps one.txt: 2 files are in both, downloaded once",
+		"bbox 0,0,6,6 overlaps one.txt: 2 files are in both, downloaded once",
+		"aoi a.json overlaps one.txt: 2 files are in both, downloaded once",
+		"aoi a.json overlaps bbox 0,0,6,6: 2 files are in both, downloaded once",
+	}
+	if !equal(p.Warnings, want) {
+		t.Errorf("got warnings\n%s\nwant\n%s", strings.Join(p.Warnings, "\n"), strings.Join(want, "\n"))
+	}
+	if len(p.Entries) != 5 {
+		t.Errorf("%d entries, want 5 (N00E000, N03E003, N09E009, N00E003, N03E000)", len(p.Entries))
 	}
 }

@@ -95,6 +95,12 @@ func WithOmitExpiresIn() Option { return func(s *Server) { s.omitExpiresIn = tru
 // successful answers.
 func WithoutRefreshToken() Option { return func(s *Server) { s.noRefresh = true } }
 
+// WithoutNewRefreshToken makes refresh grants answer without a
+// refresh_token (and refresh_expires_in), as providers that keep one
+// refresh token for the whole session do: the refresh token sent stays
+// valid (RFC 6749 §6). Password grants still issue one.
+func WithoutNewRefreshToken() Option { return func(s *Server) { s.keepRefresh = true } }
+
 type session struct {
 	id   string
 	user string
@@ -128,6 +134,7 @@ type Server struct {
 	listener      net.Listener
 	omitExpiresIn bool
 	noRefresh     bool
+	keepRefresh   bool
 
 	ts *httptest.Server
 
@@ -430,7 +437,7 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 		}
 		sess := &session{id: randomString(18), user: r.PostForm.Get("username")}
 		s.sessions[sess.id] = sess
-		body := s.issue(sess, now, r.PostForm.Get("scope"))
+		body := s.issue(sess, now, r.PostForm.Get("scope"), true)
 		s.update(func(st *Stats) { st.PasswordGrants++; st.LiveSessions = int64(len(s.sessions)) })
 		writeJSON(w, http.StatusOK, body)
 	case "refresh_token":
@@ -449,10 +456,16 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if s.rotation {
-			delete(s.refresh, old)
 			delete(s.access, rt.access)
+			if !s.keepRefresh {
+				delete(s.refresh, old)
+			}
 		}
-		body := s.issue(rt.sess, now, r.PostForm.Get("scope"))
+		body := s.issue(rt.sess, now, r.PostForm.Get("scope"), !s.keepRefresh)
+		if s.keepRefresh {
+			rt.access = body.AccessToken
+			s.refresh[old] = rt
+		}
 		s.update(func(st *Stats) { st.RefreshGrants++ })
 		writeJSON(w, http.StatusOK, body)
 	default:
@@ -461,30 +474,33 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// issue creates a token pair for sess and returns the answer body, with the
-// fields in Keycloak's order. s.mu must be held.
-func (s *Server) issue(sess *session, now time.Time, scope string) any {
+// answer is a successful token answer, with the fields in Keycloak's
+// order.
+type answer struct {
+	AccessToken      string `json:"access_token"`
+	ExpiresIn        *int64 `json:"expires_in,omitempty"`
+	RefreshExpiresIn *int64 `json:"refresh_expires_in,omitempty"`
+	RefreshToken     string `json:"refresh_token,omitempty"`
+	TokenType        string `json:"token_type"`
+	NotBeforePolicy  int    `json:"not-before-policy"`
+	SessionState     string `json:"session_state"`
+	Scope            string `json:"scope"`
+}
+
+// issue creates an access token for sess, and a refresh token with it if
+// withRefresh, and returns the answer body. s.mu must be held.
+func (s *Server) issue(sess *session, now time.Time, scope string, withRefresh bool) answer {
 	if scope == "" {
 		scope = "profile email"
 	}
 	at := randomString(600)
 	s.access[at] = accessToken{sess: sess, expires: now.Add(s.accessLife)}
-	type answer struct {
-		AccessToken      string `json:"access_token"`
-		ExpiresIn        *int64 `json:"expires_in,omitempty"`
-		RefreshExpiresIn *int64 `json:"refresh_expires_in,omitempty"`
-		RefreshToken     string `json:"refresh_token,omitempty"`
-		TokenType        string `json:"token_type"`
-		NotBeforePolicy  int    `json:"not-before-policy"`
-		SessionState     string `json:"session_state"`
-		Scope            string `json:"scope"`
-	}
 	a := answer{AccessToken: at, TokenType: "Bearer", SessionState: sess.id, Scope: scope}
 	if !s.omitExpiresIn {
 		n := int64(s.accessLife / time.Second)
 		a.ExpiresIn = &n
 	}
-	if !s.noRefresh {
+	if !s.noRefresh && withRefresh {
 		rt := randomString(300)
 		var exp time.Time
 		if s.refreshLife > 0 {

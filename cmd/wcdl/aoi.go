@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -32,6 +33,9 @@ func (o *options) checkAOI() error {
 	if slices.Contains(o.aois, "-") && stdins > 1 {
 		return usageError("standard input (-) can hold only one of the manifests, areas of interest and the password")
 	}
+	if o.dryRun && o.report == "-" {
+		return usageError("--dry-run and --report - both write to standard output: give the report a file, --report FILE")
+	}
 	if o.grid == "-" {
 		return usageError("--grid takes a file or an http(s) URL, not standard input")
 	}
@@ -41,8 +45,11 @@ func (o *options) checkAOI() error {
 // parseAOIs reads every --aoi file, keeping going after a bad one so that
 // one run reports every problem.
 // An area that selects no tile is only warned about: other inputs may
-// still select some.
-func (c *command) parseAOIs(o *options, mo manifest.Options, con *console) (groups [][]manifest.Entry, errs []error) {
+// still select some. An interrupt (the end of ctx) stops at once.
+func (c *command) parseAOIs(ctx context.Context, o *options, mo manifest.Options, con *console) (groups [][]manifest.Entry, errs []error) {
+	if !o.quiet {
+		mo.Warn = func(msg string) { con.warn(msg) }
+	}
 	for _, name := range o.aois {
 		var r io.Reader = c.stdin
 		if name != "-" {
@@ -54,7 +61,10 @@ func (c *command) parseAOIs(o *options, mo manifest.Options, con *console) (grou
 			defer f.Close()
 			r = f
 		}
-		entries, err := manifest.ParseAOI(r, name, mo)
+		entries, err := manifest.ParseAOI(ctx, r, name, mo)
+		if ctx.Err() != nil {
+			return groups, append(errs, fmt.Errorf("--aoi %s: %w", name, ctx.Err()))
+		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("--aoi: %w", err))
 			continue

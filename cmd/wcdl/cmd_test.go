@@ -295,7 +295,7 @@ func TestRunSimulate(t *testing.T) {
 		stderr:    &syncBuffer{},
 		simulated: func(s *simulator) { sim = s },
 	}
-	code := c.run(t.Context(), []string{"--simulate", "-manifest", "../../testdata/tiles.txt", "-o", out, "--report", rep})
+	code := c.run(t.Context(), []string{"--simulate", "--simulate-rate", "0", "-manifest", "../../testdata/tiles.txt", "-o", out, "--report", rep})
 	stderr := c.stderr.(*syncBuffer).String()
 	if code != exitOK {
 		t.Fatalf("exit code %d, want 0; stderr:\n%s", code, stderr)

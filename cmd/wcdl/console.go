@@ -8,13 +8,16 @@ import (
 	"strings"
 
 	"github.com/wcdl/wcdl/downloader"
+	"github.com/wcdl/wcdl/internal/shown"
 )
 
 // console writes wcdl's own messages to standard error: errors, warnings,
 // per-file results and the summary. With --log-format text each is a line
 // for people, starting "wcdl: " (results excepted); with json each is one
 // JSON object on one line, like the log records, so that the stream can be
-// read by a program line by line.
+// read by a program line by line. Either way every line goes through
+// package shown: whatever a server said, and wcdl quotes, reaches the
+// terminal as text, never as escape sequences, and with no URL's secrets.
 type console struct {
 	w    io.Writer
 	json *slog.Logger // nil: text
@@ -23,7 +26,7 @@ type console struct {
 func newConsole(w io.Writer, jsonFormat bool) *console {
 	c := &console{w: w}
 	if jsonFormat {
-		c.json = slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		c.json = slog.New(shown.NewHandler(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	}
 	return c
 }
@@ -66,9 +69,9 @@ func (c *console) errorf(hint, format string, args ...any) {
 		c.record(slog.LevelError, msg, attrs...)
 		return
 	}
-	fmt.Fprintf(c.w, "wcdl: %s\n", msg)
+	fmt.Fprintf(c.w, "wcdl: %s\n", consoleText(msg))
 	if hint != "" {
-		fmt.Fprintln(c.w, hint)
+		fmt.Fprintln(c.w, consoleText(hint))
 	}
 }
 
@@ -78,7 +81,7 @@ func (c *console) warn(msg string, attrs ...any) {
 		c.record(slog.LevelWarn, msg, attrs...)
 		return
 	}
-	fmt.Fprintf(c.w, "wcdl: warning: %s\n", msg)
+	fmt.Fprintf(c.w, "wcdl: warning: %s\n", consoleText(msg))
 }
 
 // say tells a sentence about the run as a whole, at level in JSON.
@@ -87,13 +90,13 @@ func (c *console) say(level slog.Level, msg string, attrs ...any) {
 		c.record(level, msg, attrs...)
 		return
 	}
-	fmt.Fprintf(c.w, "wcdl: %s\n", msg)
+	fmt.Fprintf(c.w, "wcdl: %s\n", consoleText(msg))
 }
 
 // result tells how one entry ended, with the run's progress so far.
 func (c *console) result(r downloader.Result, p downloader.Progress) {
 	if c.json == nil {
-		fmt.Fprintln(c.w, resultLine(r))
+		fmt.Fprintln(c.w, consoleText(resultLine(r)))
 		return
 	}
 	level := slog.LevelInfo
@@ -126,3 +129,8 @@ func (c *console) summary(s summary) {
 		"not_started", s.NotStarted, "bytes", s.Bytes, "elapsed_seconds", s.ElapsedSeconds,
 		"bytes_per_second", s.BytesPerSecond, "token_requests", s.TokenRequests)
 }
+
+// consoleText is s as the console prints it: URLs without their secrets, and
+// nothing a terminal would act on but the newlines of a message of several
+// lines.
+func consoleText(s string) string { return shown.Message(shown.URLsIn(s)) }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -130,6 +131,31 @@ func TestInterruptLine(t *testing.T) {
 	} {
 		if got := interruptLine(kept); got != want {
 			t.Errorf("interruptLine(%d) = %q, want %q", kept, got, want)
+		}
+	}
+}
+
+// TestLogLines: with --log-format text, log records read like wcdl's other
+// lines ("wcdl: ..."), the lock wait included, not as logfmt.
+func TestLogLines(t *testing.T) {
+	var buf syncBuffer
+	c := &command{}
+	log := c.newLogger(&options{verbose: true, logFormat: "text"}, &buf)
+	log.Info("waiting: another wcdl process is downloading this file and holds its partial file", "file", "out/a b.tif.part")
+	log.Warn("partial file kept without resume metadata", "url", "https://example.org/a.tif")
+	log.With("grant", "password").Debug("token request", "status", 200)
+	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+	want := []string{
+		`^wcdl: waiting: another wcdl process is downloading this file and holds its partial file: file="out/a b.tif.part"$`,
+		`^wcdl: warning: partial file kept without resume metadata: url=https://example.org/a.tif$`,
+		`^wcdl: \d\d:\d\d:\d\d\.\d\d\d debug: token request: grant=password status=200$`,
+	}
+	if len(lines) != len(want) {
+		t.Fatalf("%d lines, want %d:\n%s", len(lines), len(want), buf.String())
+	}
+	for i, w := range want {
+		if !regexp.MustCompile(w).MatchString(lines[i]) {
+			t.Errorf("line %d: %q, want it to match %s", i+1, lines[i], w)
 		}
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -53,6 +52,7 @@ type options struct {
 	report       string
 	progress     string
 	simulate     bool
+	simulateRate string // simulate.go
 	quiet        bool
 	verbose      bool
 	logFormat    string
@@ -96,10 +96,10 @@ func newFlagSet(o *options) *pflag.FlagSet {
 	fs.StringVar(&o.apiKeyHeader, "api-key-header", "", "send the API key in WCDL_API_KEY in header `NAME` (such as MAXAR-API-KEY) instead of logging in")
 	fs.IntVar(&o.retries, "retries", 5, "attempts per file, retries and resumes included")
 	fs.DurationVar(&o.retryMaxWait, "retry-max-wait", 5*time.Minute, "longest single wait between attempts, Retry-After included")
-	fs.StringVar(&o.limitRate, "limit-rate", "", "cap the whole run at `RATE` bytes per second (e.g. 500K, 20M)")
+	fs.StringVar(&o.limitRate, "limit-rate", "", "cap the whole run at `RATE` bytes per second (e.g. 500K, 20MiB; 0: no cap)")
 	fs.DurationVar(&o.stallTimeout, "stall-timeout", 2*time.Minute, "cut and resume a transfer that gets no response headers or no byte for `D`")
 	fs.StringVar(&o.minRate, "min-rate", "", "cut and resume a transfer slower than `RATE` bytes per second over --stall-timeout (default off)")
-	fs.StringVar(&o.maxFileSize, "max-file-size", "64G", "refuse a file larger than `SIZE` bytes, and cut a body without a length there")
+	fs.StringVar(&o.maxFileSize, "max-file-size", "64G", "refuse a file larger than `SIZE` bytes (e.g. 64G, 2T; 0: no cap), and cut a body without a length there")
 	fs.BoolVar(&o.force, "force", false, "download again even if the final file exists")
 	fs.StringVar(&o.shard, "shard", "", "download only shard `K/N` of the plan (0 <= K < N), or auto: K and N from JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID or AWS_BATCH_JOB_ARRAY_INDEX")
 	fs.IntVar(&o.shardCount, "shard-count", 0, "with --shard auto, the number of shards `N` (required for a Kubernetes Indexed Job)")
@@ -108,6 +108,7 @@ func newFlagSet(o *options) *pflag.FlagSet {
 	fs.StringVar(&o.report, "report", "", "write a JSON report to `FILE` (- for standard output)")
 	fs.StringVar(&o.progress, "progress", "auto", "progress display: auto, bar, plain or none")
 	fs.BoolVar(&o.simulate, "simulate", false, "run against a built-in simulator of Keycloak and the download service")
+	fs.StringVar(&o.simulateRate, "simulate-rate", "1M", "with --simulate, serve each connection at `RATE` bytes per second (0: full speed, for benchmarks)")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "print errors only")
 	fs.BoolVarP(&o.verbose, "verbose", "v", false, "print debugging detail")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
@@ -123,10 +124,17 @@ func parseArgs(args []string, getenv func(string) string) (*options, *pflag.Flag
 	fs := newFlagSet(o)
 	fs.SetOutput(io.Discard) // run prints one line of its own instead
 	if err := fs.Parse(goStyleArgs(fs, args)); err != nil {
+		if sd := singleDashFlag(fs, args, err.Error()); sd != nil {
+			return o, fs, sd
+		}
 		return o, fs, usageError("%v%s", err, suggestFlag(fs, err))
 	}
 	if fs.NArg() > 0 {
-		return o, fs, usageError("unexpected argument %q (manifests are given with -m FILE)", fs.Arg(0))
+		err := usageError("unexpected argument %q (manifests are given with -m FILE)", fs.Arg(0))
+		if sd := singleDashFlag(fs, args, err.Error()); sd != nil {
+			return o, fs, sd
+		}
+		return o, fs, err
 	}
 	var envErr error
 	fs.VisitAll(func(f *pflag.Flag) {
@@ -203,10 +211,13 @@ func (o *options) check() error {
 		return usageError("--min-rate %s for each of %d workers exceeds --limit-rate %s: every transfer would be cut", o.minRate, o.workers, o.limitRate)
 	}
 	if o.maxFileSize == "" {
-		return usageError("--max-file-size must be given as a size such as 64G")
+		return usageError("--max-file-size must be given as a size such as 64G (0 for none)")
 	}
-	if _, err := parseRate(o.maxFileSize); err != nil {
-		return usageError("--max-file-size: %v", strings.Replace(err.Error(), "is not a rate: want bytes per second such as", "is not a size: want bytes such as", 1))
+	if _, err := parseSize(o.maxFileSize); err != nil {
+		return usageError("--max-file-size: %v", err)
+	}
+	if _, err := parseRate(o.simulateRate); err != nil {
+		return usageError("--simulate-rate: %v", err)
 	}
 	if err := o.checkAccess(); err != nil {
 		return err
@@ -271,31 +282,6 @@ func lastShorthand(fs *pflag.FlagSet, cluster string) (*pflag.Flag, bool) {
 	return nil, false
 }
 
-// parseRate reads a byte rate such as "500K", "20M" or "1.5G" (powers of
-// 1024, as curl and aria2 use). The empty string means no limit and gives 0.
-func parseRate(s string) (int64, error) {
-	if s == "" {
-		return 0, nil
-	}
-	mult := int64(1)
-	num := strings.TrimSuffix(strings.TrimSuffix(s, "B"), "b")
-	if n := len(num); n > 0 {
-		switch num[n-1] {
-		case 'k', 'K':
-			mult, num = 1<<10, num[:n-1]
-		case 'm', 'M':
-			mult, num = 1<<20, num[:n-1]
-		case 'g', 'G':
-			mult, num = 1<<30, num[:n-1]
-		}
-	}
-	v, err := strconv.ParseFloat(num, 64)
-	if err != nil || v <= 0 || v*float64(mult) < 1 || v*float64(mult) > 1<<50 {
-		return 0, fmt.Errorf("%q is not a rate: want bytes per second such as 500K, 20M or 1G", s)
-	}
-	return int64(v * float64(mult)), nil
-}
-
 // suggestFlag returns " (did you mean --NAME?)" when err is pflag's
 // unknown-flag error and a flag of fs is a likely intended name: one that
 // starts with or is within two edits of what was typed. Else "".
@@ -304,16 +290,9 @@ func suggestFlag(fs *pflag.FlagSet, err error) string {
 	if !ok || typed == "" {
 		return ""
 	}
-	best, bestDist := "", 3
-	fs.VisitAll(func(f *pflag.Flag) {
-		d := editDistance(typed, f.Name)
-		if strings.HasPrefix(f.Name, typed) && len(typed) >= 3 {
-			d = min(d, 1)
-		}
-		if d < bestDist {
-			best, bestDist = f.Name, d
-		}
-	})
+	var names []string
+	fs.VisitAll(func(f *pflag.Flag) { names = append(names, f.Name) })
+	best := closest(typed, names)
 	if best == "" {
 		return ""
 	}

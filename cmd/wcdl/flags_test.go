@@ -122,26 +122,65 @@ func TestParseArgsEnvironment(t *testing.T) {
 	}
 }
 
-func TestParseRate(t *testing.T) {
+// TestParseBytes: sizes and rates as people type them. K, M, G and T are
+// powers of 1024 however they are spelt; 0 means none.
+func TestParseBytes(t *testing.T) {
 	tests := []struct {
 		in   string
 		want int64
 		ok   bool
 	}{
 		{"", 0, true},
+		{"0", 0, true},
 		{"1000", 1000, true},
 		{"500K", 500 << 10, true},
+		{"500k", 500 << 10, true},
+		{"500KiB", 500 << 10, true},
 		{"20M", 20 << 20, true},
 		{"20MB", 20 << 20, true},
+		{"20MiB", 20 << 20, true},
+		{"20mib", 20 << 20, true},
 		{"1.5G", 3 << 29, true},
+		{"1.5GB", 3 << 29, true},
+		{"2T", 2 << 40, true},
+		{"2TiB", 2 << 40, true},
+		{"64B", 64, true},
 		{"fast", 0, false},
 		{"-1M", 0, false},
-		{"0", 0, false},
+		{"0.1", 0, false},
+		{"20Mi B", 0, false},
+		{"2048P", 0, false},
+		{"i", 0, false},
+		{"NaN", 0, false},
 	}
 	for _, tt := range tests {
 		got, err := parseRate(tt.in)
 		if (err == nil) != tt.ok || got != tt.want {
 			t.Errorf("parseRate(%q) = %d, %v; want %d, ok=%v", tt.in, got, err, tt.want, tt.ok)
+		}
+	}
+}
+
+// TestSizeFlags: --limit-rate, --min-rate and --max-file-size take every
+// spelling, and 0 as "none".
+func TestSizeFlags(t *testing.T) {
+	tests := []struct {
+		args []string
+		ok   bool
+	}{
+		{[]string{"--limit-rate", "20MiB"}, true},
+		{[]string{"--limit-rate", "20MB"}, true},
+		{[]string{"--limit-rate", "0"}, true},
+		{[]string{"--min-rate", "0"}, true},
+		{[]string{"--max-file-size", "2T"}, true},
+		{[]string{"--max-file-size", "0"}, true},
+		{[]string{"--max-file-size", "big"}, false},
+		{[]string{"--simulate-rate", "fast"}, false},
+	}
+	for _, tt := range tests {
+		_, _, err := parseArgs(tt.args, noEnv)
+		if (err == nil) != tt.ok {
+			t.Errorf("parseArgs(%q): %v, want ok=%v", tt.args, err, tt.ok)
 		}
 	}
 }
@@ -180,5 +219,54 @@ func TestUnknownFlagSuggestion(t *testing.T) {
 		if err == nil || !strings.HasSuffix(err.Error(), tt.want) {
 			t.Errorf("%s: error %v, want it to end with %q", tt.arg, err, tt.want)
 		}
+	}
+}
+
+// TestSingleDashLongFlag: a Go-style long flag that does not exist gets the
+// double-dash name it was probably meant as, not pflag's reading of it as
+// a shorthand with a value ('invalid argument "orker=8"'); shorthand
+// clusters with attached values still work.
+func TestSingleDashLongFlag(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-worker=8"}, "unknown flag: -worker (did you mean --workers?)"},
+		{[]string{"-worker", "8"}, "unknown flag: -worker (did you mean --workers?)"},
+		{[]string{"-manfest", "x"}, "unknown flag: -manfest (did you mean --manifest?)"},
+		{[]string{"-frobnicate"}, "unknown flag: -frobnicate"},
+		{[]string{"-w8", "-oout"}, ""},
+	}
+	for _, tt := range tests {
+		_, _, err := parseArgs(tt.args, noEnv)
+		got := ""
+		if err != nil {
+			got = err.Error()
+		}
+		if (tt.want == "" && err != nil) || !strings.HasSuffix(got, tt.want) {
+			t.Errorf("parseArgs(%q): error %q, want one ending %q", tt.args, got, tt.want)
+		}
+	}
+}
+
+// TestUnknownEnv: a WCDL_ variable wcdl does not read is warned about once,
+// with the nearest real name when one is close; the variables of flags,
+// credentials (those to come included) and wcdl's own scripts are not.
+func TestUnknownEnv(t *testing.T) {
+	env := []string{"WCDL_WORKRS=8", "WCDL_FOO=1", "WCDL_WORKERS=2", "WCDL_PASSWORD=x", "WCDL_TOKEN=t",
+		"WCDL_API_KEY=k", "WCDL_PC_SUBSCRIPTION_KEY=k", "WCDL_PASSWORD_FILE=f", "WCDL_CI_TOOLS=/x",
+		"WCDL_TEST_LOCK_HOLDER=/y", "HOME=/home/x", "WCDL_OUTT=x"}
+	stderr := &syncBuffer{}
+	c := &command{getenv: noEnv, environ: func() []string { return env }, stdin: strings.NewReader(""), stdout: io.Discard, stderr: stderr}
+	if code := c.run(t.Context(), []string{"--dry-run", "-m", writeManifest(t, "N00E006")}); code != exitOK {
+		t.Fatalf("exit code %d, want 0; stderr:\n%s", code, stderr.String())
+	}
+	want := []string{
+		"wcdl: warning: WCDL_WORKRS is not a variable wcdl reads; it is ignored (did you mean WCDL_WORKERS?)",
+		"wcdl: warning: WCDL_FOO is not a variable wcdl reads; it is ignored",
+		"wcdl: warning: WCDL_OUTT is not a variable wcdl reads; it is ignored (did you mean WCDL_OUT?)",
+	}
+	if got := strings.TrimSpace(stderr.String()); got != strings.Join(want, "\n") {
+		t.Errorf("stderr:\n%s\nwant\n%s", got, strings.Join(want, "\n"))
 	}
 }

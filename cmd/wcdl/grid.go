@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wcdl/wcdl/internal/shown"
 	"github.com/wcdl/wcdl/manifest"
 )
 
@@ -102,7 +103,7 @@ type gridMeta struct {
 // is used with a warning, given to warn. Messages never show the URL's
 // query or userinfo.
 func fetchGrid(ctx context.Context, client *http.Client, rawURL, dir string, warn func(string)) ([]byte, error) {
-	shown := redactURL(rawURL)
+	where := redactURL(rawURL)
 	var bodyPath, metaPath string
 	var cached []byte
 	var meta gridMeta
@@ -118,7 +119,7 @@ func fetchGrid(ctx context.Context, client *http.Client, rawURL, dir string, war
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {
-		return nil, fmt.Errorf("grid URL %s: %v", shown, errors.Unwrap(err))
+		return nil, fmt.Errorf("grid URL %s: %v", where, errors.Unwrap(err))
 	}
 	if cached != nil {
 		if meta.ETag != "" {
@@ -130,9 +131,9 @@ func fetchGrid(ctx context.Context, client *http.Client, rawURL, dir string, war
 	}
 	fallback := func(why error) ([]byte, error) {
 		if cached == nil {
-			return nil, fmt.Errorf("fetching the grid %s: %w", shown, why)
+			return nil, fmt.Errorf("fetching the grid %s: %w", where, why)
 		}
-		warn(fmt.Sprintf("the grid %s could not be fetched (%v); using the cached copy", shown, why))
+		warn(fmt.Sprintf("the grid %s could not be fetched (%v); using the cached copy", where, why))
 		return cached, nil
 	}
 	resp, err := client.Do(req)
@@ -148,14 +149,14 @@ func fetchGrid(ctx context.Context, client *http.Client, rawURL, dir string, war
 	case resp.StatusCode == http.StatusNotModified && cached != nil:
 		return cached, nil
 	case resp.StatusCode != http.StatusOK:
-		return fallback(fmt.Errorf("HTTP %s", resp.Status))
+		return fallback(fmt.Errorf("HTTP %s", shown.Text(resp.Status))) // the reason phrase is the server's
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxGridSize+1))
 	if err != nil {
 		return fallback(err)
 	}
 	if len(body) > maxGridSize {
-		return nil, fmt.Errorf("fetching the grid %s: larger than %d MiB, not a grid file", shown, maxGridSize>>20)
+		return nil, fmt.Errorf("fetching the grid %s: larger than %d MiB, not a grid file", where, maxGridSize>>20)
 	}
 	if dir != "" {
 		m, _ := json.Marshal(gridMeta{ETag: resp.Header.Get("ETag"), LastModified: resp.Header.Get("Last-Modified")})

@@ -70,7 +70,7 @@ func (c *command) provider(ctx context.Context, o *options, sim *simulator, log 
 		Scope:       preset.Scope,
 		Credentials: creds,
 		MaxWait:     o.retryMaxWait,
-		Sleep:       c.authSleep,
+		Sleep:       c.login.sleep(c.authSleep),
 		SessionEnd:  end,
 		Logger:      log,
 	})

@@ -48,7 +48,7 @@ func (c *command) plan(ctx context.Context, o *options, con *console) (*manifest
 		}
 		groups = append(groups, entries)
 	}
-	aoiGroups, aoiErrs := c.parseAOIs(o, mo, con)
+	aoiGroups, aoiErrs := c.parseAOIs(ctx, o, mo, con)
 	groups, errs = append(groups, aoiGroups...), append(errs, aoiErrs...)
 	plan, err := manifest.NewPlan(groups...)
 	if err != nil {
@@ -59,9 +59,7 @@ func (c *command) plan(ctx context.Context, o *options, con *console) (*manifest
 	}
 	warnings := plan.Warnings
 	if o.bbox != "" {
-		if w := manifest.BBoxWarning(o.bbox); w != "" {
-			warnings = append(warnings, w)
-		}
+		warnings = append(warnings, manifest.BBoxWarnings(o.bbox)...)
 	}
 	if err := checkGrid(o, grid, plan, con); err != nil {
 		return nil, err

@@ -16,9 +16,9 @@ import (
 // the bar is fed by a ticker that samples the downloader's counters.
 type progress struct {
 	mode    string // "bar", "plain" or "none"
+	entries int    // in the plan
 	w       io.Writer
 	con     *console // tells the results
-	workers int
 	results chan downloader.Result
 	// held are failures of a kind that stops the batch: their lines wait
 	// for the end, where they are left out if the batch did stop for
@@ -30,10 +30,17 @@ type progress struct {
 	halted func() bool
 	sample func() downloader.Progress
 	wg     sync.WaitGroup
+	// login, if set, says how long the login waits before its next
+	// attempt, and how many attempts failed, while it waits; 0 otherwise.
+	login func() (wait time.Duration, failed int64)
+	// now is the clock the time left is estimated with.
+	now func() time.Time
 }
 
-func newProgress(mode string, con *console, entries, workers int) *progress {
-	p := &progress{mode: mode, w: con.w, con: con, workers: workers, quit: make(chan struct{})}
+// newProgress shows the run on con; a bar is drawn on scr, which keeps the
+// other lines off it.
+func newProgress(mode string, con *console, scr *screen, entries int) *progress {
+	p := &progress{mode: mode, entries: entries, w: scr.barWriter(), con: con, quit: make(chan struct{}), now: time.Now}
 	if mode != "none" {
 		p.results = make(chan downloader.Result, entries)
 	}
@@ -113,52 +120,89 @@ func (p *progress) runBar(sample func() downloader.Progress) {
 		progressbar.OptionShowBytes(true),
 		progressbar.OptionShowTotalBytes(true),
 		progressbar.OptionShowCount(),
-		progressbar.OptionSetPredictTime(true),
+		// The time left is wcdl's own (the description): the bar's
+		// estimate says 0s whenever its recent rate is 0.
+		progressbar.OptionSetPredictTime(false),
 		progressbar.OptionSetWidth(30),
 		progressbar.OptionThrottle(100*time.Millisecond),
 		progressbar.OptionUseIECUnits(true),
 		progressbar.OptionShowElapsedTimeOnFinish(),
-		progressbar.OptionSetRenderBlankState(true),
 	)
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
+	var (
+		left  timeLeft
+		sized bool // the bar has a length
+	)
 	update := func() downloader.Progress {
 		s := sample()
 		if s.Interrupted+s.NotStarted > 0 || (p.halted != nil && p.halted()) {
 			return s // stopped: the bar stays where it was
 		}
-		total := estimateTotal(s, p.workers)
-		if s.FilesDone < s.FilesTotal {
+		// Before the downloader's first count, the plan's.
+		desc := fmt.Sprintf("%d/%d files", s.FilesDone, max(s.FilesTotal, int64(p.entries)))
+		total := estimateTotal(s)
+		wait, failed := time.Duration(0), int64(0)
+		if p.login != nil {
+			wait, failed = p.login()
+		}
+		switch {
+		case wait > 0 && s.BytesDone == 0:
+			// No byte yet: the whole run waits for the login, and a
+			// percentage would only say 0.
+			desc += ", " + loginWaitText(wait, failed)
+			total = 0
+			if sized {
+				bar.ChangeMax64(-1)
+				sized = false
+			}
+		case wait > 0:
+			desc += ", waiting for a new token: " + loginWaitText(wait, failed)
+		default:
+			left.add(p.now(), s.BytesDone)
+			if eta := left.estimate(total - s.BytesDone); eta != "" {
+				desc += ", " + eta + " left"
+			}
+		}
+		if total > 0 && s.FilesDone < s.FilesTotal {
 			// The bar counts itself finished once it reaches its
 			// maximum and renders no more: keep it short of that
 			// until the last file ends.
 			total = max(total, s.BytesDone+1)
 		}
-		if total > 0 && total != bar.GetMax64() {
+		if total > 0 && (!sized || total != bar.GetMax64()) {
 			bar.ChangeMax64(total)
+			sized = true
 		}
-		bar.Describe(fmt.Sprintf("%d/%d files", s.FilesDone, s.FilesTotal))
+		bar.Describe(desc)
 		_ = bar.Set64(s.BytesDone)
 		return s
 	}
+	update()
 	for {
 		select {
 		case <-tick.C:
 			update()
 		case r, ok := <-p.results:
 			if ok && r.Status == downloader.Failed && !p.hold(r) {
-				_ = bar.Clear()
-				p.con.result(r, sample())
+				p.con.result(r, sample()) // the screen keeps it off the bar
 			}
 		case <-p.quit:
 			// A stopped run leaves the bar where it was, not at an end
-			// that its entries never reached.
-			if s := update(); s.FilesDone == s.FilesTotal && s.BytesDone > 0 && s.Interrupted+s.NotStarted == 0 {
+			// that its entries never reached; a run that stopped before
+			// its first byte (a refused login) leaves no bar at all.
+			s := update()
+			switch {
+			case s.FilesDone == s.FilesTotal && s.BytesDone > 0 && s.Interrupted+s.NotStarted == 0:
 				_ = bar.Finish()
-			} else {
+				fmt.Fprintln(p.w)
+			case s.BytesDone == 0 && s.Downloaded+s.Skipped+s.Missing+s.Failed == 0:
+				_ = bar.Clear()
 				_ = bar.Exit()
+			default:
+				_ = bar.Exit()
+				fmt.Fprintln(p.w)
 			}
-			fmt.Fprintln(p.w)
 			for r := range p.results {
 				if r.Status == downloader.Failed && !p.hold(r) {
 					p.con.result(r, sample())
@@ -169,16 +213,73 @@ func (p *progress) runBar(sample func() downloader.Progress) {
 	}
 }
 
-// estimateTotal guesses the run's total bytes for the bar. The downloader
-// knows a file's size only once its download starts, so files still queued
-// are counted at the mean size of the files started so far.
-func estimateTotal(s downloader.Progress, workers int) int64 {
-	started := min(s.FilesTotal, s.FilesDone+int64(workers))
-	if started == 0 || s.BytesExpected == 0 {
+// loginWaitText says that the login waits to try again.
+func loginWaitText(wait time.Duration, failed int64) string {
+	attempts := "1 attempt"
+	if failed != 1 {
+		attempts = fmt.Sprintf("%d attempts", failed)
+	}
+	return fmt.Sprintf("waiting for the login (%s failed, next in %s)", attempts, roundUp(wait))
+}
+
+// estimateTotal guesses the run's total bytes for the bar: the sizes known
+// (BytesExpected), and for each entry whose size is not known yet the mean
+// of the known ones. Entries skipped or missing count for nothing, so the
+// estimate does not move as they end; 0 means nothing is known yet.
+func estimateTotal(s downloader.Progress) int64 {
+	if s.FilesSized == 0 || s.BytesExpected == 0 {
 		return 0
 	}
-	queued := s.FilesTotal - started
-	return max(s.BytesExpected+queued*s.BytesExpected/started, s.BytesDone)
+	return max(s.BytesExpected+s.FilesUnsized*(s.BytesExpected/s.FilesSized), s.BytesDone)
+}
+
+// etaWindow is how far back the rate that estimates the time left looks.
+const etaWindow = 10 * time.Second
+
+// timeLeft estimates the time a run has left from the bytes it received
+// over the last etaWindow.
+type timeLeft struct {
+	samples []etaSample
+}
+
+type etaSample struct {
+	at    time.Time
+	bytes int64
+}
+
+// add records that done bytes had arrived at now.
+func (t *timeLeft) add(now time.Time, done int64) {
+	t.samples = append(t.samples, etaSample{now, done})
+	i := 0
+	for i < len(t.samples)-2 && now.Sub(t.samples[i+1].at) >= etaWindow {
+		i++
+	}
+	t.samples = t.samples[i:]
+}
+
+// estimate says how long remaining bytes take at the recent rate, rounded
+// up to a second ("1s", "2m05s"), or "" when it cannot tell: less than a
+// second of samples, or no byte in the window (a stall, a retry's wait).
+func (t *timeLeft) estimate(remaining int64) string {
+	if len(t.samples) < 2 || remaining <= 0 {
+		return ""
+	}
+	first, last := t.samples[0], t.samples[len(t.samples)-1]
+	span := last.at.Sub(first.at)
+	got := last.bytes - first.bytes
+	if span < time.Second || got <= 0 {
+		return ""
+	}
+	secs := float64(remaining) / (float64(got) / span.Seconds())
+	if secs > float64(100*24*time.Hour/time.Second) {
+		return ""
+	}
+	return roundUp(time.Duration(secs * float64(time.Second))).String()
+}
+
+// roundUp rounds d up to a whole second, at least one.
+func roundUp(d time.Duration) time.Duration {
+	return max(time.Second, (d+time.Second-1)/time.Second*time.Second)
 }
 
 // resultLine is the one line a finished entry gets in plain output.
@@ -189,7 +290,14 @@ func resultLine(r downloader.Result) string {
 	case downloader.Skipped:
 		return fmt.Sprintf("skipped %s (already complete)", r.Entry.Name)
 	case downloader.Missing:
-		return fmt.Sprintf("missing %s (the service has no such file; allowed for tiles from a box)", r.Entry.Name)
+		from := "a box or an area"
+		switch {
+		case r.Entry.Source.BBox != "":
+			from = "a box"
+		case r.Entry.Source.AOI != "":
+			from = "an area"
+		}
+		return fmt.Sprintf("missing %s (the service has no such file; allowed for tiles from %s)", r.Entry.Name, from)
 	}
 	return fmt.Sprintf("failed %s: %v", r.Entry.Name, r.Err)
 }

@@ -32,6 +32,9 @@ func TestReadmeQuotesRealMessages(t *testing.T) {
 	write("ok.txt", "N00E006\n")
 	write("three.txt", "N00E006\nN00E009\nN00E012\n")
 	write("empty.txt", "# nothing yet\n")
+	write("mercator.geojson", `{"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:EPSG::3857"}},"features":[]}`)
+	misspelt := creds()
+	misspelt["WCDL_WORKRS"] = "8"
 	wrong := map[string]string{"WCDL_USERNAME": testUser, "WCDL_PASSWORD": "wrong-" + testPassword}
 	tests := []struct {
 		env  map[string]string
@@ -42,6 +45,10 @@ func TestReadmeQuotesRealMessages(t *testing.T) {
 		{creds(), []string{"-m", "ok.txt", "-o", "out", "--report", filepath.Join("reports", "run.json")}, "wcdl: --report"},
 		{creds(), []string{"-m", "tiles.txt", "-o", "out"}, "tiles.txt: the manifest is"},
 		{creds(), []string{"--worker", "3"}, "wcdl: usage: unknown flag"},
+		{creds(), []string{"-worker=8"}, "wcdl: usage: unknown flag"},
+		{misspelt, []string{"-m", "empty.txt", "--dry-run"}, "wcdl: warning: WCDL_WORKRS"},
+		{creds(), []string{"--bbox", "-180,-90,180,90", "--dry-run"}, "wcdl: warning: bbox"},
+		{creds(), []string{"--aoi", "mercator.geojson", "--dry-run"}, "--aoi: mercator.geojson"},
 		{creds(), []string{"--bbox", "10,0,-10,1", "--dry-run"}, "wcdl: warning: bbox"},
 		{creds(), []string{"-m", "empty.txt", "-o", "out"}, "wcdl: warning: the plan is empty"},
 		{creds(), []string{"-m", "three.txt", "-o", "out", "--shard", "3/4", "--dry-run"}, "wcdl: warning: shard"},

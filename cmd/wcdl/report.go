@@ -22,6 +22,7 @@ type summary struct {
 	Failed         int     `json:"failed"`
 	Interrupted    int     `json:"interrupted"`
 	NotStarted     int     `json:"not_started"`
+	Planned        int     `json:"planned,omitempty"` // --dry-run: every entry
 	Bytes          int64   `json:"bytes"`
 	ElapsedSeconds float64 `json:"elapsed_seconds"`
 	BytesPerSecond float64 `json:"bytes_per_second"`
@@ -158,6 +159,7 @@ type reportOptions struct {
 	Force               bool    `json:"force"`
 	Shard               string  `json:"shard,omitempty"`
 	Simulate            bool    `json:"simulate"`
+	DryRun              bool    `json:"dry_run,omitempty"`
 }
 
 // reportRecord is one entry's outcome.
@@ -188,6 +190,7 @@ func newReport(o *options, started, finished time.Time, sum summary, code int, r
 			ClientID: o.clientID, BaseURL: downloader.Redact(o.baseURL), Retries: o.retries,
 			LimitRate: o.limitRate, Force: o.force,
 			StallTimeoutSeconds: o.stallTimeout.Seconds(), MinRate: o.minRate, MaxFileSize: o.maxFileSize, Shard: o.shard, Simulate: o.simulate,
+			DryRun: o.dryRun,
 		},
 		Summary: sum,
 		Entries: make([]reportRecord, 0, len(results)),

@@ -18,6 +18,7 @@ import (
 
 	"github.com/wcdl/wcdl/auth"
 	"github.com/wcdl/wcdl/downloader"
+	"github.com/wcdl/wcdl/internal/shown"
 )
 
 // Exit codes. README.md documents them; scripts depend on them.
@@ -38,10 +39,11 @@ var version = ""
 // exit code. All output goes to the writers passed in.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	c := &command{
-		getenv: os.Getenv,
-		stdin:  stdin,
-		stdout: stdout,
-		stderr: stderr,
+		getenv:  os.Getenv,
+		environ: os.Environ,
+		stdin:   stdin,
+		stdout:  stdout,
+		stderr:  stderr,
 	}
 	return c.run(ctx, args)
 }
@@ -50,9 +52,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 // own environment and writers.
 type command struct {
 	getenv func(string) string
-	stdin  io.Reader
-	stdout io.Writer
-	stderr io.Writer
+	// environ lists the environment, to warn about WCDL_ variables wcdl
+	// does not read; nil: none are checked.
+	environ func() []string
+	stdin   io.Reader
+	stdout  io.Writer
+	stderr  io.Writer
 
 	// simulated is called with the simulator's services once they are up
 	// (tests use it to reach the fakes' counters); nil in production.
@@ -65,6 +70,8 @@ type command struct {
 	dial func(ctx context.Context, network, addr string) (net.Conn, error)
 	// simPort, if not 0, replaces simPort (tests use a port of their own).
 	simPort int
+	// login watches the provider's waits between attempts, for the bar.
+	login *loginWatch
 }
 
 func (c *command) run(ctx context.Context, args []string) int {
@@ -74,42 +81,45 @@ func (c *command) run(ctx context.Context, args []string) int {
 		return exitUsage
 	}
 	if o.help {
-		fmt.Fprintf(c.stdout, "Usage: wcdl [flags] -m MANIFEST | --bbox W,S,E,N | --aoi AREA.geojson\n\n%s\nEvery flag can also be set as WCDL_<NAME> in the environment (for example WCDL_WORKERS=8);\na flag on the command line wins. See README.md for the manifest format and exit codes.\n", fs.FlagUsages())
+		fmt.Fprintf(c.stdout, "Usage: wcdl [flags] -m MANIFEST | --bbox W,S,E,N | --aoi AREA.geojson\n\n%s\n%sEvery flag can also be set as WCDL_<NAME> in the environment (for example WCDL_WORKERS=8);\na flag on the command line wins. See README.md for the manifest format and exit codes.\n", fs.FlagUsages(), unitHelp)
 		return exitOK
 	}
 	if o.version {
 		fmt.Fprintf(c.stdout, "wcdl %s %s %s/%s\n", buildVersion(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 		return exitOK
 	}
-	log := c.newLogger(o)
+	// Every line goes through the screen, which keeps them off the bar.
+	scr := newScreen(c.stderr)
+	log := c.newLogger(o, scr)
 	if o.shardFrom != "" {
 		log.Debug("shard from the environment", "shard", o.shard, "from", o.shardFrom)
 	}
-	con := newConsole(c.stderr, o.logFormat == "json")
+	con := newConsole(scr, o.logFormat == "json")
+	if c.environ != nil && !o.quiet {
+		for _, w := range unknownEnv(fs, c.environ()) {
+			con.warn(w)
+		}
+	}
 	if len(o.manifests) == 0 && o.bbox == "" && len(o.aois) == 0 {
 		con.errorf("Run 'wcdl --help' for usage.", "nothing to download: give a manifest with -m FILE, a box with --bbox W,S,E,N or an area with --aoi FILE")
 		return exitUsage
 	}
 
+	// The simulator starts first, silently: the plan names its URLs. It
+	// is announced only once the inputs are known to be good.
 	var sim *simulator
-	if o.simulate && !o.dryRun {
-		port := simPort
-		if c.simPort != 0 {
-			port = c.simPort
-		}
-		sim = startSimulator(port)
+	port := simPort
+	if c.simPort != 0 {
+		port = c.simPort
+	}
+	if o.simulate {
+		rate, _ := parseRate(o.simulateRate) // checked by parseArgs
+		sim = startSimulator(port, rate)
 		defer sim.Close()
 		if c.simulated != nil {
 			c.simulated(sim)
 		}
 		o.tokenURL, o.clientID, o.scope, o.issuer, o.baseURL = sim.kc.TokenURL(), simClient, "", "", sim.ts.URL()
-		if !o.quiet {
-			con.say(slog.LevelInfo, "simulating: a built-in Keycloak and download service on this machine, with a demo account; nothing leaves it",
-				"token_url", o.tokenURL, "base_url", o.baseURL)
-			if sim.portTaken {
-				con.warn(fmt.Sprintf("port %d is taken (another simulation?): parts of an earlier simulated run are downloaded again", port))
-			}
-		}
 	}
 
 	plan, err := c.plan(ctx, o, con)
@@ -121,14 +131,11 @@ func (c *command) run(ctx context.Context, args []string) int {
 		con.errorf("", "%v", err)
 		return exitUsage
 	}
-	if o.dryRun && o.planFormat == "geojson" {
-		return c.writePlanGeoJSON(plan, con)
-	}
 	if o.dryRun {
-		for _, e := range plan.Entries {
-			fmt.Fprintf(c.stdout, "%s\t%s\n", downloader.Redact(e.URL), outPath(o.out, e.Name))
+		if sim != nil && !o.quiet {
+			sim.say(con, port)
 		}
-		return exitOK
+		return c.dryRun(o, plan, con)
 	}
 
 	if err := checkPaths(o); err != nil {
@@ -142,6 +149,10 @@ func (c *command) run(ctx context.Context, args []string) int {
 		con.errorf("", "%v", err)
 		return exitUsage
 	}
+	if sim != nil && !o.quiet {
+		sim.say(con, port)
+	}
+	c.login = &loginWatch{now: time.Now}
 	acc, err := c.access(ctx, o, sim, con, log)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -169,14 +180,18 @@ func (c *command) run(ctx context.Context, args []string) int {
 	}
 	limit, _ := parseRate(o.limitRate) // checked by parseArgs, as are these
 	minRate, _ := parseRate(o.minRate)
-	maxFileSize, _ := parseRate(o.maxFileSize)
+	maxFileSize, _ := parseSize(o.maxFileSize)
+	if maxFileSize == 0 {
+		maxFileSize = noMaxFileSize
+	}
 	var limiter *rate.Limiter
 	if limit > 0 {
 		limiter = rate.NewLimiter(rate.Limit(limit), int(min(limit, 256<<10)))
 	}
 
-	ui := newProgress(c.progressMode(o), con, len(plan.Entries), o.workers)
+	ui := newProgress(c.progressMode(o), con, scr, len(plan.Entries))
 	ui.halted = func() bool { return ctx.Err() != nil }
+	ui.login = c.login.waiting
 	d, err := downloader.New(downloader.Config{
 		Dir:          o.out,
 		Output:       loc,
@@ -308,8 +323,9 @@ func authFailure(err error) string {
 	return "the batch was stopped: " + auth.ErrTokenRefused.Error() + " (the account may lack access to these files)"
 }
 
-// newLogger logs to stderr at the level that -q and -v choose.
-func (c *command) newLogger(o *options) *slog.Logger {
+// newLogger logs to w at the level that -q and -v choose, as JSON or as
+// lines like wcdl's others, through shown.NewHandler.
+func (c *command) newLogger(o *options, w io.Writer) *slog.Logger {
 	level := slog.LevelInfo
 	switch {
 	case o.quiet:
@@ -318,10 +334,13 @@ func (c *command) newLogger(o *options) *slog.Logger {
 		level = slog.LevelDebug
 	}
 	ho := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = newLineHandler(w, level)
 	if o.logFormat == "json" {
-		return slog.New(slog.NewJSONHandler(c.stderr, ho))
+		h = slog.NewJSONHandler(w, ho)
 	}
-	return slog.New(slog.NewTextHandler(c.stderr, ho))
+	// Whoever logs a URL or a server's words, its secrets and escape
+	// sequences stop here.
+	return slog.New(shown.NewHandler(h))
 }
 
 // progressMode resolves --progress auto and --quiet to a concrete mode.

@@ -84,6 +84,13 @@ func runWCDL(t *testing.T, ctx context.Context, env map[string]string, stdin str
 	var stdout bytes.Buffer
 	c := &command{
 		getenv: func(k string) string { return env[k] },
+		environ: func() []string {
+			var kv []string
+			for k, v := range env {
+				kv = append(kv, k+"="+v)
+			}
+			return kv
+		},
 		stdin:  strings.NewReader(stdin),
 		stdout: &stdout,
 		stderr: stderr,

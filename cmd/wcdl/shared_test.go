@@ -31,7 +31,8 @@ func TestStorageFullToldOnce(t *testing.T) {
 			runErr := full
 
 			var buf syncBuffer
-			p := newProgress("plain", newConsole(&buf, false), len(results), 2)
+			scr := newScreen(&buf)
+			p := newProgress("plain", newConsole(scr, false), scr, len(results))
 			p.start(func() downloader.Progress { return downloader.Progress{} })
 			for _, r := range results {
 				p.result(r)

@@ -19,7 +19,7 @@ func TestRunSimulateOceanIsMissing(t *testing.T) {
 	}
 	// A box in one cell of the south Pacific (S30W132), and a tile of
 	// Brazil (S15W048) from standard input.
-	code := c.run(t.Context(), []string{"--simulate", "--bbox", "-131.5,-29.5,-131,-29", "-m", "-",
+	code := c.run(t.Context(), []string{"--simulate", "--simulate-rate", "0", "--bbox", "-131.5,-29.5,-131,-29", "-m", "-",
 		"--year", "2021", "--layer", "Map", "-o", out, "--report", rep})
 	if code != exitOK {
 		t.Fatalf("exit code %d, want 0; stderr:\n%s", code, c.stderr.(*syncBuffer).String())

@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/tls"
 	"fmt"
+	"log/slog"
 	"net"
 	"strconv"
 	"time"
@@ -26,6 +27,9 @@ type simulator struct {
 	// portTaken: the download service is not on its usual port, so the
 	// parts of an earlier simulation do not resume.
 	portTaken bool
+	// connRate is the bytes per second each connection is served at
+	// (--simulate-rate), 0 for full speed.
+	connRate int64
 }
 
 // simPort is the loopback port the simulated download service prefers.
@@ -48,9 +52,14 @@ func listenLoopback(port int) (l net.Listener, ok bool) {
 }
 
 // startSimulator starts both services, the download service on port if it
-// is free. Tokens live a short time, so that a longer demo run shows
-// refreshes.
-func startSimulator(port int) *simulator {
+// is free, serving each connection at connRate bytes per second (0: as fast
+// as loopback goes). Tokens live a short time, so that a longer demo run
+// shows refreshes.
+//
+// The rate is what a long link gives one connection: it makes the demo last
+// long enough to watch the bar and to interrupt it by hand, as the README
+// invites, where full speed ends it in a few milliseconds.
+func startSimulator(port int, connRate int64) *simulator {
 	l, ok := listenLoopback(port)
 	kc := keycloaktest.NewServer(
 		keycloaktest.WithUser(simUser, simPassword),
@@ -65,8 +74,9 @@ func startSimulator(port int) *simulator {
 		terrascopetest.WithLandMask(true),
 		terrascopetest.WithListener(l),
 		terrascopetest.WithTLS(nil), // as the real service: TLS, HTTP/2 offered
+		terrascopetest.WithConnBandwidth(connRate),
 	)
-	return &simulator{kc: kc, ts: ts, portTaken: !ok}
+	return &simulator{kc: kc, ts: ts, portTaken: !ok, connRate: connRate}
 }
 
 // tlsConfig trusts the download service's throwaway CA; nil without a
@@ -82,4 +92,14 @@ func (s *simulator) tlsConfig() *tls.Config {
 func (s *simulator) Close() {
 	s.ts.Close()
 	s.kc.Close()
+}
+
+// say tells, before anything is downloaded, that the run is simulated and
+// where the services are.
+func (s *simulator) say(con *console, port int) {
+	con.say(slog.LevelInfo, "simulating: a built-in Keycloak and download service on this machine, with a demo account; nothing leaves it",
+		"token_url", s.kc.TokenURL(), "base_url", s.ts.URL())
+	if s.portTaken {
+		con.warn(fmt.Sprintf("port %d is taken (another simulation?): parts of an earlier simulated run are downloaded again", port))
+	}
 }

@@ -31,7 +31,7 @@ func TestRunSimulateResumes(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "tiles")
 	rep := filepath.Join(dir, "report.json")
-	args := []string{"--simulate", "-m", "../../testdata/tiles.txt", "-o", out, "--report", rep, "-w", "4"}
+	args := []string{"--simulate", "--simulate-rate", "0", "-m", "../../testdata/tiles.txt", "-o", out, "--report", rep, "-w", "4"}
 
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
@@ -101,10 +101,83 @@ func TestRunSimulatePortTaken(t *testing.T) {
 		getenv: func(string) string { return "" }, stdin: strings.NewReader(""),
 		stdout: &syncBuffer{}, stderr: &syncBuffer{}, simPort: l.Addr().(*net.TCPAddr).Port,
 	}
-	if code := c.run(t.Context(), []string{"--simulate", "-m", "../../testdata/tiles.txt", "-o", t.TempDir()}); code != exitOK {
+	if code := c.run(t.Context(), []string{"--simulate", "--simulate-rate", "0", "-m", "../../testdata/tiles.txt", "-o", t.TempDir()}); code != exitOK {
 		t.Fatalf("exit code %d, want 0; stderr:\n%s", code, c.stderr.(*syncBuffer).String())
 	}
 	if stderr := c.stderr.(*syncBuffer).String(); !strings.Contains(stderr, "is taken (another simulation?)") {
 		t.Errorf("stderr does not say the port is taken:\n%s", stderr)
 	}
+}
+
+// TestSimulateRate: the simulator serves each connection at a rate a
+// person can watch unless told otherwise, and --simulate-rate 0 (what the
+// tests and benchmarks use) at full speed.
+func TestSimulateRate(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want int64
+	}{
+		{"default", nil, 1 << 20},
+		{"full speed", []string{"--simulate-rate", "0"}, 0},
+		{"binary units", []string{"--simulate-rate", "8MiB"}, 8 << 20},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got int64 = -1
+			c := &command{
+				getenv: func(string) string { return "" }, stdin: strings.NewReader(""),
+				stdout: &syncBuffer{}, stderr: &syncBuffer{}, simPort: freePort(t),
+				simulated: func(s *simulator) { got = s.connRate },
+			}
+			args := append([]string{"--simulate", "--dry-run", "-m", "../../testdata/tiles.txt"}, tt.args...)
+			if code := c.run(t.Context(), args); code != exitOK {
+				t.Fatalf("exit code %d, want 0; stderr:\n%s", code, c.stderr.(*syncBuffer).String())
+			}
+			if got != tt.want {
+				t.Errorf("the simulator serves a connection at %d bytes/s, want %d", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestSimulateInputsFirst: with --simulate, bad input is told before the
+// simulator is announced (and then nothing is), and --dry-run prints the
+// simulator's URLs, which a following run would fetch, not the real
+// service's.
+func TestSimulateInputsFirst(t *testing.T) {
+	t.Run("bad input", func(t *testing.T) {
+		c := &command{
+			getenv: func(string) string { return "" }, stdin: strings.NewReader(""),
+			stdout: &syncBuffer{}, stderr: &syncBuffer{}, simPort: freePort(t),
+		}
+		code := c.run(t.Context(), []string{"--simulate", "-m", writeManifest(t, "N01E006"), "-o", t.TempDir()})
+		stderr := c.stderr.(*syncBuffer).String()
+		if code != exitUsage {
+			t.Fatalf("exit code %d, want %d; stderr:\n%s", code, exitUsage, stderr)
+		}
+		if first, _, _ := strings.Cut(stderr, "\n"); !strings.HasPrefix(first, "wcdl: nothing was downloaded, the input has errors") || strings.Contains(stderr, "simulating") {
+			t.Errorf("stderr:\n%s\nwant the input's error first, and no word of the simulator", stderr)
+		}
+	})
+	t.Run("dry run", func(t *testing.T) {
+		var base string
+		c := &command{
+			getenv: func(string) string { return "" }, stdin: strings.NewReader(""),
+			stdout: &syncBuffer{}, stderr: &syncBuffer{}, simPort: freePort(t),
+			simulated: func(s *simulator) { base = s.ts.URL() },
+		}
+		if code := c.run(t.Context(), []string{"--simulate", "--dry-run", "-m", "../../testdata/tiles.txt"}); code != exitOK {
+			t.Fatalf("exit code %d, want 0; stderr:\n%s", code, c.stderr.(*syncBuffer).String())
+		}
+		lines := strings.Split(strings.TrimSpace(c.stdout.(*syncBuffer).String()), "\n")
+		if len(lines) != 6 {
+			t.Fatalf("dry run printed %d lines, want 6:\n%s", len(lines), strings.Join(lines, "\n"))
+		}
+		for _, l := range lines {
+			if !strings.HasPrefix(l, base+"/") {
+				t.Errorf("dry run line %q, want a URL of the simulator %s", l, base)
+			}
+		}
+	})
 }

@@ -2,6 +2,7 @@ package terrascopetest_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -28,7 +29,7 @@ func ExampleNewServer() {
 		return
 	}
 	fmt.Println(resp.Status, resp.Header.Get("Content-Type"), len(body), "bytes")
-	fmt.Println("valid TIFF:", tiff.Check(bytes.NewReader(body), int64(len(body))) == nil)
+	fmt.Println("valid TIFF:", tiff.Check(context.Background(), bytes.NewReader(body), int64(len(body))) == nil)
 
 	// Resume from byte 60000, as long as the file has not changed.
 	req, _ := http.NewRequest("GET", s.URL()+"/"+name, nil)

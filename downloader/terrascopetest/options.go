@@ -30,6 +30,7 @@ type config struct {
 	redirectTo  string
 	bandwidth   int64
 	revokeEvery int
+	revokeOwn   bool // the revoking download is refused too
 	latency     time.Duration
 	now         func() time.Time
 	tls         bool
@@ -148,6 +149,16 @@ func WithBandwidth(bytesPerSec int64) Option {
 // It has no effect on a server without Tokens.
 func WithRevokeEvery(n int) Option {
 	return func(c *config) { c.revokeEvery = n }
+}
+
+// WithRevokeRefusing makes each authorized download revoke every token, by
+// calling Tokens.RevokeAccess, with probability 1/n drawn from the seeded
+// source, and be refused itself, as by a service that revokes a token it
+// suspects: the token was valid when the download arrived, and the
+// download is answered as one without a valid token (401, or the redirect
+// of WithLoginRedirect). It has no effect on a server without Tokens.
+func WithRevokeRefusing(n int) Option {
+	return func(c *config) { c.revokeEvery, c.revokeOwn = n, true }
 }
 
 // WithLatency delays every response by d.

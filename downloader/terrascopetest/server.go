@@ -492,7 +492,18 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			s.unauthorized(rw, r, ok)
 			return
 		}
-		if n := s.downloads.Add(1); s.cfg.revokeEvery > 0 && n%int64(s.cfg.revokeEvery) == 0 {
+		if s.cfg.revokeOwn {
+			s.mu.Lock()
+			revoke := s.rng.IntN(s.cfg.revokeEvery) == 0
+			s.mu.Unlock()
+			if revoke {
+				s.revocations.Add(1)
+				s.tokens.RevokeAccess()
+				s.changed()
+				s.unauthorized(rw, r, true)
+				return
+			}
+		} else if n := s.downloads.Add(1); s.cfg.revokeEvery > 0 && n%int64(s.cfg.revokeEvery) == 0 {
 			s.revocations.Add(1)
 			s.tokens.RevokeAccess()
 			s.changed()

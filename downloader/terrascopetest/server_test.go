@@ -2,9 +2,11 @@ package terrascopetest
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -142,7 +144,7 @@ func TestContent(t *testing.T) {
 				t.Fatalf("blocks 1 and 2 start alike")
 			}
 			isTIFF := strings.HasSuffix(name, ".tif")
-			err = tiff.Check(bytes.NewReader(want), int64(len(want)))
+			err = tiff.Check(context.Background(), bytes.NewReader(want), int64(len(want)))
 			if isTIFF && err != nil {
 				t.Fatalf("tiff.Check: %v", err)
 			}
@@ -151,7 +153,7 @@ func TestContent(t *testing.T) {
 			}
 			if isTIFF {
 				cut := int64(len(want)) - 1000
-				if err := tiff.Check(bytes.NewReader(want[:cut]), cut); !errors.Is(err, tiff.ErrTruncated) {
+				if err := tiff.Check(context.Background(), bytes.NewReader(want[:cut]), cut); !errors.Is(err, tiff.ErrTruncated) {
 					t.Fatalf("tiff.Check of a cut file: got %v, want ErrTruncated", err)
 				}
 				if got := resp.Header.Get("Content-Type"); got != "image/tiff" {
@@ -420,7 +422,7 @@ func TestFaults(t *testing.T) {
 			wantHeader: map[string]string{"Retry-After": "2"}, wantBody: "429 Too Many Requests"},
 		{name: "HTML", opts: []Option{WithHTML(1)}, wantStatus: 200, wantHeader: map[string]string{"Content-Type": "text/html; charset=utf-8"},
 			wantBody: "<!DOCTYPE html>", check: func(t *testing.T, s *Server, body []byte) {
-				if err := tiff.Check(bytes.NewReader(body), int64(len(body))); !errors.Is(err, tiff.ErrNotTIFF) {
+				if err := tiff.Check(context.Background(), bytes.NewReader(body), int64(len(body))); !errors.Is(err, tiff.ErrNotTIFF) {
 					t.Fatalf("tiff.Check of the login page: got %v, want ErrNotTIFF", err)
 				}
 			}},
@@ -617,7 +619,7 @@ func TestConcurrentRanges(t *testing.T) {
 	if !bytes.Equal(got, want) {
 		t.Fatalf("assembled ranges differ from the content")
 	}
-	if err := tiff.Check(bytes.NewReader(got), size); err != nil {
+	if err := tiff.Check(context.Background(), bytes.NewReader(got), size); err != nil {
 		t.Fatalf("tiff.Check: %v", err)
 	}
 }
@@ -756,4 +758,49 @@ func TestHold(t *testing.T) {
 		t.Errorf("body after Release: %d bytes, not the file", len(got))
 	}
 	<-s.WaitFor(func(st Stats) bool { return st.Held == 0 })
+}
+
+func TestRevokeRefusing(t *testing.T) {
+	t.Run("every download", func(t *testing.T) {
+		tokens := newTokens("t1")
+		s := newServer(t, tokens, WithFileSize(1000), WithRevokeRefusing(1))
+		// The first download revokes t1 and is refused; the second is
+		// refused for want of a valid token, and revokes nothing more.
+		for i := range 2 {
+			if got := get(t, s, "t1"); got != http.StatusUnauthorized {
+				t.Fatalf("request %d: got %d, want 401", i+1, got)
+			}
+		}
+		if got := s.Stats().Revocations; got != 1 || tokens.revoked != 1 {
+			t.Fatalf("Revocations: got %d (%d calls), want 1", got, tokens.revoked)
+		}
+	})
+	t.Run("one in four", func(t *testing.T) {
+		tokens := newTokens()
+		s := newServer(t, tokens, WithFileSize(1000), WithRevokeRefusing(4))
+		const n = 400
+		refused := 0
+		for i := range n {
+			tok := fmt.Sprint("t", i)
+			tokens.mu.Lock()
+			tokens.valid[tok] = true
+			tokens.mu.Unlock()
+			if get(t, s, tok) == http.StatusUnauthorized {
+				refused++
+			}
+		}
+		if got := s.Stats().Revocations; got != int64(refused) || refused < n/8 || refused > n/2 {
+			t.Fatalf("%d revocations, %d of %d downloads refused; want as many, about a quarter", got, refused, n)
+		}
+	})
+}
+
+// get downloads the tile with token and returns the status.
+func get(t *testing.T, s *Server, token string) int {
+	t.Helper()
+	resp, _, err := do(t, nil, "GET", s.URL()+"/"+tile, map[string]string{"Authorization": "Bearer " + token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode
 }

@@ -4,6 +4,7 @@
 package tiff
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -21,7 +22,9 @@ var ErrTruncated = errors.New("TIFF file is truncated")
 
 // ErrMalformed reports a file with a TIFF header whose directories are
 // inconsistent: a loop in the directory chain, an implausible entry count, a
-// missing or mismatched strip or tile table, or a value of the wrong type.
+// missing or mismatched strip or tile table, a value of the wrong type, or
+// directories and tables that overlap so much that checking them would read
+// the file many times over (see MaxReadFactor).
 var ErrMalformed = errors.New("malformed TIFF file")
 
 // Limits that keep Check fast and its memory bounded on hostile input.
@@ -30,6 +33,15 @@ const (
 	MaxIFDs = 1024
 	// MaxEntries is the largest entry count Check accepts in one directory.
 	MaxEntries = 4096
+	// MaxReadFactor and ReadSlack bound the bytes Check reads from a file
+	// of size bytes to MaxReadFactor*size + ReadSlack. A file written by
+	// any TIFF library stores each directory and table once, so its
+	// structure is read in less than size bytes; one whose directories
+	// share or overlap their tables would otherwise make Check read the
+	// file up to MaxIFDs times. Identical tables shared by several
+	// directories are checked once and read once.
+	MaxReadFactor = 2
+	ReadSlack     = 64 << 10
 )
 
 // TIFF tags and field types Check reads.
@@ -84,22 +96,44 @@ func (f *format) uint(b []byte) uint64 {
 //
 // Check reads only the header, the directories and their offset and byte
 // count tables, never the image data, so it takes microseconds even for a
-// file of hundreds of megabytes. A read error from r, or r ending before
-// size, is reported as ErrTruncated. Every other error wraps ErrNotTIFF or
+// file of hundreds of megabytes, and it reads at most MaxReadFactor*size +
+// ReadSlack bytes whatever the file holds. A read error from r, or r ending
+// before size, is reported as ErrTruncated. If ctx ends, Check returns
+// ctx.Err() at its next read. Every other error wraps ErrNotTIFF or
 // ErrMalformed and says at which byte offset the problem was found.
-func Check(r io.ReaderAt, size int64) error {
+func Check(ctx context.Context, r io.ReaderAt, size int64) error {
 	if size < 0 {
 		return fail(ErrTruncated, "negative file size %d", size)
 	}
-	c := &checker{r: r, size: size}
+	c := &checker{ctx: ctx, r: r, size: size, budget: MaxReadFactor*size + ReadSlack}
 	return c.check()
 }
 
+// checker is the state of one Check. It lives for one call, so it holds
+// that call's ctx.
 type checker struct {
-	r    io.ReaderAt
-	size int64
-	f    format
-	buf  [64]byte
+	ctx    context.Context
+	r      io.ReaderAt
+	size   int64
+	f      format
+	budget int64                // bytes Check may still read
+	done   map[[2]tableKey]bool // strip or tile table pairs already checked
+	buf    [64]byte
+}
+
+// take charges n bytes of reading to the budget, and stops the check if ctx
+// has ended.
+func (c *checker) take(n int64, what string) error {
+	if err := c.ctx.Err(); err != nil {
+		return err
+	}
+	if n > c.budget {
+		limit := MaxReadFactor*c.size + ReadSlack
+		return fail(ErrMalformed, "reading %s would take the check past %d bytes of reads, %d times the file's %d bytes and %d more: the image directories share or overlap their tables",
+			what, limit, MaxReadFactor, c.size, ReadSlack)
+	}
+	c.budget -= n
+	return nil
 }
 
 // read reads n bytes at off into a buffer that is valid until the next read.
@@ -107,6 +141,9 @@ type checker struct {
 func (c *checker) read(off, n int64, what string) ([]byte, error) {
 	if off < 0 || off > c.size || n > c.size-off {
 		return nil, fail(ErrTruncated, "%s at byte %d needs %d bytes, beyond the file's %d bytes", what, off, n, c.size)
+	}
+	if err := c.take(n, what); err != nil {
+		return nil, err
 	}
 	b := c.buf[:n]
 	if err := readFull(c.r, b, off); err != nil {
@@ -156,6 +193,9 @@ func (c *checker) check() error {
 // header reads the byte order and version and sets c.f.
 func (c *checker) header() error {
 	n := min(c.size, 16)
+	if err := c.take(n, "the header"); err != nil {
+		return err
+	}
 	b := c.buf[:n]
 	if err := readFull(c.r, b, 0); err != nil {
 		return &checkError{msg: fmt.Sprintf("reading header: %v", err), err: ErrTruncated}
@@ -205,6 +245,15 @@ type table struct {
 	typ   uint16
 	count uint64
 	field int64 // offset of the entry's value field
+	at    int64 // offset of the values: field if inline, else read from it
+}
+
+// tableKey identifies the values of a table: two directories whose offsets
+// and byte counts tables have equal keys list the same strips or tiles.
+type tableKey struct {
+	typ   uint16
+	count uint64
+	at    int64
 }
 
 // ifd checks image directory i at off and returns the offset of the next.
@@ -223,6 +272,9 @@ func (c *checker) ifd(i int, off int64) (uint64, error) {
 	}
 	// One read for the entries and the next-directory offset.
 	dir := make([]byte, end+c.f.offsetLen-off-c.f.countLen)
+	if err := c.take(int64(len(dir)), fmt.Sprintf("image directory %d at byte %d", i, off)); err != nil {
+		return 0, err
+	}
 	if err := readFull(c.r, dir, off+c.f.countLen); err != nil {
 		return 0, &checkError{msg: fmt.Sprintf("reading image directory %d at byte %d: %v", i, off, err), err: ErrTruncated}
 	}
@@ -278,12 +330,25 @@ func (c *checker) pieces(i int, kind string, offs, lens table) error {
 	case offs.count == 0:
 		return fail(ErrMalformed, "image directory %d has no %ss", i, kind)
 	}
-	ov, err := c.values(i, kind+" offsets", offs)
+	ov, err := c.values(i, kind+" offsets", &offs)
 	if err != nil {
 		return err
 	}
-	lv, err := c.values(i, kind+" byte counts", lens)
+	lv, err := c.values(i, kind+" byte counts", &lens)
 	if err != nil {
+		return err
+	}
+	// Directories of one file may point to the same tables (a crafted file
+	// can make a thousand do so): those are checked and read once.
+	key := [2]tableKey{{offs.typ, offs.count, offs.at}, {lens.typ, lens.count, lens.at}}
+	if c.done[key] {
+		return nil
+	}
+	if c.done == nil {
+		c.done = make(map[[2]tableKey]bool)
+	}
+	c.done[key] = true
+	if err := c.take(ov.left+lv.left, fmt.Sprintf("the %s tables of image directory %d", kind, i)); err != nil {
 		return err
 	}
 	for k := uint64(0); k < offs.count; k++ {
@@ -305,8 +370,9 @@ func (c *checker) pieces(i int, kind string, offs, lens table) error {
 	return nil
 }
 
-// values returns a reader of the values of t, inline or out of line.
-func (c *checker) values(i int, what string, t table) (*valueReader, error) {
+// values returns a reader of the values of t, inline or out of line, and
+// sets t.at.
+func (c *checker) values(i int, what string, t *table) (*valueReader, error) {
 	var width int64
 	switch t.typ {
 	case typeShort:
@@ -335,6 +401,7 @@ func (c *checker) values(i int, what string, t table) (*valueReader, error) {
 			return nil, fail(ErrTruncated, "image directory %d has %s at bytes %d to %d, beyond the file's %d bytes", i, what, c.f.uint(b), c.f.uint(b)+uint64(total), c.size)
 		}
 	}
+	t.at = v.off
 	return v, nil
 }
 
@@ -355,6 +422,9 @@ func (v *valueReader) next() (uint64, error) {
 		n := min(v.left, int64(len(v.store)))
 		if n == 0 {
 			return 0, fail(ErrMalformed, "%s ran out of values", v.what)
+		}
+		if err := v.c.ctx.Err(); err != nil {
+			return 0, err
 		}
 		v.buf = v.store[:n]
 		if err := readFull(v.c.r, v.buf, v.off); err != nil {

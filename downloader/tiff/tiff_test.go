@@ -2,6 +2,7 @@ package tiff
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -202,7 +203,7 @@ func TestCheck(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := Check(bytes.NewReader(tt.file), int64(len(tt.file)))
+			err := Check(context.Background(), bytes.NewReader(tt.file), int64(len(tt.file)))
 			switch {
 			case tt.want == nil && err != nil:
 				t.Fatalf("Check: got %v, want nil", err)
@@ -229,7 +230,7 @@ func TestCheckPrefixes(t *testing.T) {
 	}
 	for name, file := range files {
 		t.Run(name, func(t *testing.T) {
-			if err := Check(bytes.NewReader(file), int64(len(file))); err != nil {
+			if err := Check(context.Background(), bytes.NewReader(file), int64(len(file))); err != nil {
 				t.Fatalf("Check(full file): %v", err)
 			}
 			// Every prefix of the small files; for the large one,
@@ -238,7 +239,7 @@ func TestCheckPrefixes(t *testing.T) {
 			if len(file) > 4096 {
 				step = 997
 				for n := range 1024 {
-					if err := Check(bytes.NewReader(file[:n]), int64(n)); !errors.Is(err, ErrTruncated) {
+					if err := Check(context.Background(), bytes.NewReader(file[:n]), int64(n)); !errors.Is(err, ErrTruncated) {
 						t.Fatalf("Check(first %d of %d bytes): got %v, want ErrTruncated", n, len(file), err)
 					}
 				}
@@ -246,12 +247,12 @@ func TestCheckPrefixes(t *testing.T) {
 			for n := 0; n < len(file); n += step {
 				// The reader holds the whole file but the size says
 				// it was cut, as for a partial download on disk.
-				if err := Check(bytes.NewReader(file[:n]), int64(n)); !errors.Is(err, ErrTruncated) {
+				if err := Check(context.Background(), bytes.NewReader(file[:n]), int64(n)); !errors.Is(err, ErrTruncated) {
 					t.Fatalf("Check(first %d of %d bytes): got %v, want ErrTruncated", n, len(file), err)
 				}
 			}
 			n := len(file) - 1
-			if err := Check(bytes.NewReader(file[:n]), int64(n)); !errors.Is(err, ErrTruncated) {
+			if err := Check(context.Background(), bytes.NewReader(file[:n]), int64(n)); !errors.Is(err, ErrTruncated) {
 				t.Fatalf("Check(first %d of %d bytes): got %v, want ErrTruncated", n, len(file), err)
 			}
 		})
@@ -261,7 +262,7 @@ func TestCheckPrefixes(t *testing.T) {
 // TestCheckShortReader checks a reader that ends before the size claimed.
 func TestCheckShortReader(t *testing.T) {
 	file := build(t, layout{typ: typeLong, pieces: 3, pieceLen: 20})
-	err := Check(bytes.NewReader(file[:20]), int64(len(file)))
+	err := Check(context.Background(), bytes.NewReader(file[:20]), int64(len(file)))
 	if !errors.Is(err, ErrTruncated) {
 		t.Fatalf("Check: got %v, want ErrTruncated", err)
 	}
@@ -282,10 +283,10 @@ func TestHeader(t *testing.T) {
 			t.Fatalf("Header(%d): %v", size, err)
 		}
 		r := &sparse{head: h, size: size}
-		if err := Check(r, size); err != nil {
+		if err := Check(context.Background(), r, size); err != nil {
 			t.Fatalf("Check(Header(%d)): %v", size, err)
 		}
-		if err := Check(r, size-1); !errors.Is(err, ErrTruncated) {
+		if err := Check(context.Background(), r, size-1); !errors.Is(err, ErrTruncated) {
 			t.Fatalf("Check(Header(%d)) cut by one byte: got %v, want ErrTruncated", size, err)
 		}
 		if got, want := stripEnd(t, h), size; got != want {
@@ -378,7 +379,7 @@ func FuzzCheck(f *testing.F) {
 	f.Fuzz(func(t *testing.T, file []byte) {
 		// A claimed size larger than the data exercises short reads.
 		for _, size := range []int64{int64(len(file)), int64(len(file)) + 1<<20} {
-			err := Check(bytes.NewReader(file), size)
+			err := Check(context.Background(), bytes.NewReader(file), size)
 			if err != nil && !errors.Is(err, ErrTruncated) && !errors.Is(err, ErrNotTIFF) && !errors.Is(err, ErrMalformed) {
 				t.Fatalf("Check: got %v, want an error wrapping one of the sentinels", err)
 			}
@@ -394,7 +395,7 @@ func BenchmarkCheck(b *testing.B) {
 	r := &counting{r: bytes.NewReader(file)}
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := Check(r, int64(len(file))); err != nil {
+		if err := Check(context.Background(), r, int64(len(file))); err != nil {
 			b.Fatal(err)
 		}
 	}

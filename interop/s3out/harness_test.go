@@ -51,9 +51,9 @@ type rig struct {
 	// refused receives a value for each 412 answer (a conditional write
 	// refused), if a test waits for it.
 	refused chan struct{}
-	kc     *keycloaktest.Server
-	ts     *terrascopetest.Server
-	client *s3.Client
+	kc      *keycloaktest.Server
+	ts      *terrascopetest.Server
+	client  *s3.Client
 }
 
 func newRig(t *testing.T, opts ...terrascopetest.Option) *rig {
@@ -179,7 +179,7 @@ func (r *rig) checkObjects(t *testing.T, names []string, size int64) {
 		if got, want := o.Metadata["sha256"], hex.EncodeToString(sum[:]); got != want {
 			t.Errorf("%s: x-amz-meta-sha256 %q, want %q (the SHA-256 of its bytes)", k, got, want)
 		}
-		if err := tiff.Check(bytes.NewReader(b), int64(len(b))); err != nil {
+		if err := tiff.Check(context.Background(), bytes.NewReader(b), int64(len(b))); err != nil {
 			t.Errorf("%s: %v", k, err)
 		}
 	}
