@@ -23,7 +23,7 @@ VGW=${WCDL_VERSITYGW:-$(go env GOPATH)/bin/versitygw}
 go build -o "$OUT/wcdl" ./cmd/wcdl
 go build -o "$OUT/wcdl-sim" ./cmd/wcdl-sim
 
-"$OUT/wcdl-sim" --file-size "$SIZE" >"$OUT/sim.out" 2>"$OUT/sim.err" &
+"$OUT/wcdl-sim" --file-size "$SIZE" --land-mask=false >"$OUT/sim.out" 2>"$OUT/sim.err" &
 SIM=$!
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 rm -rf "$OUT/gw" && mkdir -p "$OUT/gw"
@@ -41,10 +41,8 @@ for i in $(seq 0 $((FILES - 1))); do printf 'N%02dE%03d\n' $(((i / 60) * 3)) $((
 export RCLONE_CONFIG_GW_TYPE=s3 RCLONE_CONFIG_GW_PROVIDER=Other RCLONE_CONFIG_GW_ENDPOINT=$EP \
 	RCLONE_CONFIG_GW_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID RCLONE_CONFIG_GW_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY \
 	RCLONE_CONFIG_GW_FORCE_PATH_STYLE=true RCLONE_CONFIG=/dev/null
-wcdl() {
-	WCDL_USERNAME=demo WCDL_PASSWORD=demo-password "$OUT/wcdl" -q --progress none -w "$WORKERS" \
-		--token-url "$TOKEN_URL" --base-url "$BASE_URL" -m "$OUT/tiles.txt" "$@"
-}
+export WCDL_USERNAME=$SIM_USER WCDL_PASSWORD=demo-password
+WCDL=("$OUT/wcdl" -q --progress none -w "$WORKERS" --token-url "$TOKEN_URL" --client-id "$CLIENT_ID" --base-url "$BASE_URL" -m "$OUT/tiles.txt")
 # timed NAME CMD...: runs CMD under /usr/bin/time, appends "NAME wall rss_kib".
 timed() {
 	local name=$1
@@ -57,11 +55,11 @@ timed() {
 for run in $(seq 1 "$RUNS"); do
 	b=bench$run
 	aws --endpoint-url "$EP" s3api create-bucket --bucket "$b" >/dev/null
-	timed stream wcdl -o "s3://$b/stream/" --s3-endpoint "$EP" --s3-path-style
+	timed stream "${WCDL[@]}" -o "s3://$b/stream/" --s3-endpoint "$EP" --s3-path-style
 	rm -rf "$OUT/dl"
-	timed disk wcdl -o "$OUT/dl"
+	timed disk "${WCDL[@]}" -o "$OUT/dl"
 	timed awscp aws --endpoint-url "$EP" s3 cp --recursive --quiet "$OUT/dl" "s3://$b/awscp/"
-	timed rclone rclone copy --transfers "$WORKERS" "$OUT/dl" "gw:$b/rclone"
+	timed rclone env -u AWS_CA_BUNDLE rclone copy --transfers "$WORKERS" "$OUT/dl" "gw:$b/rclone"
 	n=$(aws --endpoint-url "$EP" s3 ls --recursive "s3://$b/" | wc -l)
 	[ "$n" -eq $((3 * FILES)) ] || { echo "run $run: $n objects in $b, want $((3 * FILES))" >&2; exit 1; }
 	rm -rf "$OUT/dl" "$OUT/gw/$b"
@@ -69,7 +67,11 @@ done
 
 awk -v f="$FILES" -v size="$SIZE" -v w="$WORKERS" '
 { t[$1] = t[$1] " " $2; r[$1] = (r[$1] > $3 ? r[$1] : $3) }
-function median(s,   a, n) { n = split(s, a, " "); asort(a); return a[int((n + 1) / 2)] }
+function median(s,   a, n, i, j, x) {
+	n = split(s, a, " ")
+	for (i = 2; i <= n; i++) { x = a[i]; for (j = i - 1; j > 0 && a[j] + 0 > x + 0; j--) a[j + 1] = a[j]; a[j + 1] = x }
+	return a[int((n + 1) / 2)]
+}
 END {
 	mib = f * size / 1048576
 	s = median(t["stream"]); d = median(t["disk"]); c = median(t["awscp"]); rc = median(t["rclone"])

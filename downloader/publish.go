@@ -86,8 +86,8 @@ func (j *job) verify(ctx context.Context, size int64, hs fileHashes) error {
 				// Resumed past the tail it needs: a restart keeps it.
 				return fmt.Errorf("%w: resumed past the bytes the check needs; starting over: %w", ErrNotKept, err)
 			}
-			return &finalError{fmt.Errorf("%w: its structure lies beyond the first %d MiB and the last %d MiB, which are all that is kept to check a file streamed to %s: %w",
-				ErrNotKept, streamHead>>20, streamTail>>20, j.loc.Where(j.e.Name), err)}
+			return &finalError{fmt.Errorf("%w: its structure lies beyond the first %d KiB and the last %d KiB, which are all that is kept to check a file streamed to %s: %w",
+				ErrNotKept, streamHead>>10, streamTail>>10, j.loc.Where(j.e.Name), err)}
 		}
 		return fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}

@@ -7,7 +7,8 @@ package downloader
 // the state the location kept with the bytes (output.Held.Digests). The
 // format check of a TIFF reads only its header, its directories and their
 // tables, which a cloud-optimized GeoTIFF (every WorldCover tile) keeps at
-// the start: the first streamHead and the last streamTail bytes of the
+// the start (a WorldCover tile's need a few tens of KiB): the first
+// streamHead and the last streamTail bytes of the
 // file are kept as they pass, and the check reads those. A TIFF whose
 // structure lies elsewhere fails with ErrNotKept rather than being
 // published unchecked. A resumed TIFF asks the service again for its first
@@ -29,8 +30,8 @@ import (
 // streamHead and streamTail are how many bytes of the start and of the
 // end of a TIFF are kept for its format check on the stream.
 const (
-	streamHead = 1 << 20
-	streamTail = 1 << 20
+	streamHead = 256 << 10
+	streamTail = 256 << 10
 )
 
 // errNotKept is a read of bytes the stream did not keep.
@@ -74,12 +75,18 @@ func (k *streamKeep) Write(p []byte) (int, error) {
 	if k.pos < streamHead {
 		m := min(int64(n), streamHead-k.pos)
 		if int64(len(k.head)) == k.pos {
+			if k.head == nil {
+				k.head = make([]byte, 0, streamHead)
+			}
 			k.head = append(k.head, p[:m]...)
 		}
 	}
 	if t := k.tailAt(); t >= 0 && k.pos+int64(n) > t {
 		from := max(t-k.pos, 0)
 		if int64(len(k.tail)) == k.pos+from-t {
+			if k.tail == nil {
+				k.tail = make([]byte, 0, k.size-t)
+			}
 			k.tail = append(k.tail, p[from:]...)
 		}
 	}

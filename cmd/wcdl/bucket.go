@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -29,6 +31,11 @@ func (s *s3Options) flags(fs *pflag.FlagSet) {
 	fs.DurationVar(&s.lockTTL, "s3-lock-ttl", bucket.DefaultLockTTL, "with -o s3://..., a file's lock not renewed for `D` (its writer died) is taken over")
 }
 
+// memoryBase is what wcdl needs beside the part buffers: the program, the
+// copy buffers and the bytes kept for the TIFF checks (768 KiB per
+// worker).
+const memoryBase = 48 << 20
+
 // isBucket reports an output given as s3://.
 func isBucket(out string) bool { return strings.HasPrefix(out, "s3://") }
 
@@ -50,6 +57,13 @@ func openBucket(ctx context.Context, o *options, log *slog.Logger) (output.Locat
 	part, err := parseRate(o.s3.partSize)
 	if err != nil || part < 5<<20 {
 		return nil, nil, usageError("--s3-part-size %q: want a size of at least 5M", o.s3.partSize)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// The part buffers are live for the whole run: left to GOGC
+		// alone, the heap would grow to twice them before each
+		// collection. A soft limit of what the run needs makes the
+		// collector keep it there.
+		debug.SetMemoryLimit(memoryBase + int64(o.workers)*part)
 	}
 	b, err := bucket.Open(ctx, bucket.Config{URL: o.out, Endpoint: o.s3.endpoint, PathStyle: o.s3.pathStyle, PartSize: part, LockTTL: o.s3.lockTTL, Logger: log})
 	if err != nil {

@@ -8,7 +8,7 @@
 // lock that one writer holds (with an expiry, renewed while it writes, so
 // that the lock of a process that died is taken over), and it records the
 // open upload, the version of the source it holds (output.Record), its
-// parts and the state of the SHA-256 and MD5 of the bytes uploaded, so
+// parts and the state of the SHA-256 of the bytes uploaded, so
 // that a later run resumes the upload where its last part ended. A file
 // smaller than one part is sent as one PutObject at Publish.
 package bucket
@@ -75,8 +75,15 @@ type Bucket struct {
 	bucket, prefix string
 	cfg            Config
 	owner          string // names this process's locks
-	pool           sync.Pool
 	aborted        atomic.Int64
+
+	// free holds part buffers no file uses: a file takes one and gives
+	// it back when it ends, so that a run holds at most one per worker,
+	// reused, and makes no garbage of them (a sync.Pool would drop them
+	// at each collection, and the heap would grow to twice the live
+	// buffers before the next).
+	mu   sync.Mutex
+	free [][]byte
 }
 
 var _ output.Location = (*Bucket)(nil)
@@ -206,16 +213,22 @@ func (b *Bucket) partSize(size int64) int64 {
 
 // buffer returns an empty buffer for a part.
 func (b *Bucket) buffer() []byte {
-	if p, ok := b.pool.Get().(*[]byte); ok {
-		return (*p)[:0]
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if n := len(b.free); n > 0 {
+		buf := b.free[n-1]
+		b.free = b.free[:n-1]
+		return buf[:0]
 	}
 	return make([]byte, 0, b.cfg.PartSize)
 }
 
-// release returns buf to the pool if it has the default capacity.
+// release gives buf back if it has the default capacity.
 func (b *Bucket) release(buf []byte) {
 	if int64(cap(buf)) == b.cfg.PartSize {
-		b.pool.Put(&buf)
+		b.mu.Lock()
+		b.free = append(b.free, buf)
+		b.mu.Unlock()
 	}
 }
 

@@ -3,7 +3,6 @@ package bucket
 import (
 	"bytes"
 	"context"
-	"crypto/md5"
 	"crypto/sha256"
 	"encoding"
 	"encoding/base64"
@@ -41,7 +40,11 @@ type file struct {
 	uploaded int64 // bytes in st.Parts
 	size     int64 // bytes written: uploaded and buffered
 	buf      []byte
-	sha, md5 hash.Hash // of the size bytes written
+	// sha is the SHA-256 of the size bytes written. No MD5 is kept: a
+	// file checked against a manifest's md5= restarts from zero after
+	// an interruption, rather than every file paying for a digest that
+	// few manifests give.
+	sha hash.Hash
 
 	stop      chan struct{} // closed to end the renewer
 	renewDone chan struct{}
@@ -54,7 +57,7 @@ var _ output.File = (*file)(nil)
 func (b *Bucket) newFile(ctx context.Context, name string, st state, etag string) *file {
 	key := b.key(name)
 	f := &file{b: b, name: name, key: key, skey: key + ".part", ctx: ctx, st: st, etag: etag,
-		sha: sha256.New(), md5: md5.New(), stop: make(chan struct{}), renewDone: make(chan struct{})}
+		sha: sha256.New(), stop: make(chan struct{}), renewDone: make(chan struct{})}
 	go f.renew()
 	return f
 }
@@ -123,9 +126,7 @@ func (f *file) Held(ctx context.Context) (output.Held, error) {
 	if f.st.Record != nil {
 		h.Record = *f.st.Record
 	}
-	for name, d := range map[string]hash.Hash{"sha256": f.sha, "md5": f.md5} {
-		h.Digests[name], _ = d.(encoding.BinaryMarshaler).MarshalBinary()
-	}
+	h.Digests["sha256"], _ = f.sha.(encoding.BinaryMarshaler).MarshalBinary()
 	return h, nil
 }
 
@@ -160,8 +161,7 @@ func (f *file) check(ctx context.Context) error {
 		return err
 	}
 	if ok {
-		ok = f.sha.(encoding.BinaryUnmarshaler).UnmarshalBinary(f.st.SHA256) == nil &&
-			f.md5.(encoding.BinaryUnmarshaler).UnmarshalBinary(f.st.MD5) == nil
+		ok = f.sha.(encoding.BinaryUnmarshaler).UnmarshalBinary(f.st.SHA256) == nil
 	}
 	if !ok {
 		return f.reset(ctx, true)
@@ -214,10 +214,9 @@ func (f *file) reset(ctx context.Context, abort bool) error {
 		}
 	}
 	f.mu.Lock()
-	f.st.Upload, f.st.Parts, f.st.Record, f.st.SHA256, f.st.MD5 = "", nil, nil, nil, nil
+	f.st.Upload, f.st.Parts, f.st.Record, f.st.SHA256 = "", nil, nil, nil
 	f.mu.Unlock()
 	f.sha.Reset()
-	f.md5.Reset()
 	f.uploaded, f.size, f.buf = 0, 0, f.buf[:0]
 	return nil
 }
@@ -268,7 +267,6 @@ func (f *file) WriteAt(p []byte, off int64) (int, error) {
 		m := min(int64(len(p)), ps-int64(len(f.buf)))
 		f.buf = append(f.buf, p[:m]...)
 		f.sha.Write(p[:m])
-		f.md5.Write(p[:m])
 		f.size += m
 		n += int(m)
 		p = p[m:]
@@ -319,10 +317,9 @@ func (f *file) flush(ctx context.Context) error {
 		return fmt.Errorf("%w: part %d of %s: %s, sent %s", ErrPartChecksum, n, f.b.Where(f.name), got, c)
 	}
 	shaState, _ := f.sha.(encoding.BinaryMarshaler).MarshalBinary()
-	md5State, _ := f.md5.(encoding.BinaryMarshaler).MarshalBinary()
 	f.mu.Lock()
 	f.st.Parts = append(f.st.Parts, part{N: n, Size: int64(len(f.buf)), ETag: aws.ToString(out.ETag), SHA256: c})
-	f.st.SHA256, f.st.MD5 = shaState, md5State
+	f.st.SHA256 = shaState
 	f.mu.Unlock()
 	f.uploaded += int64(len(f.buf))
 	f.buf = f.buf[:0]
@@ -392,24 +389,20 @@ func (f *file) Publish(ctx context.Context, size int64) error {
 			return fmt.Errorf("publish %s: %s", f.b.Where(f.name), apiMessage(err))
 		}
 		// The metadata of an upload is set when it starts, before the
-		// digest is known: a copy of the object onto itself stores it,
-		// and has the bucket compute the SHA-256 of the whole object to
-		// compare. The object is already complete and checked; a copy
-		// that fails leaves it without x-amz-meta-sha256 (a rerun then
-		// skips it by its size).
+		// digest is known: a copy of the object onto itself stores it.
+		// S3 keeps no full-object SHA-256 of a multipart upload (only
+		// CRCs), and asking the copy for one makes the bucket read the
+		// whole object again: each part's SHA-256 was checked instead.
+		// The object is already complete and checked; a copy that fails
+		// leaves it without x-amz-meta-sha256 (a rerun then skips it by
+		// its size).
 		src := url.PathEscape(f.b.bucket) + "/" + escapeKey(f.key)
-		out, err := f.b.client.CopyObject(ctx, &s3.CopyObjectInput{
+		_, err = f.b.client.CopyObject(ctx, &s3.CopyObjectInput{
 			Bucket: &f.b.bucket, Key: &f.key, CopySource: &src,
 			MetadataDirective: types.MetadataDirectiveReplace, Metadata: meta,
-			ChecksumAlgorithm: types.ChecksumAlgorithmSha256,
 		})
 		if err != nil {
 			f.b.cfg.Logger.Warn("the object's SHA-256 could not be stored with it", "object", f.b.Where(f.name), "error", apiMessage(err))
-		} else if r := out.CopyObjectResult; r != nil && r.ChecksumType == types.ChecksumTypeFullObject {
-			if got := aws.ToString(r.ChecksumSHA256); got != "" && got != b64 {
-				f.b.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &f.b.bucket, Key: &f.key})
-				return fmt.Errorf("%w: %s: the bucket holds SHA-256 %s, %s was sent", ErrPartChecksum, f.b.Where(f.name), got, b64)
-			}
 		}
 	}
 	f.published = true

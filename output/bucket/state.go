@@ -28,10 +28,9 @@ type state struct {
 	Upload  string         `json:"upload,omitempty"` // the multipart upload's id
 	Parts   []part         `json:"parts,omitempty"`  // uploaded, numbered 1, 2, ...
 	Record  *output.Record `json:"record,omitempty"` // the version of the source held
-	// SHA256 and MD5 are the states (MarshalBinary) of the digests of
-	// the bytes of Parts.
+	// SHA256 is the state (MarshalBinary) of the SHA-256 of the bytes
+	// of Parts.
 	SHA256 []byte `json:"sha256,omitempty"`
-	MD5    []byte `json:"md5,omitempty"`
 }
 
 // part is an uploaded part.
