@@ -295,3 +295,18 @@ func (w *statusWriter) WriteHeader(code int) {
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
+
+// objectSHA returns the hex SHA-256 of the object at key.
+func (r *rig) objectSHA(t *testing.T, key string) string {
+	t.Helper()
+	o, err := r.client.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String(bucketName), Key: aws.String(key)})
+	if err != nil {
+		t.Fatalf("get %s: %v", key, err)
+	}
+	defer o.Body.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, o.Body); err != nil {
+		t.Fatalf("read %s: %v", key, err)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}

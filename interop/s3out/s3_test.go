@@ -187,3 +187,48 @@ func TestBucketRestart(t *testing.T) {
 	}
 	r.checkObjects(t, names, size)
 }
+
+// TestBucketNewVersion: a run killed mid-file leaves its uploads open; the
+// source then serves a new version of those files, and the next run
+// aborts the uploads (counted in the report) and publishes the new
+// versions, whole, with none left open.
+func TestBucketNewVersion(t *testing.T) {
+	const size = 12 << 20
+	r := newRig(t, terrascopetest.WithFileSize(size))
+	m, names := writeManifest(t, 2, "")
+	args := r.args(m, "--s3-lock-ttl", "3s")
+	r.ts.Hold(6 << 20)
+	cmd, stderr := r.start(t, nil, args...)
+	wait(t, r.ts.WaitFor(func(s terrascopetest.Stats) bool { return s.Held >= 2 }), "two bodies paused")
+	r.waitParts(t, 2)
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	r.ts.Release()
+	if n := r.openUploads(t); n != 2 {
+		t.Fatalf("%d uploads open after the kill, want 2\n%s", n, stderr)
+	}
+	for _, n := range names {
+		r.ts.Bump(srcPath(n))
+	}
+	rep := filepath.Join(t.TempDir(), "r.json")
+	res := wcdl.Run(context.Background(), t, r.env(), append(args, "--report", rep)...)
+	if res.Code != exitOK {
+		t.Fatalf("exit %d, want %d\n%s", res.Code, exitOK, res.Stderr)
+	}
+	r.checkObjects(t, names, size)
+	for _, n := range names {
+		if got, want := r.objectSHA(t, prefix+n), r.ts.SHA256(srcPath(n)); got != want {
+			t.Errorf("%s: SHA-256 %s, want the new version's %s", n, got, want)
+		}
+	}
+	if got := readReport(t, rep).UploadsAborted; got != 2 {
+		t.Errorf("report counts %d uploads aborted, want 2", got)
+	}
+}
+
+// srcPath is where the download service serves the tile named name.
+func srcPath(name string) string {
+	return "WORLDCOVER/ESA_WORLDCOVER_10M_2021_V200/MAP/" + strings.TrimSuffix(name, ".tif") + "/" + name
+}
