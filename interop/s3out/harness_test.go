@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -24,6 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/wcdl/wcdl/auth/keycloaktest"
 	"github.com/wcdl/wcdl/downloader/terrascopetest"
@@ -181,6 +183,16 @@ func (r *rig) checkObjects(t *testing.T, names []string, size int64) {
 		}
 		if err := tiff.Check(context.Background(), bytes.NewReader(b), int64(len(b))); err != nil {
 			t.Errorf("%s: %v", k, err)
+		}
+		if size < 5<<20 {
+			// One PutObject: the bucket keeps the full object's SHA-256.
+			h, err := r.client.HeadObject(context.Background(), &s3.HeadObjectInput{Bucket: aws.String(bucketName), Key: aws.String(k), ChecksumMode: types.ChecksumModeEnabled})
+			if err != nil {
+				t.Fatalf("head %s: %v", k, err)
+			}
+			if got, want := aws.ToString(h.ChecksumSHA256), base64.StdEncoding.EncodeToString(sum[:]); got != want {
+				t.Errorf("%s: x-amz-checksum-sha256 %q, want %q", k, got, want)
+			}
 		}
 	}
 	if n := r.openUploads(t); n != 0 {
