@@ -62,6 +62,12 @@ func (j *job) attempt(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	j.digest, j.lengthKnown, j.total = digestOf(resp.Header, total, resp.StatusCode == http.StatusOK), total >= 0, total
+	if resp.StatusCode == http.StatusPartialContent {
+		if err := j.digestResumable(ctx); err != nil {
+			return err
+		}
+	}
 	if err := checkEncoding(resp.Header); err != nil {
 		return err
 	}

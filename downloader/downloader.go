@@ -49,6 +49,16 @@ type Result struct {
 	Duration time.Duration // time spent on this entry
 	SHA256   string        // hex SHA-256 of the whole final file when downloaded (see Config.SkipSHA256), else ""
 	Err      error         // why the entry failed or was not started; nil for the other statuses
+	// Checked names what the downloaded file was verified against: "size",
+	// "sha256" and "md5" (the manifest's), CheckedETagMD5,
+	// CheckedETagParts or CheckedContentMD5 (the service's), "tiff".
+	Checked []string
+	// Origin is the source the file came from (manifest.Location.Source)
+	// when the entry lists locations, else "".
+	Origin string
+	// Sizes notes the sources that announced another size than the one
+	// the file came from, as "source: N bytes"; nil when they agree.
+	Sizes []string
 
 	tried bool // a request for it went past the token to the service
 }
@@ -203,6 +213,9 @@ type Downloader struct {
 	// answers counts the answers of the service: proof that the token of
 	// the moment works, or that it was revoked (see job.run).
 	answers answers
+
+	// dead are the sources found out of reach (fallback.go).
+	dead deadSources
 }
 
 // copyBufSize is the size of the buffers the body is copied through.
@@ -482,6 +495,7 @@ func (d *Downloader) resetProgress(entries []manifest.Entry) {
 	d.filesSized.Store(sized)
 	d.filesUnsized.Store(unsized)
 	d.conc.resetStats()
+	d.dead.reset() // a source out of reach in an earlier run is tried again
 	d.filesTotal.Store(int64(len(entries)))
 	d.left.Store(int64(len(entries)))
 	d.bytesExpected.Store(expected)

@@ -89,3 +89,8 @@ var ErrNotStarted = errors.New("not started")
 // back (a bucket) whose structure lies outside the bytes kept from the
 // stream for its check: it is not published unchecked.
 var ErrNotKept = errors.New("the file's format cannot be checked on the stream")
+
+// ErrDigest reports a file whose bytes do not match the digest the service
+// published for it (an S3 ETag that is an MD5, Azure's Content-MD5): the
+// object changed under it or was corrupted. Nothing of it is published.
+var ErrDigest = errors.New("the file does not match the digest the service published")

@@ -21,3 +21,13 @@ func checkFormat(ctx context.Context, name string, r io.ReaderAt, size int64) er
 	}
 	return nil
 }
+
+// formatChecked names the format check checkFormat makes of name, for
+// Result.Checked: "tiff", or none.
+func formatChecked(name string) []string {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".tif", ".tiff":
+		return []string{"tiff"}
+	}
+	return nil
+}

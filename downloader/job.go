@@ -32,6 +32,16 @@ type job struct {
 	// oneStream: the service answered a range request with the whole file
 	// or another range; the file is fetched as one stream from now on.
 	oneStream bool
+	// digest is what the service published as the digest of the version
+	// being fetched (digest.go); lengthKnown: its length was announced.
+	digest      sourceDigest
+	lengthKnown bool
+	// total is the length the current location announced (-1: none yet);
+	// seen, the lengths the locations tried announced (fallback.go).
+	total int64
+	seen  []sizeSeen
+	// checked is what verify checked the file against (Result.Checked).
+	checked []string
 
 	// For a location without read-back (see stream.go): keep holds what
 	// the format check reads, digests the state of the digests of the
@@ -44,7 +54,7 @@ type job struct {
 func (d *Downloader) fetch(ctx context.Context, loc output.Location, e manifest.Entry) Result {
 	start := time.Now()
 	r := Result{Entry: e, Path: loc.Where(e.Name)}
-	j := &job{d: d, loc: loc, e: e, r: &r, att: attempts{budget: d.cfg.Attempts}, contrib: max(e.Size, 0), sized: e.Size >= 0}
+	j := &job{d: d, loc: loc, e: e, r: &r, att: attempts{budget: d.cfg.Attempts}, contrib: max(e.Size, 0), sized: e.Size >= 0, total: -1}
 	err := j.run(ctx)
 	r.Attempts, r.tried = j.att.n, j.att.dialed.Load()
 	switch {
@@ -60,9 +70,9 @@ func (d *Downloader) fetch(ctx context.Context, loc output.Location, e manifest.
 			err = ue.Err // it would repeat the URL named here
 		}
 		err = redactErr(err)
-		r.Err = fmt.Errorf("download %s: %w", redact(e.URL), err)
+		r.Err = fmt.Errorf("download %s: %w", redact(j.e.URL), err)
 		// The caller reports how each file ended; this is for -v.
-		d.cfg.logger().Debug("download failed", "url", redact(e.URL), "attempts", r.Attempts, "error", err)
+		d.cfg.logger().Debug("download failed", "url", redact(j.e.URL), "attempts", r.Attempts, "error", err)
 	}
 	j.setExpected(r.Bytes) // nothing more will come for this entry
 	r.Duration = time.Since(start)
@@ -87,6 +97,13 @@ func (j *job) run(ctx context.Context) error {
 	if skip, err := j.skip(ctx); skip || err != nil { // another process finished it while we waited
 		return err
 	}
+	return j.fromLocations(ctx)
+}
+
+// fromHere makes attempts at the job's current URL until the file is
+// published, a final error occurs, or the budget is spent.
+func (j *job) fromHere(ctx context.Context) error {
+	var err error
 	refusals := 0 // refusals of this file in a row, the first maybe forgiven
 	revoked := 0  // refusals forgiven as revocations
 	var mark refusalMark

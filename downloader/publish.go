@@ -51,7 +51,7 @@ func (j *job) publish(ctx context.Context, size int64, hs fileHashes) error {
 	if err := j.f.Publish(ctx, size); err != nil {
 		return err
 	}
-	j.r.Size = size
+	j.r.Size, j.r.Checked = size, j.checked
 	if hs.sha256 != nil {
 		j.r.SHA256 = hex.EncodeToString(hs.sha256.Sum(nil))
 	}
@@ -77,6 +77,10 @@ func (j *job) verify(ctx context.Context, size int64, hs fileHashes) error {
 			return fmt.Errorf("%w: MD5 is %s, the manifest says %s", ErrChecksum, got, want)
 		}
 	}
+	checked, err := j.checkDigest(hs)
+	if err != nil {
+		return err
+	}
 	if err := checkFormat(ctx, j.e.Name, j.formatReader(), size); err != nil {
 		if ctx.Err() != nil {
 			return err
@@ -91,6 +95,7 @@ func (j *job) verify(ctx context.Context, size int64, hs fileHashes) error {
 		}
 		return fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}
+	j.checked = append(checked, formatChecked(j.e.Name)...)
 	return nil
 }
 
@@ -98,11 +103,13 @@ func (j *job) verify(ctx context.Context, size int64, hs fileHashes) error {
 type fileHashes struct {
 	sha256 hash.Hash // nil when Config.SkipSHA256 and the manifest gives none
 	md5    hash.Hash // nil unless the manifest gives an MD5
+	// src computes the digest the service published (j.digest), or is nil.
+	src *digestCheck
 }
 
 // hashes returns the digests this entry needs: SHA-256 for its Result
 // (unless Config.SkipSHA256) or to check the manifest's sha256=, MD5 to
-// check its md5=.
+// check its md5=, and the digest the service published.
 func (j *job) hashes() fileHashes {
 	var hs fileHashes
 	if j.e.SHA256 != "" || !j.d.cfg.SkipSHA256 {
@@ -111,6 +118,7 @@ func (j *job) hashes() fileHashes {
 	if j.e.MD5 != "" {
 		hs.md5 = md5.New()
 	}
+	hs.src = newDigestCheck(j.digest)
 	return hs
 }
 
@@ -121,6 +129,9 @@ func hashWriters(hs fileHashes) []io.Writer {
 	}
 	if hs.md5 != nil {
 		ws = append(ws, hs.md5)
+	}
+	if hs.src != nil {
+		ws = append(ws, hs.src)
 	}
 	return ws
 }

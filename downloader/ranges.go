@@ -239,6 +239,11 @@ func (rr *rangeRun) check(resp *http.Response, p span) error {
 		if !ok || first != p.Start || last != p.End-1 || total != m.Size {
 			return &errRangeAnswer{msg: fmt.Sprintf("asked for %s, got %q", asked, resp.Header.Get("Content-Range")), oneStream: true}
 		}
+		rr.mu.Lock()
+		if rr.j.digest.kind == "" { // resumed without a whole answer in this run
+			rr.j.digest, rr.j.lengthKnown = digestOf(resp.Header, m.Size, false), true
+		}
+		rr.mu.Unlock()
 		return checkEncoding(resp.Header)
 	case http.StatusOK:
 		if sameVersion(m, resp.Header) {

@@ -190,6 +190,10 @@ func (j *job) fetchHead(ctx context.Context, meta partMeta, offset int64) error 
 		j.discard(ctx)
 		return fmt.Errorf("%w: asked for bytes 0-%d of %d again, got %q", ErrBadRange, n-1, meta.Size, resp.Header.Get("Content-Range"))
 	}
+	j.digest = digestOf(resp.Header, meta.Size, false)
+	if err := j.digestResumable(ctx); err != nil {
+		return err
+	}
 	head := make([]byte, n)
 	var got int
 	for got < len(head) {
@@ -207,4 +211,15 @@ func (j *job) fetchHead(ctx context.Context, meta partMeta, offset int64) error 
 	j.keep.Write(head)
 	j.keep.pos, j.keep.whole = offset, false
 	return nil
+}
+
+// digestResumable empties the slot of a file resumed on the stream when the
+// service published a digest of it (j.digest): that digest covers every
+// byte, and what the slot holds cannot be read back to compute it.
+func (j *job) digestResumable(ctx context.Context) error {
+	if !j.streamChecks() || newDigestCheck(j.digest) == nil {
+		return nil
+	}
+	j.discard(ctx)
+	return fmt.Errorf("the service publishes a digest of the whole file, which cannot be checked from the bytes already in %s; starting over", j.loc.Where(j.e.Name))
 }

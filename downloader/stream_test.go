@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"testing"
 
@@ -27,13 +28,13 @@ func TestStreamChecks(t *testing.T) {
 	binary.LittleEndian.PutUint32(far[4:], size/2)
 	const cut = 3*metaAfter + 1234
 	for _, tt := range []struct {
-		name      string
-		data      []byte
-		cut       int64 // the first answer is cut after this many bytes
-		sha, md5  string
-		wantErr   error
-		wantReqs  []string // Range headers, when given
-		wantTries int
+		name     string
+		data     []byte
+		cut      int64 // the first answer is cut after this many bytes
+		sha, md5 string
+		wantErr  error
+		wantReqs []string // Range headers, when given
+		etagMD5  bool     // the service publishes an S3 ETag that is the MD5
 	}{
 		{name: "whole", data: good, sha: sha(good), md5: md5hex(good), wantReqs: []string{""}},
 		{name: "cut and resumed", data: good, cut: cut, sha: sha(good), md5: md5hex(good),
@@ -41,11 +42,20 @@ func TestStreamChecks(t *testing.T) {
 		{name: "truncated TIFF", data: truncated, wantErr: ErrCorrupt},
 		{name: "wrong sha256", data: good, sha: sha(truncated), wantErr: ErrChecksum},
 		{name: "wrong md5 after a resume", data: good, cut: cut, md5: md5hex(truncated), wantErr: ErrChecksum},
+		{name: "service digest, cut: starts over", data: good, cut: cut, etagMD5: true,
+			wantReqs: []string{"", fmt.Sprintf("bytes=0-%d", min(cut, streamHead)-1), ""}},
 		{name: "directory beyond what is kept", data: far, wantErr: ErrNotKept, wantReqs: []string{""}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newFakeService(t)
 			f := &fakeFile{data: tt.data}
+			if tt.etagMD5 {
+				f.etag = `"` + md5hex(tt.data) + `"`
+				f.reply = func(_ int, w http.ResponseWriter, _ *http.Request) bool {
+					w.Header().Set("x-amz-request-id", "test")
+					return false
+				}
+			}
 			if tt.cut > 0 {
 				f.cutAfter = cutFirst(1, tt.cut)
 			}

@@ -118,6 +118,7 @@ func tileEntries(ts []tile, opts Options, src Source) []Entry {
 					Name:         name,
 					Size:         -1,
 					MayBeMissing: true,
+					Product:      name[:len(name)-len(".tif")],
 				})
 			}
 		}

@@ -28,6 +28,25 @@ type Entry struct {
 	// the service, such as ocean tiles selected by a bounding box: a 404
 	// for them means "no tile here" rather than a failure.
 	MayBeMissing bool
+
+	// Product is the WorldCover product name without ".tif" (such as
+	// "ESA_WorldCover_10m_2021_v200_N00E006_Map") for entries given as a
+	// tile id, product name or WorldCover path, and for the tiles of boxes
+	// and areas; "" for an absolute URL. It lets a caller bind the entry to
+	// other copies of the product (package source).
+	Product string
+
+	// Locations lists where the file can be fetched, in order of
+	// preference, when a caller bound the entry to several sources; URL is
+	// then Locations[0].URL. Parse leaves it empty: the file is at URL.
+	Locations []Location
+}
+
+// A Location is one copy of an entry's file: the name of the source that
+// holds it (such as "aws") and its URL there.
+type Location struct {
+	Source string
+	URL    string
 }
 
 // Source tells where an Entry came from: a line of a manifest file, a

@@ -321,6 +321,7 @@ func (p *parser) addProduct(raw string, pr product, f expect) {
 	u := string(b)
 	name := u[strings.LastIndexByte(u, '/')+1:]
 	p.add(raw, u, name, f)
+	p.out[len(p.out)-1].Product = name[:len(name)-len(".tif")]
 }
 
 // maxChunk is the most entries Parse collects in one chunk. Entries go into

@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 )
@@ -206,6 +207,18 @@ func (p product) appendPath(b []byte) []byte {
 	b = p.appendStem(b, "Map")
 	b = append(b, '/')
 	return p.appendFileName(b)
+}
+
+// ProductPath returns the path of the WorldCover product named product
+// (as in Entry.Product) under the Terrascope download service, such as
+// "WORLDCOVER/ESA_WORLDCOVER_10M_2021_V200/MAP/ESA_WorldCover_10m_2021_v200_N00E006_Map/ESA_WorldCover_10m_2021_v200_N00E006_Map.tif",
+// or an error if product is not a product name.
+func ProductPath(product string) (string, error) {
+	pr, msg := parseProduct(product)
+	if msg != "" {
+		return "", errors.New(msg)
+	}
+	return string(pr.appendPath(nil)), nil
 }
 
 // name returns the product name without ".tif".

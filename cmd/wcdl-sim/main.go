@@ -2,8 +2,12 @@
 // service on loopback, for trying wcdl, testing scripts that use it, and
 // benchmarking it against other downloaders, all without a network.
 //
+// It also serves a public bucket laid out as ESA's WorldCover bucket (for
+// wcdl --source aws --base-url aws=BUCKET_URL).
+//
 // It prints the token URL, client id, download base URL, demo credentials'
-// username and the URL of its stand-in tile grid as key=value lines on standard output, serves until
+// username, the URL of its stand-in tile grid and the bucket's URL as
+// key=value lines on standard output, serves until
 // SIGINT or SIGTERM, then prints its counters as one JSON line and exits.
 //
 //	wcdl-sim --access-lifetime 2s --rotation --fail-503 0.05 --cut-body 0.1
@@ -31,6 +35,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/wcdl/wcdl/auth/keycloaktest"
+	"github.com/wcdl/wcdl/downloader/s3test"
 	"github.com/wcdl/wcdl/downloader/terrascopetest"
 )
 
@@ -43,27 +48,27 @@ func main() {
 
 // config holds the simulator's flags.
 type config struct {
-	keycloakAddr, downloadAddr string
-	user                       string
-	accessLife, refreshLife    time.Duration
-	rotation                   bool
-	staticToken                string
-	fileSize                   int64
-	rangeOn                    bool
-	fail503, fail429           float64
-	retryAfter                 time.Duration
-	cutBody, html              float64
-	revokeEvery                int
-	bandwidth                  int64
-	latency                    time.Duration
-	loginRedirect              bool
-	seed                       int64
-	landMask                   bool
-	tls                        bool
-	caOut                      string
-	connBandwidth              int64
-	maxInFlight                int
-	capRetryAfter              time.Duration
+	keycloakAddr, downloadAddr, bucketAddr string
+	user                                   string
+	accessLife, refreshLife                time.Duration
+	rotation                               bool
+	staticToken                            string
+	fileSize                               int64
+	rangeOn                                bool
+	fail503, fail429                       float64
+	retryAfter                             time.Duration
+	cutBody, html                          float64
+	revokeEvery                            int
+	bandwidth                              int64
+	latency                                time.Duration
+	loginRedirect                          bool
+	seed                                   int64
+	landMask                               bool
+	tls                                    bool
+	caOut                                  string
+	connBandwidth                          int64
+	maxInFlight                            int
+	capRetryAfter                          time.Duration
 }
 
 // demoPassword is the simulated account's password. It is fixed, and not a
@@ -77,6 +82,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SortFlags = false
 	fs.StringVar(&c.keycloakAddr, "keycloak-listen", "127.0.0.1:0", "address of the fake Keycloak")
 	fs.StringVar(&c.downloadAddr, "download-listen", "127.0.0.1:0", "address of the fake download service")
+	fs.StringVar(&c.bucketAddr, "bucket-listen", "127.0.0.1:0", "address of the fake public bucket laid out as ESA's (wcdl --source aws)")
 	fs.StringVar(&c.user, "user", "demo", "the demo account's username (its password is \""+demoPassword+"\")")
 	fs.DurationVar(&c.accessLife, "access-lifetime", 300*time.Second, "access token lifetime (expires_in)")
 	fs.DurationVar(&c.refreshLife, "refresh-lifetime", 3600*time.Second, "refresh token lifetime (refresh_expires_in)")
@@ -188,8 +194,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	ts := terrascopetest.NewServer(tokens, opts...)
 	defer ts.Close()
+	bl, err := net.Listen("tcp", c.bucketAddr)
+	if err != nil {
+		fmt.Fprintf(stderr, "wcdl-sim: %v\n", err)
+		return 1
+	}
+	bucket := s3test.NewServer("esa-worldcover", s3test.WithListener(bl), s3test.WithGenerator(s3test.WorldCover(c.fileSize)))
+	defer bucket.Close()
 
-	fmt.Fprintf(stdout, "token_url=%s\nclient_id=%s\nbase_url=%s\nusername=%s\ngrid_url=%s\n", kc.TokenURL(), keycloaktest.DefaultClient, ts.URL(), c.user, ts.GridURL())
+	fmt.Fprintf(stdout, "token_url=%s\nclient_id=%s\nbase_url=%s\nusername=%s\ngrid_url=%s\nbucket_url=%s\n", kc.TokenURL(), keycloaktest.DefaultClient, ts.URL(), c.user, ts.GridURL(), bucket.URL())
 	if f, ok := stdout.(*os.File); ok {
 		f.Sync()
 	}

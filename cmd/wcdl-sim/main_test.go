@@ -3,8 +3,10 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/md5"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/hex"
 	"io"
 	"net/http"
 	"os"
@@ -67,6 +69,53 @@ func TestTLSWithCAOut(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || resp.ProtoMajor != 2 || n != 4096 {
 		t.Errorf("got %s over %s with %d bytes, want 200 over HTTP/2 with 4096", resp.Status, resp.Proto, n)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("exit %d, want 0", code)
+	}
+}
+
+// TestBucket: the simulator's bucket serves a land tile, anonymously, with
+// an MD5 ETag, and has no file for a sea tile.
+func TestBucket(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	pr, pw := io.Pipe()
+	done := make(chan int)
+	go func() {
+		code := run(ctx, []string{"--file-size", "65536"}, pw, io.Discard)
+		pw.Close()
+		done <- code
+	}()
+	sc := bufio.NewScanner(pr)
+	var bucket string
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "bucket_url="); ok {
+			bucket = v
+			break
+		}
+	}
+	go io.Copy(io.Discard, pr) // the counters at the end
+	tests := []struct {
+		key  string
+		want int
+	}{
+		{"v200/2021/map/ESA_WorldCover_10m_2021_v200_N00E006_Map.tif", http.StatusOK},
+		{"v200/2021/map/ESA_WorldCover_10m_2021_v200_S60W180_Map.tif", http.StatusNotFound},
+	}
+	for _, tt := range tests {
+		resp, err := http.Get(bucket + "/" + tt.key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		sum := md5.Sum(body)
+		if resp.StatusCode != tt.want {
+			t.Errorf("%s: %s, want %d", tt.key, resp.Status, tt.want)
+		} else if tt.want == http.StatusOK && (len(body) != 65536 || resp.Header.Get("ETag") != `"`+hex.EncodeToString(sum[:])+`"`) {
+			t.Errorf("%s: %d bytes, ETag %s; want 65536 bytes and their MD5", tt.key, len(body), resp.Header.Get("ETag"))
+		}
 	}
 	cancel()
 	if code := <-done; code != 0 {

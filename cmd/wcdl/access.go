@@ -13,7 +13,7 @@ import (
 
 	"github.com/wcdl/wcdl/auth"
 	"github.com/wcdl/wcdl/downloader"
-	"github.com/wcdl/wcdl/manifest"
+	"github.com/wcdl/wcdl/source"
 )
 
 // Environment variables that hold credentials. They are never flags: argv
@@ -39,15 +39,57 @@ type access struct {
 	close func(ctx context.Context) error
 }
 
-// access chooses the run's credential: a SAS token endpoint for a provider
-// of kind "sas" (--provider pc), a ready-made credential (--token-file,
-// WCDL_TOKEN, --api-key-header with WCDL_API_KEY), else the Keycloak login.
+// access chooses the run's credentials. None with --no-auth, or when
+// every source is anonymous (--source aws) and no ready-made credential is
+// given: no password is asked for and no token endpoint contacted.
+// Otherwise, for the sources that ask for the --provider's kind
+// (terrascope), or when a ready-made credential is given: a SAS token
+// endpoint for a provider of kind "sas" (--provider pc), the ready-made
+// credential (--token-file, WCDL_TOKEN, --api-key-header with
+// WCDL_API_KEY), else the Keycloak login; and SAS tokens for the pc source
+// when the provider's credential is not already them.
 func (c *command) access(ctx context.Context, o *options, sim *simulator, con *console, log *slog.Logger) (*access, error) {
 	preset, err := auth.LookupPreset(o.provider)
 	if err != nil {
 		return nil, fmt.Errorf("--provider: %w", err)
 	}
 	ready := o.tokenFile != "" || c.getenv(envToken) != "" || o.apiKeyHeader != "" || c.getenv(envAPIKey) != ""
+	login, sas := o.lists(source.Keycloak) || ready, o.lists(source.SAS)
+	switch {
+	case o.noAuth || (!login && !sas):
+		return anonymous(), nil
+	case !login || (sas && preset.Kind != auth.KindSAS):
+		pc, err := auth.LookupPreset("pc")
+		if err != nil {
+			return nil, err
+		}
+		if login {
+			return c.withSAS(ctx, o, preset, ready, pc, sim, con, log)
+		}
+		return sasAccess(o, pc, c.getenv(envSubscriptionKey), c.authSleep, log)
+	}
+	return c.credential(ctx, o, preset, ready, sim, con, log)
+}
+
+// withSAS is the --provider's credential for its sources, with SAS tokens
+// from the Planetary Computer (pc) for the pc source.
+func (c *command) withSAS(ctx context.Context, o *options, preset auth.Preset, ready bool, pc auth.Preset, sim *simulator, con *console, log *slog.Logger) (*access, error) {
+	first, err := c.credential(ctx, o, preset, ready, sim, con, log)
+	if err != nil {
+		return nil, err
+	}
+	sasOpts := *o
+	sasOpts.tokenURL = "" // --token-url is the login's
+	second, err := sasAccess(&sasOpts, pc, c.getenv(envSubscriptionKey), c.authSleep, log)
+	if err != nil {
+		return nil, err
+	}
+	return stacked(first, second), nil
+}
+
+// credential is the --provider's credential (preset), or the ready-made
+// one given.
+func (c *command) credential(ctx context.Context, o *options, preset auth.Preset, ready bool, sim *simulator, con *console, log *slog.Logger) (*access, error) {
 	switch {
 	case preset.Kind == auth.KindSAS && ready:
 		return nil, fmt.Errorf("--provider %s takes SAS tokens from its token endpoint: it needs no --token-file, %s or API key", preset.Name, envToken)
@@ -72,12 +114,10 @@ func (c *command) access(ctx context.Context, o *options, sim *simulator, con *c
 }
 
 // trustedHosts returns the hosts that may receive the credential: the
-// download service's, the preset's, and --auth-host patterns.
+// download service's (credentialRoot), the preset's, and --auth-host
+// patterns.
 func trustedHosts(o *options, preset auth.Preset) ([]string, error) {
-	baseURL := o.baseURL
-	if baseURL == "" {
-		baseURL = manifest.DefaultBaseURL
-	}
+	baseURL := credentialRoot(o, preset)
 	base, err := url.Parse(baseURL)
 	if err != nil || base.Host == "" {
 		return nil, fmt.Errorf("--base-url %q is not an absolute URL", baseURL)

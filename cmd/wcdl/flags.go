@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/wcdl/wcdl/auth"
+	"github.com/wcdl/wcdl/source"
 )
 
 // options holds everything the command line and the environment can set.
@@ -33,7 +34,11 @@ type options struct {
 	scope        string
 	issuer       string
 	authHosts    []string
-	baseURL      string
+	baseURL      string   // the unnamed --base-url: the first source's root
+	baseURLs     []string // every --base-url, URL or NAME=URL
+	source       string
+	sources      []source.Source // --source with the roots of --base-url
+	noAuth       bool
 	username     string
 	passwordFile string
 	tokenFile    string // access.go
@@ -76,7 +81,7 @@ func newFlagSet(o *options) *pflag.FlagSet {
 	fs.StringArrayVar(&o.assets, "asset", nil, "from a STAC manifest, take asset `KEY` of every item (default: every GeoTIFF asset); repeatable")
 	fs.StringVar(&o.bbox, "bbox", "", "add every tile of the box `W,S,E,N` (degrees)")
 	fs.StringArrayVar(&o.aois, "aoi", nil, "add every tile the GeoJSON area of interest `FILE` covers (- for standard input); repeatable")
-	fs.StringVar(&o.grid, "grid", "", "plan only tiles listed in the WorldCover grid GeoJSON `FILE or URL` (a URL is cached)")
+	fs.StringVar(&o.grid, "grid", "", "plan only tiles listed in the WorldCover grid GeoJSON `FILE, URL or SOURCE` (a URL is cached; aws: the bucket's)")
 	fs.BoolVar(&o.strict, "strict", false, "with --grid, refuse manifest entries whose tiles the grid does not list")
 	fs.StringVar(&o.years, "year", "2021", "years a tile id expands to: `LIST` of 2020, 2021")
 	fs.StringVar(&o.layers, "layer", "Map", "layers a tile id expands to: `LIST` of Map, InputQuality")
@@ -89,7 +94,9 @@ func newFlagSet(o *options) *pflag.FlagSet {
 	fs.StringVar(&o.scope, "scope", "", "OIDC `SCOPE` to request (overrides the provider), such as openid")
 	fs.StringVar(&o.issuer, "issuer", "", "OpenID issuer `URL` whose discovery document names the token, revocation and logout endpoints (default: the realm of a Keycloak token URL)")
 	fs.StringArrayVar(&o.authHosts, "auth-host", nil, "also send the token to hosts matching `PATTERN` (host, host:port or *.domain), where downloads redirect; repeatable")
-	fs.StringVar(&o.baseURL, "base-url", "", "download service `URL` (default https://services.terrascope.be/download)")
+	fs.StringVar(&o.source, "source", "terrascope", "where WorldCover products come from: `LIST` of terrascope, aws, pc in order of preference")
+	fs.StringArrayVar(&o.baseURLs, "base-url", nil, "download root `URL` of the first source, or NAME=URL of a named one; repeatable")
+	fs.BoolVar(&o.noAuth, "no-auth", false, "ask for no credentials and send none (public URLs)")
 	fs.StringVarP(&o.username, "username", "u", "", "account `USER` (else WCDL_USERNAME, else ~/.netrc)")
 	fs.StringVar(&o.passwordFile, "password-file", "", "read the password from `FILE` (- for standard input); else WCDL_PASSWORD, ~/.netrc or a prompt")
 	fs.StringVar(&o.tokenFile, "token-file", "", "send the bearer token in `FILE` (read again when it changes) instead of logging in; or set WCDL_TOKEN")
@@ -218,6 +225,9 @@ func (o *options) check() error {
 	}
 	if _, err := parseRate(o.simulateRate); err != nil {
 		return usageError("--simulate-rate: %v", err)
+	}
+	if err := o.checkSources(); err != nil {
+		return err
 	}
 	if err := o.checkAccess(); err != nil {
 		return err

@@ -186,12 +186,12 @@ func TestSizeFlags(t *testing.T) {
 }
 
 func TestAuthHostsAddToPreset(t *testing.T) {
-	o, _, err := parseArgs([]string{"--provider", "cdse", "--auth-host", "files.example.org", "--auth-host", "*.mirror.example.org"}, noEnv)
+	o, _, err := parseArgs([]string{"--provider", "cdse", "--auth-host", "files.example.org", "--auth-host", "*.mirror.example.org",
+		"--base-url", "https://catalogue.dataspace.copernicus.eu/odata"}, noEnv)
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := &command{getenv: func(k string) string { return creds()[k] }, stdin: strings.NewReader(""), stderr: io.Discard}
-	o.baseURL = "https://catalogue.dataspace.copernicus.eu/odata"
 	// A token URL that is not Keycloak's: no discovery request leaves
 	// the machine.
 	o.tokenURL = "http://127.0.0.1:1/oauth2/token"

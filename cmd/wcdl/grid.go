@@ -21,6 +21,7 @@ import (
 
 	"github.com/wcdl/wcdl/internal/shown"
 	"github.com/wcdl/wcdl/manifest"
+	"github.com/wcdl/wcdl/source"
 )
 
 // loadGrid reads --grid, a file or an http(s) URL. A URL is fetched once
@@ -28,6 +29,12 @@ import (
 func (c *command) loadGrid(ctx context.Context, o *options, con *console) (*manifest.Grid, error) {
 	if o.grid == "" {
 		return nil, nil
+	}
+	if s, ok := source.Find(o.sources, o.grid); ok {
+		if s.GridURL() == "" {
+			return nil, fmt.Errorf("--grid %s: that source publishes no grid file; give the file or its URL", o.grid)
+		}
+		o.grid = s.GridURL()
 	}
 	if isURL(o.grid) {
 		warn := func(msg string) {

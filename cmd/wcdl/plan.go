@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/wcdl/wcdl/manifest"
+	"github.com/wcdl/wcdl/source"
 )
 
 // plan reads every manifest, the bounding box and the areas of interest
@@ -26,7 +27,12 @@ func (c *command) plan(ctx context.Context, o *options, con *console) (*manifest
 	if err != nil {
 		return nil, err
 	}
-	mo := manifest.Options{Years: years, Layers: layers, BaseURL: o.baseURL, Grid: grid}
+	// Products are parsed as Terrascope's and bound to the chosen sources
+	// once the plan is checked.
+	mo := manifest.Options{Years: years, Layers: layers, Grid: grid}
+	if ts, ok := source.Find(o.sources, "terrascope"); ok {
+		mo.BaseURL = ts.Root
+	}
 	var (
 		groups [][]manifest.Entry
 		errs   []error
@@ -56,6 +62,9 @@ func (c *command) plan(ctx context.Context, o *options, con *console) (*manifest
 	}
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("nothing was downloaded, the input has errors:\n%w", errors.Join(errs...))
+	}
+	if err := source.Bind(plan.Entries, o.sources); err != nil {
+		return nil, err
 	}
 	warnings := plan.Warnings
 	if o.bbox != "" {

@@ -150,6 +150,8 @@ type reportOptions struct {
 	TokenURL  string   `json:"token_url,omitempty"`
 	ClientID  string   `json:"client_id,omitempty"`
 	BaseURL   string   `json:"base_url,omitempty"`
+	Sources   string   `json:"sources"`
+	NoAuth    bool     `json:"no_auth,omitempty"`
 	Retries   int      `json:"retries"`
 	LimitRate string   `json:"limit_rate,omitempty"`
 
@@ -174,7 +176,13 @@ type reportRecord struct {
 	Attempts        int     `json:"attempts"`
 	DurationSeconds float64 `json:"duration_seconds"`
 	SHA256          string  `json:"sha256,omitempty"`
-	Error           string  `json:"error,omitempty"`
+	// From is the source (terrascope, aws, pc) the file came from, and
+	// Checked what it was verified against (downloader.Result.Checked).
+	From    string   `json:"from,omitempty"`
+	Checked []string `json:"checked,omitempty"`
+	// OtherSizes lists sources that announced another size.
+	OtherSizes []string `json:"other_sizes,omitempty"`
+	Error      string   `json:"error,omitempty"`
 }
 
 func newReport(o *options, started, finished time.Time, sum summary, code int, results []downloader.Result) *report {
@@ -187,7 +195,7 @@ func newReport(o *options, started, finished time.Time, sum summary, code int, r
 		Options: reportOptions{
 			Manifests: o.manifests, BBox: o.bbox, AOI: o.aois, Grid: redactGrid(o.grid), Years: o.years, Layers: o.layers,
 			Out: o.out, Workers: o.workers, Provider: o.provider, TokenURL: downloader.Redact(o.tokenURL),
-			ClientID: o.clientID, BaseURL: downloader.Redact(o.baseURL), Retries: o.retries,
+			ClientID: o.clientID, BaseURL: downloader.Redact(o.baseURL), Sources: o.source, NoAuth: o.noAuth, Retries: o.retries,
 			LimitRate: o.limitRate, Force: o.force,
 			StallTimeoutSeconds: o.stallTimeout.Seconds(), MinRate: o.minRate, MaxFileSize: o.maxFileSize, Shard: o.shard, Simulate: o.simulate,
 			DryRun: o.dryRun,
@@ -207,6 +215,9 @@ func newReport(o *options, started, finished time.Time, sum summary, code int, r
 			Attempts:        res.Attempts,
 			DurationSeconds: res.Duration.Seconds(),
 			SHA256:          res.SHA256,
+			From:            res.Origin,
+			Checked:         res.Checked,
+			OtherSizes:      res.Sizes,
 		}
 		if res.Err != nil {
 			rec.Error = downloader.RedactText(res.Err.Error())

@@ -119,7 +119,11 @@ func (c *command) run(ctx context.Context, args []string) int {
 		if c.simulated != nil {
 			c.simulated(sim)
 		}
-		o.tokenURL, o.clientID, o.scope, o.issuer, o.baseURL = sim.kc.TokenURL(), simClient, "", "", sim.ts.URL()
+		if err := sim.bind(o); err != nil {
+			con.errorf("", "%v", err)
+			return exitUsage
+		}
+		o.tokenURL, o.clientID, o.scope, o.issuer, o.baseURL = sim.kc.TokenURL(), simClient, "", "", o.sources[0].Root
 	}
 
 	plan, err := c.plan(ctx, o, con)
@@ -133,7 +137,7 @@ func (c *command) run(ctx context.Context, args []string) int {
 	}
 	if o.dryRun {
 		if sim != nil && !o.quiet {
-			sim.say(con, port)
+			sim.say(con, port, o)
 		}
 		return c.dryRun(o, plan, con)
 	}
@@ -150,7 +154,7 @@ func (c *command) run(ctx context.Context, args []string) int {
 		return exitUsage
 	}
 	if sim != nil && !o.quiet {
-		sim.say(con, port)
+		sim.say(con, port, o)
 	}
 	c.login = &loginWatch{now: time.Now}
 	acc, err := c.access(ctx, o, sim, con, log)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/wcdl/wcdl/auth/keycloaktest"
+	"github.com/wcdl/wcdl/downloader/s3test"
 	"github.com/wcdl/wcdl/downloader/terrascopetest"
 )
 
@@ -19,11 +20,13 @@ const (
 	simClient   = "public"
 )
 
-// simulator is a Keycloak and a Terrascope download service on loopback,
+// simulator is a Keycloak, a Terrascope download service and an S3 bucket
+// laid out as ESA's on loopback,
 // for trying wcdl without an account or a network.
 type simulator struct {
 	kc *keycloaktest.Server
 	ts *terrascopetest.Server
+	s3 *s3test.Server // ESA's open-data bucket, anonymous
 	// portTaken: the download service is not on its usual port, so the
 	// parts of an earlier simulation do not resume.
 	portTaken bool
@@ -51,10 +54,10 @@ func listenLoopback(port int) (l net.Listener, ok bool) {
 	return l, false
 }
 
-// startSimulator starts both services, the download service on port if it
+// startSimulator starts the services, the download service on port if it
 // is free, serving each connection at connRate bytes per second (0: as fast
-// as loopback goes). Tokens live a short time, so that a longer demo run
-// shows refreshes.
+// as loopback goes), and the bucket on the next port (at full speed).
+// Tokens live a short time, so that a longer demo run shows refreshes.
 //
 // The rate is what a long link gives one connection: it makes the demo last
 // long enough to watch the bar and to interrupt it by hand, as the README
@@ -76,7 +79,9 @@ func startSimulator(port int, connRate int64) *simulator {
 		terrascopetest.WithTLS(nil), // as the real service: TLS, HTTP/2 offered
 		terrascopetest.WithConnBandwidth(connRate),
 	)
-	return &simulator{kc: kc, ts: ts, portTaken: !ok, connRate: connRate}
+	l3, ok3 := listenLoopback(port + 1)
+	s3 := s3test.NewServer("esa-worldcover", s3test.WithListener(l3), s3test.WithGenerator(s3test.WorldCover(4<<20)))
+	return &simulator{kc: kc, ts: ts, s3: s3, portTaken: !ok || !ok3, connRate: connRate}
 }
 
 // tlsConfig trusts the download service's throwaway CA; nil without a
@@ -92,13 +97,34 @@ func (s *simulator) tlsConfig() *tls.Config {
 func (s *simulator) Close() {
 	s.ts.Close()
 	s.kc.Close()
+	s.s3.Close()
+}
+
+// bind points the sources at the simulated services.
+func (s *simulator) bind(o *options) error {
+	for i, src := range o.sources {
+		var root string
+		switch src.Name {
+		case "terrascope":
+			root = s.ts.URL()
+		case "aws":
+			root = s.s3.URL()
+		default:
+			return fmt.Errorf("--simulate has no stand-in for source %s yet; use terrascope or aws", src.Name)
+		}
+		var err error
+		if o.sources[i], err = src.WithRoot(root); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // say tells, before anything is downloaded, that the run is simulated and
 // where the services are.
-func (s *simulator) say(con *console, port int) {
-	con.say(slog.LevelInfo, "simulating: a built-in Keycloak and download service on this machine, with a demo account; nothing leaves it",
-		"token_url", s.kc.TokenURL(), "base_url", s.ts.URL())
+func (s *simulator) say(con *console, port int, o *options) {
+	con.say(slog.LevelInfo, "simulating: a built-in Keycloak, download service and public bucket on this machine, with a demo account; nothing leaves it",
+		"token_url", s.kc.TokenURL(), "base_url", o.sources[0].Root)
 	if s.portTaken {
 		con.warn(fmt.Sprintf("port %d is taken (another simulation?): parts of an earlier simulated run are downloaded again", port))
 	}
