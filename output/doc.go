@@ -41,13 +41,13 @@
 //     object beside the key plays the part of flock, with an expiry,
 //     renewed while held, so that a dead pod's lock is taken over; onBusy
 //     is called while another holds it. The state object records the
-//     upload, the Record, the parts and the state of the SHA-256 and MD5
-//     of the bytes uploaded (MarshalBinary): an upload's own metadata
-//     cannot be read before it completes. Held: ListParts must show the
+//     upload, the Record, the parts and the state of the SHA-256 of the
+//     bytes uploaded (MarshalBinary): an upload's own metadata cannot be
+//     read before it completes. Held: ListParts must show the
 //     parts recorded; ListMultipartUploads under the key finds uploads
 //     no state describes, which are aborted. Size is the sum of the parts
 //     (a bucket appends, so Record.Done stays nil), Digests the recorded
-//     states.
+//     state (no MD5: a file that needs one starts over).
 //   - Features: WriteAt false (parts must be numbered in order and all but
 //     the last at least 5 MiB): the downloader fetches the file as one
 //     stream and writes only at the end. ReadBack false: the downloader
