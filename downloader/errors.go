@@ -1,6 +1,10 @@
 package downloader
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/wcdl/wcdl/internal/httpguard"
+)
 
 // ErrHTMLPage reports that the service answered with a web page or a JSON
 // document where a binary file was expected. A login page usually means the
@@ -23,8 +27,10 @@ var ErrCorrupt = errors.New("the file failed its format check")
 var ErrIncomplete = errors.New("the transfer ended before the whole file arrived")
 
 // ErrStalled reports a transfer cut because no data arrived for
-// Config.StallTimeout. It is retried as a resume.
-var ErrStalled = errors.New("the transfer stalled")
+// Config.StallTimeout: no response headers, or no byte of a body, on any
+// status. It is retried as a resume. It is httpguard.ErrStalled, which the
+// transport of every request returns.
+var ErrStalled = httpguard.ErrStalled
 
 // ErrNotFound reports a 404 for an entry that is not allowed to be missing.
 var ErrNotFound = errors.New("the service has no such file (404)")

@@ -22,10 +22,9 @@ type job struct {
 	e       manifest.Entry
 	r       *Result
 	att     attempts
-	stall   *time.Timer // cuts the current request when no data arrives
-	rate    rateWindow  // cuts the current request when data trickles
-	contrib int64       // this entry's share of Progress.BytesExpected
-	sized   bool        // contrib is known: counted out of Progress.FilesUnsized
+	rate    rateWindow // cuts the current request when data trickles
+	contrib int64      // this entry's share of Progress.BytesExpected
+	sized   bool       // contrib is known: counted out of Progress.FilesUnsized
 
 	f         output.File // the file's slot, held from the first attempt to the end
 	published bool        // Publish was called: the slot is spent

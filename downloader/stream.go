@@ -24,7 +24,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // streamHead and streamTail are how many bytes of the start and of the
@@ -169,11 +168,7 @@ func resumeDigests(hs fileHashes, states map[string][]byte) error {
 // back.
 func (j *job) fetchHead(ctx context.Context, meta partMeta, offset int64) error {
 	n := min(offset, int64(streamHead))
-	reqCtx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	stall := time.AfterFunc(j.d.cfg.StallTimeout, func() { cancel(ErrStalled) })
-	defer stall.Stop()
-	resp, err := j.get(reqCtx, &j.att, "0-"+strconv.FormatInt(n-1, 10), meta.validator())
+	resp, err := j.get(ctx, &j.att, "0-"+strconv.FormatInt(n-1, 10), meta.validator())
 	if err != nil {
 		return err
 	}
@@ -197,7 +192,7 @@ func (j *job) fetchHead(ctx context.Context, meta partMeta, offset int64) error 
 	head := make([]byte, n)
 	var got int
 	for got < len(head) {
-		m, err := j.d.readBody(ctx, resp.Body, head[got:], stall, &rateWindow{})
+		m, err := j.d.readBody(ctx, resp.Body, head[got:], &rateWindow{})
 		j.r.Bytes += int64(m)
 		got += m
 		if err != nil {
