@@ -32,7 +32,13 @@ func (j *job) attempt(ctx context.Context) error {
 	}
 	if offset > 0 && offset == meta.Size {
 		// A previous run received everything but did not publish it.
-		return j.finishPart(ctx, offset)
+		return j.finishPart(ctx, offset, meta)
+	}
+	j.keep = nil
+	if offset > 0 && j.needsKeep() {
+		if err := j.fetchHead(ctx, meta, offset); err != nil {
+			return err
+		}
 	}
 	// The request has its own context so that the ranges it may hand its
 	// body to can cut it without cancelling the run. A stalled body is cut
@@ -55,6 +61,11 @@ func (j *job) attempt(ctx context.Context) error {
 		return err
 	}
 	j.digest, j.lengthKnown, j.total = digestOf(resp.Header, total, resp.StatusCode == http.StatusOK), total >= 0, total
+	if resp.StatusCode == http.StatusPartialContent {
+		if err := j.digestResumable(ctx); err != nil {
+			return err
+		}
+	}
 	if err := checkEncoding(resp.Header); err != nil {
 		return err
 	}
@@ -109,6 +120,14 @@ func (j *job) attempt(ctx context.Context) error {
 		meta = partMeta{URLDigest: urlDigest(j.e.URL), ETag: strongETag(resp.Header.Get("ETag")),
 			LastModified: strongLastModified(resp.Header), Size: total}
 		metaPending = true
+		if j.needsKeep() {
+			j.keep = newStreamKeep(total, 0)
+		}
+	} else if j.streamChecks() {
+		if err := resumeDigests(hs, j.digests); err != nil {
+			j.discard(ctx)
+			return err
+		}
 	} else {
 		if err := hashPart(j.f, offset, buf, hs); err != nil {
 			return err
@@ -131,7 +150,11 @@ func (j *job) attempt(ctx context.Context) error {
 	if n := j.splitCount(resp, offset, total, meta); n > 1 {
 		return split(n, head)
 	}
-	w := io.MultiWriter(append([]io.Writer{io.NewOffsetWriter(j.f, offset)}, hashWriters(hs)...)...)
+	ws := append([]io.Writer{io.NewOffsetWriter(j.f, offset)}, hashWriters(hs)...)
+	if j.keep != nil {
+		ws = append(ws, j.keep)
+	}
+	w := io.MultiWriter(ws...)
 
 	flushed := offset // bytes of the part handed to startWriteback
 	checked := offset // where idle transfers were last looked for

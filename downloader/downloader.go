@@ -74,8 +74,8 @@ type Config struct {
 
 	// Output, if not nil, is where files are written instead of Dir
 	// (Dir is then not used): another implementation of the same
-	// promises, such as a bucket. Its Features must include ReadBack:
-	// the checks read the complete file back.
+	// promises, such as a bucket. Without Features.ReadBack every check
+	// runs on the stream (see stream.go).
 	Output output.Location
 
 	// Workers is the number of files downloaded at once (default 4).
@@ -228,11 +228,6 @@ const copyBufSize = 256 << 10
 func New(cfg Config) (*Downloader, error) {
 	if cfg.Dir == "" && cfg.Output == nil {
 		return nil, errors.New("downloader: no output folder given")
-	}
-	if cfg.Output != nil && !cfg.Output.Features().ReadBack {
-		// The size, checksums and format are checked by reading the
-		// complete file back; checks on the stream are not written yet.
-		return nil, errors.New("downloader: the output location cannot read files back, which the checks need")
 	}
 	if cfg.Workers <= 0 {
 		cfg.Workers = 4

@@ -91,6 +91,11 @@ var ErrTooSlow = errors.New("the transfer was slower than the minimum rate")
 // stopped first. It is always wrapped together with the reason for the stop.
 var ErrNotStarted = errors.New("not started")
 
+// ErrNotKept reports a TIFF streamed to a location that cannot read it
+// back (a bucket) whose structure lies outside the bytes kept from the
+// stream for its check: it is not published unchecked.
+var ErrNotKept = errors.New("the file's format cannot be checked on the stream")
+
 // ErrDigest reports a file whose bytes do not match the digest the service
 // published for it (an S3 ETag that is an MD5, Azure's Content-MD5): the
 // object changed under it or was corrupted. Nothing of it is published.

@@ -41,6 +41,12 @@ type job struct {
 	seen  []sizeSeen
 	// checked is what verify checked the file against (Result.Checked).
 	checked []string
+
+	// For a location without read-back (see stream.go): keep holds what
+	// the format check reads, digests the state of the digests of the
+	// bytes held when the slot was opened.
+	keep    *streamKeep
+	digests map[string][]byte
 }
 
 // fetch downloads one entry into loc and reports how it ended.
@@ -176,7 +182,7 @@ func isFinal(err error) bool {
 	if errors.As(err, &se) {
 		return !retryableStatus(se.code)
 	}
-	return isPermanentError(err) || errors.Is(err, errSizeAnnounced) || errors.Is(err, ErrNotRegular) ||
+	return isPermanentError(err) || errors.As(err, new(*finalError)) || errors.Is(err, errSizeAnnounced) || errors.Is(err, ErrNotRegular) ||
 		errors.Is(err, ErrTooLarge) || errors.Is(err, ErrContentEncoding) ||
 		errors.Is(err, ErrBadURL) || errors.Is(err, ErrBadRedirect) || isStorageFull(err)
 }

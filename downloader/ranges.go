@@ -69,7 +69,7 @@ type firstAnswer struct {
 // again as it streams, since files that end leave transfers idle.
 func (j *job) splitCount(resp *http.Response, pos, total int64, meta partMeta) int {
 	d := j.d
-	if j.oneStream || d.rangeMin <= 0 || !j.loc.Features().WriteAt || total-pos < 2*d.rangeMin || meta.Size != total || meta.validator() == "" ||
+	if j.oneStream || d.rangeMin <= 0 || !j.loc.Features().WriteAt || !j.loc.Features().ReadBack || total-pos < 2*d.rangeMin || meta.Size != total || meta.validator() == "" ||
 		(resp.StatusCode != http.StatusPartialContent && !acceptsRanges(resp.Header)) {
 		return 1
 	}
@@ -98,7 +98,7 @@ func acceptsRanges(h http.Header) bool {
 func (j *job) resumeRanges(ctx context.Context, meta partMeta) error {
 	todo := missing(meta.Done, meta.Size)
 	if len(todo) == 0 {
-		return j.finishPart(ctx, meta.Size)
+		return j.finishPart(ctx, meta.Size, meta)
 	}
 	var left int64
 	for _, s := range todo {
