@@ -220,6 +220,18 @@ func (o *options) checkAccess() error {
 	if o.apiKeyHeader != "" && strings.IndexFunc(o.apiKeyHeader, notToken) >= 0 {
 		return usageError("--api-key-header %q is not an HTTP header name", o.apiKeyHeader)
 	}
+	// --no-auth would ignore them: say so rather than run without the
+	// credential the user meant to send.
+	if !o.noAuth {
+		return nil
+	}
+	for _, f := range []struct{ name, value string }{
+		{"--token-file", o.tokenFile}, {"--api-key-header", o.apiKeyHeader}, {"--password-file", o.passwordFile},
+	} {
+		if f.value != "" {
+			return usageError("--no-auth sends no credential, so %s would be ignored: drop one of them", f.name)
+		}
+	}
 	return nil
 }
 
