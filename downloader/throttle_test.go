@@ -182,7 +182,7 @@ func TestConcurrencySettlesUnderCap(t *testing.T) {
 			if p.ConcurrencyLowest != cap || p.Concurrency < cap || p.Concurrency > cap+1 {
 				t.Errorf("Progress concurrency now %d, lowest %d; want lowest %d, now %d or %d", p.Concurrency, p.ConcurrencyLowest, cap, cap, cap+1)
 			}
-			t.Logf("429s %d, limit changes %v", st.CapRejections, seen)
+			t.Logf("429s %d, limit changes %v, requests %d %v", st.CapRejections, seen, st.Requests, st.ByStatus)
 		})
 	}
 }
