@@ -21,6 +21,7 @@ import (
 
 	"golang.org/x/sync/singleflight"
 
+	"github.com/wcdl/wcdl/internal/httpguard"
 	"github.com/wcdl/wcdl/internal/shown"
 )
 
@@ -238,7 +239,9 @@ func defaultClient() *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.ResponseHeaderTimeout = 30 * time.Second
 	return &http.Client{
-		Transport: tr,
+		// Each read of an answer, not only the whole exchange, has a
+		// deadline; and no request carries a Referer.
+		Transport: &httpguard.Transport{Base: tr, Stall: 30 * time.Second},
 		Timeout:   60 * time.Second,
 		// A 307 or 308 would resend the password to wherever it points.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },

@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
 	"golang.org/x/time/rate"
@@ -33,10 +32,17 @@ func (j *job) attempt(ctx context.Context) error {
 	}
 	if offset > 0 && offset == meta.Size {
 		// A previous run received everything but did not publish it.
-		return j.finishPart(ctx, offset)
+		return j.finishPart(ctx, offset, meta)
 	}
-	// The request has its own context so that a stalled body can be cut
-	// without cancelling the run.
+	j.keep = nil
+	if offset > 0 && j.needsKeep() {
+		if err := j.fetchHead(ctx, meta, offset); err != nil {
+			return err
+		}
+	}
+	// The request has its own context so that the ranges it may hand its
+	// body to can cut it without cancelling the run. A stalled body is cut
+	// by the transport (httpguard).
 	reqCtx, cancelReq := context.WithCancelCause(ctx)
 	defer cancelReq(nil)
 	rng, validator := "", ""
@@ -48,8 +54,6 @@ func (j *job) attempt(ctx context.Context) error {
 		return err
 	}
 	defer resp.Body.Close()
-	j.stall = time.AfterFunc(j.d.cfg.StallTimeout, func() { cancelReq(ErrStalled) })
-	defer j.stall.Stop()
 	j.rate = newRateWindow(j.d.cfg.MinRate, j.d.cfg.StallTimeout, j.d.now)
 
 	total, err := j.checkAnswer(ctx, resp, offset, meta)
@@ -57,6 +61,11 @@ func (j *job) attempt(ctx context.Context) error {
 		return err
 	}
 	j.digest, j.lengthKnown, j.total = digestOf(resp.Header, total, resp.StatusCode == http.StatusOK), total >= 0, total
+	if resp.StatusCode == http.StatusPartialContent {
+		if err := j.digestResumable(ctx); err != nil {
+			return err
+		}
+	}
 	if err := checkEncoding(resp.Header); err != nil {
 		return err
 	}
@@ -109,14 +118,20 @@ func (j *job) attempt(ctx context.Context) error {
 			return err
 		}
 		meta = partMeta{URLDigest: urlDigest(j.e.URL), ETag: strongETag(resp.Header.Get("ETag")),
-			LastModified: resp.Header.Get("Last-Modified"), Size: total}
+			LastModified: strongLastModified(resp.Header), Size: total}
 		metaPending = true
+		if j.needsKeep() {
+			j.keep = newStreamKeep(total, 0)
+		}
+	} else if j.streamChecks() {
+		if err := resumeDigests(hs, j.digests); err != nil {
+			j.discard(ctx)
+			return err
+		}
 	} else {
-		j.stall.Stop() // hashing a large part is not a stall
 		if err := hashPart(j.f, offset, buf, hs); err != nil {
 			return err
 		}
-		j.stall.Reset(j.d.cfg.StallTimeout)
 		j.rate = newRateWindow(j.d.cfg.MinRate, j.d.cfg.StallTimeout, j.d.now)
 	}
 	if total > offset {
@@ -130,13 +145,16 @@ func (j *job) attempt(ctx context.Context) error {
 		if pos := offset + received; pos > 0 {
 			m.Done = []span{{0, pos}}
 		}
-		j.stall.Stop()
 		return j.fetchRanges(ctx, m, n, &firstAnswer{body: body, head: head, cancel: cancelReq, ctx: reqCtx, close: resp.Body.Close})
 	}
 	if n := j.splitCount(resp, offset, total, meta); n > 1 {
 		return split(n, head)
 	}
-	w := io.MultiWriter(append([]io.Writer{io.NewOffsetWriter(j.f, offset)}, hashWriters(hs)...)...)
+	ws := append([]io.Writer{io.NewOffsetWriter(j.f, offset)}, hashWriters(hs)...)
+	if j.keep != nil {
+		ws = append(ws, j.keep)
+	}
+	w := io.MultiWriter(ws...)
 
 	flushed := offset // bytes of the part handed to startWriteback
 	checked := offset // where idle transfers were last looked for
@@ -204,9 +222,6 @@ func (j *job) attempt(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if context.Cause(reqCtx) == ErrStalled {
-			rerr = fmt.Errorf("%w after %v", ErrStalled, j.d.cfg.StallTimeout)
-		}
 		return fmt.Errorf("%w: %d of %s bytes received: %w", ErrIncomplete, offset+received, sizeString(total), rerr)
 	}
 	if total >= 0 && size < total {
@@ -266,7 +281,6 @@ func statusErr(code int) error {
 	}
 }
 
-// read reads into p from the body of the job's current request (see
 // get sends the file's GET, for bytes rng ("a-" or "a-b") with If-Range
 // validator when rng is not "", charging the attempts to att. The request
 // is traced so that the file counts as tried once it heads for the
@@ -297,32 +311,38 @@ func (j *job) get(ctx context.Context, att *attempts, rng, validator string) (*h
 	return resp, nil
 }
 
+// read reads into p from the body of the job's current request (see
 // readBody) and counts what it read for the entry.
 func (j *job) read(ctx context.Context, body io.Reader, p []byte) (int, error) {
-	n, err := j.d.readBody(ctx, body, p, j.stall, &j.rate)
+	n, err := j.d.readBody(ctx, body, p, &j.rate)
 	j.r.Bytes += int64(n)
 	return n, err
 }
 
 // readBody reads into p from body, at most the limiter's burst, and waits
-// for the limiter to allow what was read. stall is reset at every byte
-// received (not while the limiter makes it wait), and rw cuts a body that
-// trickles.
-func (d *Downloader) readBody(ctx context.Context, body io.Reader, p []byte, stall *time.Timer, rw *rateWindow) (int, error) {
+// for the limiter to allow what was read; rw cuts a body that trickles.
+// Each read has its own deadline in the transport (httpguard), so the
+// wait for the limiter is never a stall.
+//
+// It makes one read: over TLS that is one record, at most 16 KiB, written
+// to the part as it is. Gathering records into reads of 32 to 128 KiB was
+// measured and cost more CPU, not less: the kernel's copy of larger writes
+// into the page cache grew more than the per-read costs shrank
+// (docs/BENCHMARKS.md, "TLS: gathering reads").
+func (d *Downloader) readBody(ctx context.Context, body io.Reader, p []byte, rw *rateWindow) (int, error) {
 	lim := d.cfg.Limiter
-	if lim != nil && lim.Limit() != rate.Inf && lim.Burst() > 0 && len(p) > lim.Burst() {
+	limited := lim != nil && lim.Limit() != rate.Inf
+	if limited && lim.Burst() > 0 && len(p) > lim.Burst() {
 		p = p[:lim.Burst()]
 	}
 	n, err := body.Read(p)
 	if n > 0 {
 		d.bytesDone.Add(int64(n))
-		if lim != nil && lim.Limit() != rate.Inf {
-			stall.Stop() // waiting for the limiter is not a stall
+		if limited {
 			if werr := lim.WaitN(ctx, n); werr != nil && err == nil {
 				err = werr
 			}
 		}
-		stall.Reset(d.cfg.StallTimeout)
 		if rerr := rw.add(n); rerr != nil && err == nil {
 			err = rerr
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // DefaultMaxFileSize is Config.MaxFileSize when none is given: far above
@@ -60,4 +61,22 @@ func sameVersion(m partMeta, h http.Header) bool {
 		return strongETag(h.Get("ETag")) == m.ETag
 	}
 	return m.LastModified != "" && h.Get("Last-Modified") == m.LastModified
+}
+
+// strongLastModified returns the answer's Last-Modified if it is a strong
+// validator, else "". A date is weak when the file may have changed twice
+// within its one-second precision: RFC 9110 §8.8.2.2 lets a client treat it
+// as strong only when the answer's Date is at least one second later, and
+// §13.1.5 forbids a weak date in If-Range. Without a Date, or with dates
+// that do not parse, it is weak. A part whose version has no strong
+// validator is restarted from zero rather than resumed or fetched in
+// ranges, which could splice two versions written within one second.
+func strongLastModified(h http.Header) string {
+	v := h.Get("Last-Modified")
+	lm, err1 := http.ParseTime(v)
+	date, err2 := http.ParseTime(h.Get("Date"))
+	if err1 != nil || err2 != nil || date.Sub(lm) < time.Second {
+		return ""
+	}
+	return v
 }

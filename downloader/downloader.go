@@ -16,6 +16,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/wcdl/wcdl/auth"
+	"github.com/wcdl/wcdl/internal/httpguard"
 	"github.com/wcdl/wcdl/manifest"
 	"github.com/wcdl/wcdl/output"
 )
@@ -73,8 +74,8 @@ type Config struct {
 
 	// Output, if not nil, is where files are written instead of Dir
 	// (Dir is then not used): another implementation of the same
-	// promises, such as a bucket. Its Features must include ReadBack:
-	// the checks read the complete file back.
+	// promises, such as a bucket. Without Features.ReadBack every check
+	// runs on the stream (see stream.go).
 	Output output.Location
 
 	// Workers is the number of files downloaded at once (default 4).
@@ -100,9 +101,11 @@ type Config struct {
 	// RetryMaxWait caps any single wait, Retry-After included (default 5m).
 	RetryMaxWait time.Duration
 
-	// StallTimeout cuts a transfer that receives no byte for this long, so
-	// that it resumes on a new connection; it also bounds the wait for
-	// response headers of the plain client (default 2m).
+	// StallTimeout cuts a request that receives no response headers, or no
+	// byte of a body while it is read, for this long, whatever the status
+	// and whoever reads the body (this package, the retry library, net/http
+	// following a redirect), so that it is retried or resumed on a new
+	// connection (default 2m).
 	StallTimeout time.Duration
 
 	// MaxFileSize bounds every file: a larger announced length is refused,
@@ -226,11 +229,6 @@ func New(cfg Config) (*Downloader, error) {
 	if cfg.Dir == "" && cfg.Output == nil {
 		return nil, errors.New("downloader: no output folder given")
 	}
-	if cfg.Output != nil && !cfg.Output.Features().ReadBack {
-		// The size, checksums and format are checked by reading the
-		// complete file back; checks on the stream are not written yet.
-		return nil, errors.New("downloader: the output location cannot read files back, which the checks need")
-	}
 	if cfg.Workers <= 0 {
 		cfg.Workers = 4
 	}
@@ -264,7 +262,11 @@ func New(cfg Config) (*Downloader, error) {
 	if rt == nil {
 		rt = http.DefaultTransport
 	}
-	hc.Transport = headerTimeout{next: rt, d: cfg.StallTimeout}
+	// Every wait on the service, for headers or for any byte of any body
+	// (whoever reads it: this package, the retry library draining an error
+	// answer, net/http draining a redirect), is bounded by StallTimeout;
+	// and no request carries a Referer.
+	hc.Transport = &httpguard.Transport{Base: rt, Stall: cfg.StallTimeout}
 	nextRedirect := hc.CheckRedirect
 	hc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
 		if len(via) > maxRedirects {

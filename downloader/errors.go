@@ -1,6 +1,10 @@
 package downloader
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/wcdl/wcdl/internal/httpguard"
+)
 
 // ErrHTMLPage reports that the service answered with a web page or a JSON
 // document where a binary file was expected. A login page usually means the
@@ -23,8 +27,10 @@ var ErrCorrupt = errors.New("the file failed its format check")
 var ErrIncomplete = errors.New("the transfer ended before the whole file arrived")
 
 // ErrStalled reports a transfer cut because no data arrived for
-// Config.StallTimeout. It is retried as a resume.
-var ErrStalled = errors.New("the transfer stalled")
+// Config.StallTimeout: no response headers, or no byte of a body, on any
+// status. It is retried as a resume. It is httpguard.ErrStalled, which the
+// transport of every request returns.
+var ErrStalled = httpguard.ErrStalled
 
 // ErrNotFound reports a 404 for an entry that is not allowed to be missing.
 var ErrNotFound = errors.New("the service has no such file (404)")
@@ -84,6 +90,11 @@ var ErrTooSlow = errors.New("the transfer was slower than the minimum rate")
 // ErrNotStarted marks entries that were never started because the batch
 // stopped first. It is always wrapped together with the reason for the stop.
 var ErrNotStarted = errors.New("not started")
+
+// ErrNotKept reports a TIFF streamed to a location that cannot read it
+// back (a bucket) whose structure lies outside the bytes kept from the
+// stream for its check: it is not published unchecked.
+var ErrNotKept = errors.New("the file's format cannot be checked on the stream")
 
 // ErrDigest reports a file whose bytes do not match the digest the service
 // published for it (an S3 ETag that is an MD5, Azure's Content-MD5): the

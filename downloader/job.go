@@ -22,10 +22,9 @@ type job struct {
 	e       manifest.Entry
 	r       *Result
 	att     attempts
-	stall   *time.Timer // cuts the current request when no data arrives
-	rate    rateWindow  // cuts the current request when data trickles
-	contrib int64       // this entry's share of Progress.BytesExpected
-	sized   bool        // contrib is known: counted out of Progress.FilesUnsized
+	rate    rateWindow // cuts the current request when data trickles
+	contrib int64      // this entry's share of Progress.BytesExpected
+	sized   bool       // contrib is known: counted out of Progress.FilesUnsized
 
 	f         output.File // the file's slot, held from the first attempt to the end
 	published bool        // Publish was called: the slot is spent
@@ -42,6 +41,12 @@ type job struct {
 	seen  []sizeSeen
 	// checked is what verify checked the file against (Result.Checked).
 	checked []string
+
+	// For a location without read-back (see stream.go): keep holds what
+	// the format check reads, digests the state of the digests of the
+	// bytes held when the slot was opened.
+	keep    *streamKeep
+	digests map[string][]byte
 }
 
 // fetch downloads one entry into loc and reports how it ended.
@@ -177,7 +182,7 @@ func isFinal(err error) bool {
 	if errors.As(err, &se) {
 		return !retryableStatus(se.code)
 	}
-	return isPermanentError(err) || errors.Is(err, errSizeAnnounced) || errors.Is(err, ErrNotRegular) ||
+	return isPermanentError(err) || errors.As(err, new(*finalError)) || errors.Is(err, errSizeAnnounced) || errors.Is(err, ErrNotRegular) ||
 		errors.Is(err, ErrTooLarge) || errors.Is(err, ErrContentEncoding) ||
 		errors.Is(err, ErrBadURL) || errors.Is(err, ErrBadRedirect) || isStorageFull(err)
 }

@@ -13,10 +13,23 @@ import (
 
 // finishPart verifies and publishes a file whose slot already holds every
 // byte.
-func (j *job) finishPart(ctx context.Context, size int64) error {
+func (j *job) finishPart(ctx context.Context, size int64, meta partMeta) error {
+	hs := j.hashes()
+	if j.streamChecks() {
+		j.keep = nil
+		if j.needsKeep() {
+			if err := j.fetchHead(ctx, meta, size); err != nil {
+				return err
+			}
+		}
+		if err := resumeDigests(hs, j.digests); err != nil {
+			j.discard(ctx)
+			return err
+		}
+		return j.publish(ctx, size, hs)
+	}
 	bufp := j.d.bufs.Get().(*[]byte)
 	defer j.d.bufs.Put(bufp)
-	hs := j.hashes()
 	if err := hashPart(j.f, size, *bufp, hs); err != nil {
 		return err
 	}
@@ -68,9 +81,17 @@ func (j *job) verify(ctx context.Context, size int64, hs fileHashes) error {
 	if err != nil {
 		return err
 	}
-	if err := checkFormat(ctx, j.e.Name, j.f, size); err != nil {
+	if err := checkFormat(ctx, j.e.Name, j.formatReader(), size); err != nil {
 		if ctx.Err() != nil {
 			return err
+		}
+		if j.keep != nil && j.keep.missed {
+			if !j.keep.whole {
+				// Resumed past the tail it needs: a restart keeps it.
+				return fmt.Errorf("%w: resumed past the bytes the check needs; starting over: %w", ErrNotKept, err)
+			}
+			return &finalError{fmt.Errorf("%w: its structure lies beyond the first %d KiB and the last %d KiB, which are all that is kept to check a file streamed to %s: %w",
+				ErrNotKept, streamHead>>10, streamTail>>10, j.loc.Where(j.e.Name), err)}
 		}
 		return fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}

@@ -30,7 +30,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"golang.org/x/sync/errgroup"
 )
@@ -70,7 +69,7 @@ type firstAnswer struct {
 // again as it streams, since files that end leave transfers idle.
 func (j *job) splitCount(resp *http.Response, pos, total int64, meta partMeta) int {
 	d := j.d
-	if j.oneStream || d.rangeMin <= 0 || !j.loc.Features().WriteAt || total-pos < 2*d.rangeMin || meta.Size != total || meta.validator() == "" ||
+	if j.oneStream || d.rangeMin <= 0 || !j.loc.Features().WriteAt || !j.loc.Features().ReadBack || total-pos < 2*d.rangeMin || meta.Size != total || meta.validator() == "" ||
 		(resp.StatusCode != http.StatusPartialContent && !acceptsRanges(resp.Header)) {
 		return 1
 	}
@@ -99,7 +98,7 @@ func acceptsRanges(h http.Header) bool {
 func (j *job) resumeRanges(ctx context.Context, meta partMeta) error {
 	todo := missing(meta.Done, meta.Size)
 	if len(todo) == 0 {
-		return j.finishPart(ctx, meta.Size)
+		return j.finishPart(ctx, meta.Size, meta)
 	}
 	var left int64
 	for _, s := range todo {
@@ -151,7 +150,7 @@ func (j *job) fetchRanges(ctx context.Context, meta partMeta, n int, first *firs
 			stop := context.AfterFunc(gctx, func() { first.cancel(context.Cause(gctx)) })
 			defer stop()
 			defer first.close()
-			return rr.copy(first.ctx, first.cancel, first.body, first.head, p)
+			return rr.copy(first.ctx, first.body, first.head, p)
 		})
 		n--
 	}
@@ -222,7 +221,7 @@ func (rr *rangeRun) fetch(ctx context.Context, p span) error {
 	if err := rr.check(resp, p); err != nil {
 		return err
 	}
-	return rr.copy(reqCtx, cancel, resp.Body, nil, p)
+	return rr.copy(reqCtx, resp.Body, nil, p)
 }
 
 // check accepts only a 206 for exactly p, of the part's version.
@@ -258,11 +257,9 @@ func (rr *rangeRun) check(resp *http.Response, p span) error {
 
 // copy writes the body of the answer for p into the part at p's offsets,
 // after head (bytes of it already read), and records what it wrote as
-// complete. cancel cuts the request when no byte arrives for StallTimeout.
-func (rr *rangeRun) copy(ctx context.Context, cancel context.CancelCauseFunc, body io.Reader, head []byte, p span) error {
+// complete. A body that stalls is cut by the transport (httpguard).
+func (rr *rangeRun) copy(ctx context.Context, body io.Reader, head []byte, p span) error {
 	j, d := rr.j, rr.j.d
-	stall := time.AfterFunc(d.cfg.StallTimeout, func() { cancel(ErrStalled) })
-	defer stall.Stop()
 	rw := newRateWindow(d.cfg.MinRate, d.cfg.StallTimeout, d.now)
 	bufp := d.bufs.Get().(*[]byte)
 	defer d.bufs.Put(bufp)
@@ -299,7 +296,7 @@ func (rr *rangeRun) copy(ctx context.Context, cancel context.CancelCauseFunc, bo
 	var rerr error
 	for rerr == nil && pos < p.End {
 		var n int
-		n, rerr = d.readBody(ctx, body, buf, stall, &rw)
+		n, rerr = d.readBody(ctx, body, buf, &rw)
 		rr.bytes.Add(int64(n))
 		if err := write(buf[:n]); err != nil {
 			return err
@@ -313,9 +310,6 @@ func (rr *rangeRun) copy(ctx context.Context, cancel context.CancelCauseFunc, bo
 	}
 	if rerr == io.EOF {
 		rerr = io.ErrUnexpectedEOF
-	}
-	if context.Cause(ctx) == ErrStalled {
-		rerr = fmt.Errorf("%w after %v", ErrStalled, d.cfg.StallTimeout)
 	}
 	j.d.cfg.logger().Debug("range cut", "url", redact(j.e.URL), "start", p.Start, "end", p.End, "at", pos)
 	return fmt.Errorf("%w: range %d-%d: %d of %d bytes received: %w", ErrIncomplete, p.Start, p.End-1, pos-p.Start, p.End-p.Start, rerr)

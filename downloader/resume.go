@@ -26,7 +26,9 @@ func (j *job) resumePoint(ctx context.Context) (int64, partMeta, error) {
 	}
 	size, m := held.Size, metaOf(held.Record)
 	if m.URLDigest == urlDigest(j.e.URL) && m.validator() != "" && size <= m.Size &&
-		(j.e.Size < 0 || m.Size == j.e.Size) && (len(m.Done) == 0 || m.Done[len(m.Done)-1].End <= size) {
+		(j.e.Size < 0 || m.Size == j.e.Size) && (len(m.Done) == 0 || m.Done[len(m.Done)-1].End <= size) &&
+		(!j.streamChecks() || (len(m.Done) == 0 && j.canResumeDigests(held.Digests))) {
+		j.digests = held.Digests
 		return size, m, nil
 	}
 	return 0, partMeta{}, j.discard(ctx)

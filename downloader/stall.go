@@ -1,56 +1,9 @@
 package downloader
 
 import (
-	"context"
-	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"time"
 )
-
-// headerTimeout bounds the wait for the response headers of every request,
-// whatever transport the client brings (the authentication transport
-// included): a server that accepts the connection and never answers costs
-// one attempt, retried like any transport error, never a worker forever.
-type headerTimeout struct {
-	next http.RoundTripper
-	d    time.Duration
-}
-
-// errNoHeaders is the cause of a request cut by headerTimeout.
-var errNoHeaders = errors.New("no response headers")
-
-func (h headerTimeout) RoundTrip(req *http.Request) (*http.Response, error) {
-	ctx, cancel := context.WithCancelCause(req.Context())
-	t := time.AfterFunc(h.d, func() { cancel(errNoHeaders) })
-	resp, err := h.next.RoundTrip(req.WithContext(ctx))
-	if !t.Stop() && context.Cause(ctx) == errNoHeaders && req.Context().Err() == nil {
-		if resp != nil {
-			resp.Body.Close()
-		}
-		cancel(nil)
-		return nil, fmt.Errorf("%w: no response headers within %v", ErrStalled, h.d)
-	}
-	if err != nil {
-		cancel(nil)
-		return nil, err
-	}
-	resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
-	return resp, nil
-}
-
-// cancelOnClose releases the request's context when its body is closed.
-type cancelOnClose struct {
-	io.ReadCloser
-	cancel context.CancelCauseFunc
-}
-
-func (c *cancelOnClose) Close() error {
-	err := c.ReadCloser.Close()
-	c.cancel(nil)
-	return err
-}
 
 // rateWindow cuts a transfer whose average rate over each window of span
 // stays below min bytes per second (Config.MinRate over

@@ -30,48 +30,40 @@
 //
 // # How an S3 bucket maps onto it
 //
-// This is how a bucket implementation (streamed multipart upload, no copy
-// on local disk) is meant to fit; the downloader needs no change for it.
+// Package output/bucket is the bucket implementation (streamed multipart
+// upload, no copy on local disk); the downloader learns nothing of S3.
 //
 //   - Complete: one HeadObject of the key. Size is Content-Length; SHA256
 //     is the x-amz-meta-sha256 stored at Publish, so that a rerun skips a
 //     complete object without downloading it (the downloader compares it
 //     with the manifest's sha256= where both are known).
-//   - Open: a conditional create of a small lock object beside the key
-//     (If-None-Match: *, with an expiry so that a dead pod's lock is taken
-//     over) plays the part of flock; onBusy is called while it is held.
-//     ListMultipartUploads under the key finds an upload left by an
-//     interrupted run. Held: its metadata (set at CreateMultipartUpload
-//     from the first Record saved) is the Record, and ListParts gives the
-//     bytes complete: Size is the sum of the parts, numbered 1, 2, ...
-//     without a gap (a bucket appends, so Record.Done stays nil). The
-//     downloader discards an upload whose Record names another version.
-//     The SHA-256 of the bytes already uploaded cannot be read back: the
-//     bucket keeps the hash state (sha256's MarshalBinary) with its
-//     record, or the file restarts from zero.
+//   - Open: a conditional create (If-None-Match: *) of a small state
+//     object beside the key plays the part of flock, with an expiry,
+//     renewed while held, so that a dead pod's lock is taken over; onBusy
+//     is called while another holds it. The state object records the
+//     upload, the Record, the parts and the state of the SHA-256 of the
+//     bytes uploaded (MarshalBinary): an upload's own metadata cannot be
+//     read before it completes. Held: ListParts must show the
+//     parts recorded; ListMultipartUploads under the key finds uploads
+//     no state describes, which are aborted. Size is the sum of the parts
+//     (a bucket appends, so Record.Done stays nil), Digests the recorded
+//     state (no MD5: a file that needs one starts over).
 //   - Features: WriteAt false (parts must be numbered in order and all but
 //     the last at least 5 MiB): the downloader fetches the file as one
-//     stream and writes only at the end. ReadBack false: the checks must
-//     run on the stream (hashes as the bytes pass, the TIFF structure from
-//     its header and directories) instead of reading the file back. The
-//     downloader does not do that yet: until it does, downloader.New
-//     refuses a location without ReadBack, and a bucket may offer ReadAt
-//     from a copy of what it buffered, or a ranged GET of a scratch object.
+//     stream and writes only at the end. ReadBack false: the downloader
+//     runs the checks on the stream (downloader/stream.go).
 //   - WriteAt: bytes are buffered up to the part size and uploaded as the
-//     next part (UploadPart with its checksum); memory is bounded by
+//     next part (UploadPart with its SHA-256); memory is bounded by
 //     workers × part size. A write at another offset than the end is
 //     refused with ErrAppendOnly.
-//   - Save: the first Record of a version is kept until the first part is
-//     uploaded and becomes the upload's metadata at CreateMultipartUpload
-//     (the version cannot change within an upload: the downloader calls
-//     Discard before it saves another version). Later saves of the same
-//     version change nothing: the uploaded parts are the progress.
+//   - Save: the Record is kept in the state object.
 //   - Discard: AbortMultipartUpload; the next write starts a new upload.
-//   - Publish: uploads the buffered rest as the last part, then
-//     CompleteMultipartUpload with x-amz-meta-sha256 (and the full-object
-//     checksum where the server supports it). Nothing is at the key before.
-//   - Close: releases the lock object. An upload that holds no version
-//     that can be resumed (no Record saved) is aborted; one that can is
+//   - Publish: a file within one part is one PutObject with its
+//     full-object SHA-256; a larger one uploads the buffered rest as the
+//     last part, then CompleteMultipartUpload, then a copy onto itself
+//     stores x-amz-meta-sha256. Nothing is at the key before.
+//   - Close: releases the lock. An upload that holds no version that can
+//     be resumed (no Record saved, no part) is aborted; one that can is
 //     left open for the next run, and a bucket lifecycle rule
 //     (AbortIncompleteMultipartUpload) cleans up after runs that never come
 //     back.

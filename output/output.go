@@ -99,6 +99,13 @@ type Held struct {
 	// is none or it could not be read whole (the bytes are then not
 	// resumable: the holder discards them).
 	Record Record
+	// Digests holds, for a location without Features.ReadBack, the state
+	// of the digests of the Size bytes held, keyed by "sha256" and "md5"
+	// (the encoding.BinaryMarshaler form of crypto/sha256 and crypto/md5),
+	// so that a resumed file's digests go on from there without reading
+	// its bytes back. A digest missing here cannot be resumed: the holder
+	// discards the bytes and starts over.
+	Digests map[string][]byte
 }
 
 // Record describes the version of a source file whose bytes a slot holds,

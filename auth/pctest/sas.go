@@ -8,6 +8,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -73,4 +74,48 @@ func AccountSAS(account, key, perms string, expiry time.Time) (string, error) {
 	}
 	q := url.Values{"sv": {Version}, "ss": {"b"}, "srt": {"sco"}, "sp": {perms}, "se": {se}, "sig": {sig}}
 	return q.Encode(), nil
+}
+
+// Reasons VerifyContainerSAS refuses a token.
+var (
+	ErrNoSAS      = errors.New("no SAS signature")
+	ErrSASExpired = errors.New("SAS not valid at this time")
+	ErrSASForged  = errors.New("SAS signature does not match")
+	ErrSASScope   = errors.New("SAS does not grant read on this container")
+)
+
+// VerifyContainerSAS checks the service SAS in query q, as a Blob service
+// holding container in account with key would for a read at now: it must
+// be signed with key by ContainerSAS's string to sign for this container,
+// grant read, and be valid at now.
+func VerifyContainerSAS(account, key, container string, q url.Values, now time.Time) error {
+	sig := q.Get("sig")
+	if sig == "" {
+		return ErrNoSAS
+	}
+	if q.Get("sv") != Version || q.Get("sr") != "c" || !strings.Contains(q.Get("sp"), "r") {
+		return ErrSASScope
+	}
+	expiry, err := time.Parse(time.RFC3339, q.Get("se"))
+	if err != nil {
+		return fmt.Errorf("%w: expiry %q", ErrSASForged, q.Get("se"))
+	}
+	var start time.Time
+	if st := q.Get("st"); st != "" {
+		if start, err = time.Parse(time.RFC3339, st); err != nil {
+			return fmt.Errorf("%w: start %q", ErrSASForged, st)
+		}
+	}
+	want, err := ContainerSAS(account, key, container, q.Get("sp"), start, expiry)
+	if err != nil {
+		return err
+	}
+	wq, _ := url.ParseQuery(want)
+	if !hmac.Equal([]byte(wq.Get("sig")), []byte(sig)) || wq.Get("se") != q.Get("se") || wq.Get("st") != q.Get("st") {
+		return ErrSASForged
+	}
+	if now.After(expiry) || (!start.IsZero() && now.Before(start)) {
+		return ErrSASExpired
+	}
+	return nil
 }

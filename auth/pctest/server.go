@@ -2,6 +2,7 @@ package pctest
 
 import (
 	"encoding/json"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -38,6 +39,9 @@ type Options struct {
 	// ...) while its msft:expiry still promises the full lifetime, as a
 	// revoked key or a skewed clock would: the blob service refuses it.
 	Spoil func(n int64) Spoil
+	// Listener, if not nil, is where the server accepts connections; a
+	// free loopback port if nil.
+	Listener net.Listener
 }
 
 // A Spoil is a way a token can be unusable.
@@ -80,7 +84,12 @@ func NewServer(opts Options) *Server {
 		opts.Now = time.Now
 	}
 	s := &Server{opts: opts}
-	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
+	if opts.Listener != nil {
+		s.srv.Listener.Close()
+		s.srv.Listener = opts.Listener
+	}
+	s.srv.Start()
 	s.URL = s.srv.URL + "/api/sas/v1/token"
 	return s
 }

@@ -3,10 +3,14 @@
 // benchmarking it against other downloaders, all without a network.
 //
 // It also serves a public bucket laid out as ESA's WorldCover bucket (for
-// wcdl --source aws --base-url aws=BUCKET_URL).
+// wcdl --source aws --base-url aws=BUCKET_URL), and an Azure Blob container
+// laid out as the Planetary Computer's, behind SAS tokens from its own
+// token endpoint (for wcdl --source pc --base-url pc=BLOB_URL --token-url
+// SAS_URL).
 //
 // It prints the token URL, client id, download base URL, demo credentials'
-// username, the URL of its stand-in tile grid and the bucket's URL as
+// username, the URL of its stand-in tile grid, the bucket's URL, the blob
+// container's and the SAS token endpoint's as
 // key=value lines on standard output, serves until
 // SIGINT or SIGTERM, then prints its counters as one JSON line and exits.
 //
@@ -35,6 +39,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/wcdl/wcdl/auth/keycloaktest"
+	"github.com/wcdl/wcdl/auth/pctest"
+	"github.com/wcdl/wcdl/downloader/blobtest"
 	"github.com/wcdl/wcdl/downloader/s3test"
 	"github.com/wcdl/wcdl/downloader/terrascopetest"
 )
@@ -49,6 +55,8 @@ func main() {
 // config holds the simulator's flags.
 type config struct {
 	keycloakAddr, downloadAddr, bucketAddr string
+	blobAddr, sasAddr                      string
+	sasLife                                time.Duration
 	user                                   string
 	accessLife, refreshLife                time.Duration
 	rotation                               bool
@@ -83,6 +91,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&c.keycloakAddr, "keycloak-listen", "127.0.0.1:0", "address of the fake Keycloak")
 	fs.StringVar(&c.downloadAddr, "download-listen", "127.0.0.1:0", "address of the fake download service")
 	fs.StringVar(&c.bucketAddr, "bucket-listen", "127.0.0.1:0", "address of the fake public bucket laid out as ESA's (wcdl --source aws)")
+	fs.StringVar(&c.blobAddr, "blob-listen", "127.0.0.1:0", "address of the fake Azure Blob container laid out as the Planetary Computer's (wcdl --source pc)")
+	fs.StringVar(&c.sasAddr, "sas-listen", "127.0.0.1:0", "address of the fake Planetary Computer SAS token endpoint")
+	fs.DurationVar(&c.sasLife, "sas-lifetime", 20*time.Second, "SAS token lifetime (msft:expiry)")
 	fs.StringVar(&c.user, "user", "demo", "the demo account's username (its password is \""+demoPassword+"\")")
 	fs.DurationVar(&c.accessLife, "access-lifetime", 300*time.Second, "access token lifetime (expires_in)")
 	fs.DurationVar(&c.refreshLife, "refresh-lifetime", 3600*time.Second, "refresh token lifetime (refresh_expires_in)")
@@ -103,7 +114,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&c.landMask, "land-mask", true, "answer 404 for ocean tiles of the stand-in land mask, as the real service does (false: serve every tile)")
 	fs.BoolVar(&c.tls, "tls", false, "serve downloads over TLS with HTTP/2 and HTTP/1.1, with a certificate from a throwaway CA")
 	fs.StringVar(&c.caOut, "ca-out", "", "with --tls, write the throwaway CA's certificate (PEM) to this file, for SSL_CERT_FILE")
-	fs.Int64Var(&c.connBandwidth, "conn-bandwidth", 0, "cap on the bytes per second each connection sends (0: none)")
+	fs.Int64Var(&c.connBandwidth, "conn-bandwidth", 0, "cap on the bytes per second each connection sends, of the download service, the bucket and the blob container (0: none)")
 	fs.IntVar(&c.maxInFlight, "max-in-flight", 0, "serve at most this many downloads at once, answering 429 beyond (0: no cap)")
 	fs.DurationVar(&c.capRetryAfter, "cap-retry-after", 0, "Retry-After of the 429 answers of --max-in-flight (0: none)")
 	if err := fs.Parse(args); err != nil {
@@ -199,10 +210,27 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "wcdl-sim: %v\n", err)
 		return 1
 	}
-	bucket := s3test.NewServer("esa-worldcover", s3test.WithListener(bl), s3test.WithGenerator(s3test.WorldCover(c.fileSize)))
+	bucket := s3test.NewServer("esa-worldcover", s3test.WithListener(bl), s3test.WithGenerator(s3test.WorldCover(c.fileSize)),
+		s3test.WithConnRate(c.connBandwidth))
 	defer bucket.Close()
+	sl, err := net.Listen("tcp", c.sasAddr)
+	if err != nil {
+		fmt.Fprintf(stderr, "wcdl-sim: %v\n", err)
+		return 1
+	}
+	pc := pctest.NewServer(pctest.Options{Containers: []string{"esa-worldcover"}, Lifetime: c.sasLife, Listener: sl})
+	defer pc.Close()
+	ll, err := net.Listen("tcp", c.blobAddr)
+	if err != nil {
+		fmt.Fprintf(stderr, "wcdl-sim: %v\n", err)
+		return 1
+	}
+	blob := blobtest.NewServer(pctest.DevAccount, pctest.DevKey, "esa-worldcover", blobtest.WithListener(ll),
+		blobtest.WithGenerator(blobtest.Generator(s3test.WorldCover(c.fileSize))), blobtest.WithConnRate(c.connBandwidth))
+	defer blob.Close()
 
-	fmt.Fprintf(stdout, "token_url=%s\nclient_id=%s\nbase_url=%s\nusername=%s\ngrid_url=%s\nbucket_url=%s\n", kc.TokenURL(), keycloaktest.DefaultClient, ts.URL(), c.user, ts.GridURL(), bucket.URL())
+	fmt.Fprintf(stdout, "token_url=%s\nclient_id=%s\nbase_url=%s\nusername=%s\ngrid_url=%s\nbucket_url=%s\nblob_url=%s\nsas_url=%s\n",
+		kc.TokenURL(), keycloaktest.DefaultClient, ts.URL(), c.user, ts.GridURL(), bucket.URL(), blob.URL(), pc.URL)
 	if f, ok := stdout.(*os.File); ok {
 		f.Sync()
 	}
@@ -225,6 +253,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"connections":            tst.Connections,
 		"max_in_flight":          tst.MaxInFlight,
 		"cap_rejections":         tst.CapRejections,
+		"bucket_requests":        bucket.Stats().Requests,
+		"sas_requests":           pc.Requests(),
+		"blob_requests":          blob.Stats().Requests,
+		"blob_sas_refused":       blob.Stats().Refused,
 	})
 	return 0
 }

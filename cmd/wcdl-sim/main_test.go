@@ -6,10 +6,13 @@ import (
 	"crypto/md5"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -116,6 +119,78 @@ func TestBucket(t *testing.T) {
 		} else if tt.want == http.StatusOK && (len(body) != 65536 || resp.Header.Get("ETag") != `"`+hex.EncodeToString(sum[:])+`"`) {
 			t.Errorf("%s: %d bytes, ETag %s; want 65536 bytes and their MD5", tt.key, len(body), resp.Header.Get("ETag"))
 		}
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("exit %d, want 0", code)
+	}
+}
+
+// TestBlobContainer: the simulator's blob container refuses a request
+// without a SAS token, and serves a land tile, with its Content-MD5, to one
+// from the simulator's token endpoint.
+func TestBlobContainer(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	pr, pw := io.Pipe()
+	done := make(chan int)
+	go func() {
+		code := run(ctx, []string{"--file-size", "65536", "--sas-lifetime", "20s"}, pw, io.Discard)
+		pw.Close()
+		done <- code
+	}()
+	sc := bufio.NewScanner(pr)
+	urls := map[string]string{}
+	for sc.Scan() {
+		k, v, _ := strings.Cut(sc.Text(), "=")
+		urls[k] = v
+		if k == "sas_url" {
+			break
+		}
+	}
+	go io.Copy(io.Discard, pr) // the counters at the end
+	blob, sas := urls["blob_url"], urls["sas_url"]
+	if blob == "" || sas == "" {
+		t.Fatalf("blob_url %q, sas_url %q; want both", blob, sas)
+	}
+	// The container's URL names its account and container, emulator style.
+	account, container := path.Base(path.Dir(blob)), path.Base(blob)
+	resp, err := http.Get(sas + "/" + account + "/" + container)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tok struct {
+		Expiry string `json:"msft:expiry"`
+		Token  string `json:"token"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&tok)
+	resp.Body.Close()
+	if err != nil || tok.Token == "" {
+		t.Fatalf("token endpoint: %s, %v; want a token", resp.Status, err)
+	}
+	tile := blob + "/v200/2021/map/ESA_WorldCover_10m_2021_v200_N00E006_Map.tif"
+	tests := []struct {
+		name, url string
+		want      int
+	}{
+		{"no token", tile, http.StatusForbidden},
+		{"token", tile + "?" + tok.Token, http.StatusOK},
+		{"sea tile", blob + "/v200/2021/map/ESA_WorldCover_10m_2021_v200_S60W180_Map.tif?" + tok.Token, http.StatusNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, err := http.Get(tt.url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			sum := md5.Sum(body)
+			if resp.StatusCode != tt.want {
+				t.Errorf("%s, want %d", resp.Status, tt.want)
+			} else if tt.want == http.StatusOK && (len(body) != 65536 || resp.Header.Get("Content-MD5") != base64.StdEncoding.EncodeToString(sum[:])) {
+				t.Errorf("%d bytes, Content-MD5 %s; want 65536 bytes and their MD5", len(body), resp.Header.Get("Content-MD5"))
+			}
+		})
 	}
 	cancel()
 	if code := <-done; code != 0 {

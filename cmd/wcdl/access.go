@@ -66,7 +66,9 @@ func (c *command) access(ctx context.Context, o *options, sim *simulator, con *c
 		if login {
 			return c.withSAS(ctx, o, preset, ready, pc, sim, con, log)
 		}
-		return sasAccess(o, pc, c.getenv(envSubscriptionKey), c.authSleep, log)
+		sasOpts := *o
+		sasOpts.tokenURL = sim.sasTokenURL(o.tokenURL)
+		return sasAccess(&sasOpts, pc, c.getenv(envSubscriptionKey), c.authSleep, log)
 	}
 	return c.credential(ctx, o, preset, ready, sim, con, log)
 }
@@ -79,7 +81,7 @@ func (c *command) withSAS(ctx context.Context, o *options, preset auth.Preset, r
 		return nil, err
 	}
 	sasOpts := *o
-	sasOpts.tokenURL = "" // --token-url is the login's
+	sasOpts.tokenURL = sim.sasTokenURL("") // --token-url is the login's
 	second, err := sasAccess(&sasOpts, pc, c.getenv(envSubscriptionKey), c.authSleep, log)
 	if err != nil {
 		return nil, err

@@ -15,7 +15,9 @@ import (
 // a report whose folder is missing or read-only. It creates nothing that
 // stays: the output folder is made only when the run starts.
 func checkPaths(o *options) error {
-	if err := checkOutDir(o.out); err != nil {
+	if isBucket(o.out) {
+		// Checked by openBucket, against the bucket.
+	} else if err := checkOutDir(o.out); err != nil {
 		return fmt.Errorf("output folder %s: %w", o.out, err)
 	}
 	if o.report != "" && o.report != "-" {

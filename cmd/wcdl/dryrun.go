@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"path/filepath"
 	"time"
 
 	"github.com/wcdl/wcdl/downloader"
@@ -31,7 +30,7 @@ func (c *command) dryRun(o *options, plan *manifest.Plan, con *console) int {
 		code = c.writePlanGeoJSON(plan, con)
 	} else {
 		for _, e := range plan.Entries {
-			fmt.Fprintf(c.stdout, "%s\t%s\n", downloader.Redact(e.URL), filepath.Join(o.out, e.Name))
+			fmt.Fprintf(c.stdout, "%s\t%s\n", downloader.Redact(e.URL), outPath(o.out, e.Name))
 		}
 	}
 	if o.report == "" {
@@ -39,7 +38,7 @@ func (c *command) dryRun(o *options, plan *manifest.Plan, con *console) int {
 	}
 	results := make([]downloader.Result, len(plan.Entries))
 	for i, e := range plan.Entries {
-		results[i] = downloader.Result{Entry: e, Path: filepath.Join(o.out, e.Name), Status: planned, Size: max(e.Size, 0)}
+		results[i] = downloader.Result{Entry: e, Path: outPath(o.out, e.Name), Status: planned, Size: max(e.Size, 0)}
 	}
 	sum := summary{Entries: len(results), Planned: len(results)}
 	rep := newReport(o, started, time.Now(), sum, code, results)

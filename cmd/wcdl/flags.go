@@ -26,6 +26,7 @@ type options struct {
 	years        string
 	layers       string
 	out          string
+	s3           s3Options // bucket.go
 	workers      int
 	provider     string
 	tokenURL     string
@@ -84,7 +85,8 @@ func newFlagSet(o *options) *pflag.FlagSet {
 	fs.BoolVar(&o.strict, "strict", false, "with --grid, refuse manifest entries whose tiles the grid does not list")
 	fs.StringVar(&o.years, "year", "2021", "years a tile id expands to: `LIST` of 2020, 2021")
 	fs.StringVar(&o.layers, "layer", "Map", "layers a tile id expands to: `LIST` of Map, InputQuality")
-	fs.StringVarP(&o.out, "out", "o", ".", "output `DIR` (created if missing)")
+	fs.StringVarP(&o.out, "out", "o", ".", "output `DIR` (created if missing), or s3://BUCKET/PREFIX: streamed into the bucket, no copy on disk")
+	o.s3.flags(fs)
 	fs.IntVarP(&o.workers, "workers", "w", 4, "concurrent downloads")
 	fs.StringVar(&o.provider, "provider", "terrascope", "identity provider preset: terrascope, maxar, cdse, or pc (Planetary Computer SAS tokens)")
 	fs.StringVar(&o.tokenURL, "token-url", "", "Keycloak token endpoint `URL` (overrides the provider)")
@@ -112,7 +114,7 @@ func newFlagSet(o *options) *pflag.FlagSet {
 	fs.StringVar(&o.planFormat, "plan-format", "text", "--dry-run output: text, or geojson (one polygon per tile, for a map)")
 	fs.StringVar(&o.report, "report", "", "write a JSON report to `FILE` (- for standard output)")
 	fs.StringVar(&o.progress, "progress", "auto", "progress display: auto, bar, plain or none")
-	fs.BoolVar(&o.simulate, "simulate", false, "run against a built-in simulator of Keycloak and the download service")
+	fs.BoolVar(&o.simulate, "simulate", false, "run against a built-in simulator of Keycloak, the download service, ESA's bucket and the Planetary Computer (--source)")
 	fs.StringVar(&o.simulateRate, "simulate-rate", "1M", "with --simulate, serve each connection at `RATE` bytes per second (0: full speed, for benchmarks)")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "print errors only")
 	fs.BoolVarP(&o.verbose, "verbose", "v", false, "print debugging detail")

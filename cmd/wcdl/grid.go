@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wcdl/wcdl/internal/httpguard"
 	"github.com/wcdl/wcdl/internal/shown"
 	"github.com/wcdl/wcdl/manifest"
 	"github.com/wcdl/wcdl/source"
@@ -50,7 +51,7 @@ func (c *command) loadGrid(ctx context.Context, o *options, con *console) (*mani
 		}
 		ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 		defer cancel()
-		body, err := fetchGrid(ctx, http.DefaultClient, o.grid, dir, warn)
+		body, err := fetchGrid(ctx, gridClient(o.stallTimeout), o.grid, dir, warn)
 		if err != nil {
 			return nil, fmt.Errorf("--grid: %w", err)
 		}
@@ -91,6 +92,14 @@ func checkGrid(o *options, grid *manifest.Grid, plan *manifest.Plan, con *consol
 		}
 	}
 	return nil
+}
+
+// gridClient is the client --grid is fetched with: no token, every wait on
+// the server (headers, each read of the body) bounded by stall, and no
+// Referer on a redirect, which would tell the target the grid URL's query.
+func gridClient(stall time.Duration) *http.Client {
+	base := http.DefaultTransport.(*http.Transport).Clone()
+	return &http.Client{Transport: &httpguard.Transport{Base: base, Stall: stall}}
 }
 
 // maxGridSize bounds the grid file read from the network: ESA's is about

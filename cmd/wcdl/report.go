@@ -130,6 +130,9 @@ type report struct {
 	Options  reportOptions  `json:"options"`
 	Summary  summary        `json:"summary"`
 	Entries  []reportRecord `json:"entries"`
+	// UploadsAborted counts the incomplete multipart uploads aborted in
+	// an output bucket: discarded, or left by earlier runs.
+	UploadsAborted int64 `json:"uploads_aborted,omitempty"`
 }
 
 // reportOptions are the options that shaped the run. Credentials are never

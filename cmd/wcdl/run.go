@@ -146,6 +146,13 @@ func (c *command) run(ctx context.Context, args []string) int {
 		con.errorf("", "%v", err)
 		return exitUsage
 	}
+	// The bucket is asked before any login: wrong credentials or a
+	// missing bucket must not cost a login, nor a download.
+	loc, bkt, err := openBucket(ctx, o, log)
+	if err != nil {
+		con.errorf("", "%v", err)
+		return exitUsage
+	}
 	if sim != nil && !o.quiet {
 		sim.say(con, port, o)
 	}
@@ -169,9 +176,11 @@ func (c *command) run(ctx context.Context, args []string) int {
 		}
 	}()
 
-	if err := os.MkdirAll(o.out, 0o755); err != nil {
-		con.errorf("", "creating the output folder: %v", err)
-		return exitFailed
+	if bkt == nil {
+		if err := os.MkdirAll(o.out, 0o755); err != nil {
+			con.errorf("", "creating the output folder: %v", err)
+			return exitFailed
+		}
 	}
 	limit, _ := parseRate(o.limitRate) // checked by parseArgs, as are these
 	minRate, _ := parseRate(o.minRate)
@@ -189,6 +198,7 @@ func (c *command) run(ctx context.Context, args []string) int {
 	ui.login = c.login.waiting
 	d, err := downloader.New(downloader.Config{
 		Dir:          o.out,
+		Output:       loc,
 		Workers:      o.workers,
 		Client:       newClient(acc, o.workers, sim.tlsConfig(), c.dial),
 		Attempts:     o.retries,
@@ -242,6 +252,9 @@ func (c *command) run(ctx context.Context, args []string) int {
 	}
 	if o.report != "" {
 		rep := newReport(o, started, finished, sum, code, results)
+		if bkt != nil {
+			rep.UploadsAborted = bkt.Aborted()
+		}
 		if err := rep.write(o.report, c.stdout); err != nil {
 			con.errorf("", "writing the report: %v", err)
 			if code == exitOK {

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/wcdl/wcdl/auth/keycloaktest"
+	"github.com/wcdl/wcdl/auth/pctest"
+	"github.com/wcdl/wcdl/downloader/blobtest"
 	"github.com/wcdl/wcdl/downloader/s3test"
 	"github.com/wcdl/wcdl/downloader/terrascopetest"
 )
@@ -20,13 +22,20 @@ const (
 	simClient   = "public"
 )
 
-// simulator is a Keycloak, a Terrascope download service and an S3 bucket
-// laid out as ESA's on loopback,
-// for trying wcdl without an account or a network.
+// simSASLifetime is how long the simulated Planetary Computer's SAS tokens
+// live: short, so that a demo run shows renewals.
+const simSASLifetime = 20 * time.Second
+
+// simulator is a Keycloak, a Terrascope download service, an S3 bucket
+// laid out as ESA's and an Azure Blob container laid out as the Planetary
+// Computer's, with its SAS token endpoint, on loopback, for trying wcdl
+// without an account or a network.
 type simulator struct {
-	kc *keycloaktest.Server
-	ts *terrascopetest.Server
-	s3 *s3test.Server // ESA's open-data bucket, anonymous
+	kc   *keycloaktest.Server
+	ts   *terrascopetest.Server
+	s3   *s3test.Server   // ESA's open-data bucket, anonymous
+	pc   *pctest.Server   // the Planetary Computer's SAS token endpoint
+	blob *blobtest.Server // its esa-worldcover container, behind SAS tokens
 	// portTaken: the download service is not on its usual port, so the
 	// parts of an earlier simulation do not resume.
 	portTaken bool
@@ -55,9 +64,10 @@ func listenLoopback(port int) (l net.Listener, ok bool) {
 }
 
 // startSimulator starts the services, the download service on port if it
-// is free, serving each connection at connRate bytes per second (0: as fast
-// as loopback goes), and the bucket on the next port (at full speed).
-// Tokens live a short time, so that a longer demo run shows refreshes.
+// is free, the bucket on the next port and the blob container on the one
+// after, each serving a connection at connRate bytes per second (0: as
+// fast as loopback goes). Tokens live a short time, so that a longer demo
+// run shows refreshes and SAS renewals.
 //
 // The rate is what a long link gives one connection: it makes the demo last
 // long enough to watch the bar and to interrupt it by hand, as the README
@@ -80,8 +90,13 @@ func startSimulator(port int, connRate int64) *simulator {
 		terrascopetest.WithConnBandwidth(connRate),
 	)
 	l3, ok3 := listenLoopback(port + 1)
-	s3 := s3test.NewServer("esa-worldcover", s3test.WithListener(l3), s3test.WithGenerator(s3test.WorldCover(4<<20)))
-	return &simulator{kc: kc, ts: ts, s3: s3, portTaken: !ok || !ok3, connRate: connRate}
+	s3 := s3test.NewServer("esa-worldcover", s3test.WithListener(l3), s3test.WithGenerator(s3test.WorldCover(4<<20)),
+		s3test.WithConnRate(connRate))
+	pc := pctest.NewServer(pctest.Options{Containers: []string{"esa-worldcover"}, Lifetime: simSASLifetime})
+	lb, okb := listenLoopback(port + 2)
+	blob := blobtest.NewServer(pctest.DevAccount, pctest.DevKey, "esa-worldcover", blobtest.WithListener(lb),
+		blobtest.WithGenerator(blobtest.Generator(s3test.WorldCover(4<<20))), blobtest.WithConnRate(connRate))
+	return &simulator{kc: kc, ts: ts, s3: s3, pc: pc, blob: blob, portTaken: !ok || !ok3 || !okb, connRate: connRate}
 }
 
 // tlsConfig trusts the download service's throwaway CA; nil without a
@@ -93,11 +108,13 @@ func (s *simulator) tlsConfig() *tls.Config {
 	return &tls.Config{RootCAs: s.ts.CA().Pool}
 }
 
-// Close stops both services.
+// Close stops the services.
 func (s *simulator) Close() {
 	s.ts.Close()
 	s.kc.Close()
 	s.s3.Close()
+	s.blob.Close()
+	s.pc.Close()
 }
 
 // bind points the sources at the simulated services.
@@ -109,8 +126,10 @@ func (s *simulator) bind(o *options) error {
 			root = s.ts.URL()
 		case "aws":
 			root = s.s3.URL()
+		case "pc":
+			root = s.blob.URL()
 		default:
-			return fmt.Errorf("--simulate has no stand-in for source %s yet; use terrascope or aws", src.Name)
+			return fmt.Errorf("--simulate has no stand-in for source %s; use terrascope, aws or pc", src.Name)
 		}
 		var err error
 		if o.sources[i], err = src.WithRoot(root); err != nil {
@@ -123,9 +142,18 @@ func (s *simulator) bind(o *options) error {
 // say tells, before anything is downloaded, that the run is simulated and
 // where the services are.
 func (s *simulator) say(con *console, port int, o *options) {
-	con.say(slog.LevelInfo, "simulating: a built-in Keycloak, download service and public bucket on this machine, with a demo account; nothing leaves it",
+	con.say(slog.LevelInfo, "simulating: a built-in Keycloak, download service, public bucket and SAS-protected blob container on this machine, with a demo account; nothing leaves it",
 		"token_url", s.kc.TokenURL(), "base_url", o.sources[0].Root)
 	if s.portTaken {
 		con.warn(fmt.Sprintf("port %d is taken (another simulation?): parts of an earlier simulated run are downloaded again", port))
 	}
+}
+
+// sasTokenURL is the SAS token endpoint of the pc source: the simulator's
+// in a simulated run (s not nil), else from.
+func (s *simulator) sasTokenURL(from string) string {
+	if s == nil {
+		return from
+	}
+	return s.pc.URL
 }

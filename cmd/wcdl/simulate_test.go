@@ -125,10 +125,11 @@ func TestSimulateRate(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var got int64 = -1
+			var sim *simulator
 			c := &command{
 				getenv: func(string) string { return "" }, stdin: strings.NewReader(""),
 				stdout: &syncBuffer{}, stderr: &syncBuffer{}, simPort: freePort(t),
-				simulated: func(s *simulator) { got = s.connRate },
+				simulated: func(s *simulator) { got, sim = s.connRate, s },
 			}
 			args := append([]string{"--simulate", "--dry-run", "-m", "../../testdata/tiles.txt"}, tt.args...)
 			if code := c.run(t.Context(), args); code != exitOK {
@@ -136,6 +137,9 @@ func TestSimulateRate(t *testing.T) {
 			}
 			if got != tt.want {
 				t.Errorf("the simulator serves a connection at %d bytes/s, want %d", got, tt.want)
+			}
+			if b, c := sim.s3.ConnRate(), sim.blob.ConnRate(); b != tt.want || c != tt.want {
+				t.Errorf("the bucket serves a connection at %d bytes/s, the blob container at %d; want %d", b, c, tt.want)
 			}
 		})
 	}

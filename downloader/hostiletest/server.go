@@ -27,6 +27,7 @@ type Server struct {
 	requests atomic.Int64
 	mu       sync.Mutex
 	seen     []http.Header
+	uris     []string
 }
 
 type config struct {
@@ -46,6 +47,7 @@ type config struct {
 	stallAfter   int64
 	trickle      time.Duration
 	redirect     string
+	status       int
 }
 
 // An Option sets one misbehaviour.
@@ -90,15 +92,47 @@ func WithRangeVersion(data []byte, etag, lastModified *string) Option {
 // client goes away or the server closes.
 func WithHang() Option { return func(c *config) { c.hang = true } }
 
-// WithStallAfter sends n body bytes of a full answer and then nothing more
-// until the client goes away.
+// WithStallAfter sends n body bytes of a full answer (or of the answer
+// WithStatus or WithRedirect make) and then nothing more until the client
+// goes away.
 func WithStallAfter(n int64) Option { return func(c *config) { c.stallAfter = n } }
 
 // WithTrickle sends the body one byte every d.
 func WithTrickle(d time.Duration) Option { return func(c *config) { c.trickle = d } }
 
-// WithRedirect answers every request with a 302 to location.
+// WithRedirect answers every request with a 302 to location (or with the
+// status of WithStatus, if set), with a short text body.
 func WithRedirect(location string) Option { return func(c *config) { c.redirect = location } }
+
+// WithStatus answers every request with code and a text body of a few KiB
+// without Content-Length, as an overloaded or failing service does
+// (429, 503, 500...). With WithStallAfter the body stops after n bytes.
+func WithStatus(code int) Option { return func(c *config) { c.status = code } }
+
+// answerStatus sends the answer of WithStatus or WithRedirect.
+func (s *Server) answerStatus(w http.ResponseWriter, r *http.Request) {
+	c := &s.cfg
+	code := c.status
+	if c.redirect != "" {
+		w.Header().Set("Location", c.redirect)
+		if code == 0 {
+			code = http.StatusFound
+		}
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	body := bytes.Repeat([]byte(http.StatusText(code)+"\n"), 4<<10/(len(http.StatusText(code))+1)+1)
+	w.WriteHeader(code)
+	if c.stallAfter < 0 {
+		w.Write(body)
+		return
+	}
+	w.Write(body[:min(c.stallAfter, int64(len(body)))])
+	w.(http.Flusher).Flush()
+	select {
+	case <-r.Context().Done():
+	case <-s.quit:
+	}
+}
 
 // Ptr returns a pointer to s, for WithRangeVersion.
 func Ptr(s string) *string { return &s }
@@ -130,10 +164,19 @@ func (s *Server) Seen() []http.Header {
 	return append([]http.Header(nil), s.seen...)
 }
 
+// SeenURIs returns the request target (path and query) of every request so
+// far, in the order of Seen.
+func (s *Server) SeenURIs() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.uris...)
+}
+
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	n := s.requests.Add(1)
 	s.mu.Lock()
 	s.seen = append(s.seen, r.Header.Clone())
+	s.uris = append(s.uris, r.RequestURI)
 	s.mu.Unlock()
 	c := &s.cfg
 	if c.hang {
@@ -143,8 +186,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	if c.redirect != "" {
-		http.Redirect(w, r, c.redirect, http.StatusFound)
+	if c.redirect != "" || c.status != 0 {
+		s.answerStatus(w, r)
 		return
 	}
 	h := w.Header()

@@ -25,6 +25,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/wcdl/wcdl/internal/connrate"
 )
 
 // An object is what the bucket holds under a key.
@@ -47,6 +49,9 @@ func WithListener(l net.Listener) Option { return func(s *Server) { s.l = l } }
 // WithGenerator makes keys not Put on the server come from gen.
 func WithGenerator(gen Generator) Option { return func(s *Server) { s.gen = gen } }
 
+// WithConnRate caps the bytes per second each connection sends (0: none).
+func WithConnRate(bytesPerSec int64) Option { return func(s *Server) { s.connRate = bytesPerSec } }
+
 // Stats counts what a Server has seen.
 type Stats struct {
 	Requests          int64 // every request
@@ -62,6 +67,8 @@ type Server struct {
 	l      net.Listener
 	srv    *http.Server
 	gen    Generator
+	// connRate caps each connection's bytes per second (0: none).
+	connRate int64
 
 	mu      sync.Mutex
 	objects map[string]*object
@@ -88,13 +95,18 @@ func NewServer(bucket string, opts ...Option) *Server {
 		}
 		s.l = l
 	}
-	s.srv = &http.Server{Handler: http.HandlerFunc(s.serve), ReadHeaderTimeout: time.Minute}
+	s.srv = &http.Server{Handler: http.HandlerFunc(s.serve), ReadHeaderTimeout: time.Minute,
+		ConnContext: connrate.ConnContext(s.connRate)}
 	go s.srv.Serve(s.l)
 	return s
 }
 
 // URL returns the bucket's URL, path-style: http://127.0.0.1:PORT/BUCKET.
 func (s *Server) URL() string { return "http://" + s.l.Addr().String() + "/" + s.bucket }
+
+// ConnRate returns the cap on each connection's bytes per second the
+// server was started with (WithConnRate), 0 for none.
+func (s *Server) ConnRate() int64 { return s.connRate }
 
 // Close stops the server.
 func (s *Server) Close() { s.srv.Close() }
@@ -197,7 +209,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("ETag", o.etag)
 	w.Header().Set("Content-Type", "binary/octet-stream")
 	w.Header().Set("Accept-Ranges", "bytes")
-	http.ServeContent(w, r, "", modTime, bytes.NewReader(o.body))
+	http.ServeContent(connrate.Writer(w, r), r, "", modTime, bytes.NewReader(o.body))
 }
 
 // fail answers with S3's XML error document.

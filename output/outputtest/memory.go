@@ -8,9 +8,12 @@ package outputtest
 
 import (
 	"context"
+	"crypto/md5"
 	"crypto/sha256"
+	"encoding"
 	"encoding/hex"
 	"fmt"
+	"hash"
 	"io"
 	"sync"
 
@@ -52,6 +55,16 @@ func New(appendOnly bool) *Memory {
 		published: map[string][]byte{},
 		slots:     map[string]*slot{},
 	}
+}
+
+// NewStream returns an empty Memory that only appends and cannot read
+// back (Features zero), as a bucket: ReadAt fails with
+// output.ErrNoReadBack, and Held gives the state of the SHA-256 and MD5
+// of the bytes held (output.Held.Digests), as a bucket keeps them.
+func NewStream() *Memory {
+	m := New(true)
+	m.features.ReadBack = false
+	return m
 }
 
 // Features returns what New was told.
@@ -151,7 +164,15 @@ type file struct {
 func (f *file) Held(context.Context) (output.Held, error) {
 	f.m.mu.Lock()
 	defer f.m.mu.Unlock()
-	return output.Held{Size: int64(len(f.s.data)), Record: f.s.rec}, nil
+	h := output.Held{Size: int64(len(f.s.data)), Record: f.s.rec}
+	if !f.m.features.ReadBack {
+		h.Digests = map[string][]byte{}
+		for name, d := range map[string]hash.Hash{"sha256": sha256.New(), "md5": md5.New()} {
+			d.Write(f.s.data)
+			h.Digests[name], _ = d.(encoding.BinaryMarshaler).MarshalBinary()
+		}
+	}
+	return h, nil
 }
 
 func (f *file) WriteAt(p []byte, off int64) (int, error) {
@@ -174,6 +195,9 @@ func (f *file) WriteAt(p []byte, off int64) (int, error) {
 func (f *file) ReadAt(p []byte, off int64) (int, error) {
 	f.m.mu.Lock()
 	defer f.m.mu.Unlock()
+	if !f.m.features.ReadBack {
+		return 0, output.ErrNoReadBack
+	}
 	if off >= int64(len(f.s.data)) {
 		return 0, io.EOF
 	}

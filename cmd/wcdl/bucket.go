@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/wcdl/wcdl/output"
+	"github.com/wcdl/wcdl/output/bucket"
+)
+
+// s3Options are the flags of an output bucket (-o s3://BUCKET/PREFIX).
+type s3Options struct {
+	endpoint  string
+	pathStyle bool
+	partSize  string
+	lockTTL   time.Duration
+}
+
+func (s *s3Options) flags(fs *pflag.FlagSet) {
+	fs.StringVar(&s.endpoint, "s3-endpoint", "", "with -o s3://..., the S3-compatible server `URL` (default: AWS, or AWS_ENDPOINT_URL_S3); credentials and region come from the AWS environment, files and roles")
+	fs.BoolVar(&s.pathStyle, "s3-path-style", false, "with -o s3://..., address the bucket in the URL path (MinIO, versitygw, Ceph)")
+	fs.StringVar(&s.partSize, "s3-part-size", "16M", "with -o s3://..., upload parts of `SIZE` (at least 5M): each worker holds one part in memory, 256 MiB at -w 16")
+	fs.DurationVar(&s.lockTTL, "s3-lock-ttl", bucket.DefaultLockTTL, "with -o s3://..., a file's lock not renewed for `D` (its writer died) is taken over")
+}
+
+// memoryBase is what wcdl needs beside the part buffers: the program, the
+// copy buffers and the bytes kept for the TIFF checks (768 KiB per
+// worker).
+const memoryBase = 48 << 20
+
+// isBucket reports an output given as s3://.
+func isBucket(out string) bool { return strings.HasPrefix(out, "s3://") }
+
+// outPath is where name goes in out, a folder or a bucket.
+func outPath(out, name string) string {
+	if isBucket(out) {
+		return strings.TrimSuffix(out, "/") + "/" + name
+	}
+	return filepath.Join(out, name)
+}
+
+// openBucket opens the output bucket when -o names one, and checks that
+// it is there and that the credentials may use it. For a folder it
+// returns nil: the downloader opens it.
+func openBucket(ctx context.Context, o *options, log *slog.Logger) (output.Location, *bucket.Bucket, error) {
+	if !isBucket(o.out) {
+		return nil, nil, nil
+	}
+	part, err := parseRate(o.s3.partSize)
+	if err != nil || part < 5<<20 {
+		return nil, nil, usageError("--s3-part-size %q: want a size of at least 5M", o.s3.partSize)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// The part buffers are live for the whole run: left to GOGC
+		// alone, the heap would grow to twice them before each
+		// collection. A soft limit of what the run needs makes the
+		// collector keep it there.
+		debug.SetMemoryLimit(memoryBase + int64(o.workers)*part)
+	}
+	b, err := bucket.Open(ctx, bucket.Config{URL: o.out, Endpoint: o.s3.endpoint, PathStyle: o.s3.pathStyle, PartSize: part, LockTTL: o.s3.lockTTL, Logger: log})
+	if err != nil {
+		return nil, nil, fmt.Errorf("output %s: %w", o.out, err)
+	}
+	return b, b, nil
+}
