@@ -6,10 +6,13 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -103,15 +106,34 @@ func NewTokenFile(path string, onRead func(tok string)) (*TokenFile, error) {
 	return f, nil
 }
 
-// read reads the file; f.mu is held or f is not shared yet.
+// maxTokenFile bounds what is read of a token file: a JWT with many
+// claims is a few KiB.
+const maxTokenFile = 64 << 10
+
+// read reads the file; f.mu is held or f is not shared yet. It is opened
+// without blocking and read only if it is a regular file of at most
+// maxTokenFile bytes, so that a named pipe nobody writes to, or a device
+// such as /dev/zero, at the path can neither hang the run (a blocked read
+// ignores Ctrl-C) nor fill its memory.
 func (f *TokenFile) read() error {
-	fi, err := os.Stat(f.path)
+	file, err := os.OpenFile(f.path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return fmt.Errorf("auth: token file: %w", err)
 	}
-	data, err := os.ReadFile(f.path)
+	defer file.Close()
+	fi, err := file.Stat()
 	if err != nil {
 		return fmt.Errorf("auth: token file: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("auth: token file %s is not a regular file (%s): wcdl reads it again when it changes; for a token from a command, set WCDL_TOKEN", f.path, fileKind(fi.Mode()))
+	}
+	data, err := io.ReadAll(io.LimitReader(file, maxTokenFile+1))
+	if err != nil {
+		return fmt.Errorf("auth: token file: %w", err)
+	}
+	if len(data) > maxTokenFile {
+		return fmt.Errorf("auth: token file %s holds more than %d KiB: not a token", f.path, maxTokenFile>>10)
 	}
 	tok := string(bytes.TrimSpace(data))
 	if err := checkReady(tok, "the token in "+f.path); err != nil {
@@ -122,6 +144,21 @@ func (f *TokenFile) read() error {
 	}
 	f.token, f.stamp = tok, fileStamp{size: fi.Size(), modTime: fi.ModTime(), file: fi}
 	return nil
+}
+
+// fileKind names what a path holds that is not a regular file.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeDevice != 0, m&fs.ModeCharDevice != 0:
+		return "a device"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m.IsDir():
+		return "a directory"
+	}
+	return "another kind of file"
 }
 
 // Token returns the file's token, read again if the file changed. A file

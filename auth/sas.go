@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -289,13 +291,13 @@ func (s *SASSource) fetchOnce(ctx context.Context, u *url.URL) (st *sasToken, wa
 	switch {
 	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
 		wait, _ = retryAfter(resp.Header.Get("Retry-After"), s.now())
-		return nil, wait, true, fmt.Errorf("answered %d %s: %q", resp.StatusCode, http.StatusText(resp.StatusCode), excerpt(data))
+		return nil, wait, true, fmt.Errorf("answered %d %s: %q", resp.StatusCode, http.StatusText(resp.StatusCode), s.quoted(data))
 	case resp.StatusCode != http.StatusOK:
 		hint := "check --token-url"
 		if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
 			hint = "check WCDL_PC_SUBSCRIPTION_KEY"
 		}
-		return nil, 0, false, &loginError{kind: ErrLoginFailed, err: fmt.Errorf("answered %d %s: %q; %s", resp.StatusCode, http.StatusText(resp.StatusCode), excerpt(data), hint)}
+		return nil, 0, false, &loginError{kind: ErrLoginFailed, err: fmt.Errorf("answered %d %s: %q; %s", resp.StatusCode, http.StatusText(resp.StatusCode), s.quoted(data), hint)}
 	}
 	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	var a sasAnswer
@@ -308,7 +310,7 @@ func (s *SASSource) fetchOnce(ctx context.Context, u *url.URL) (st *sasToken, wa
 	case a.Token == "":
 		return nil, 0, false, &loginError{kind: ErrNotTokenEndpoint, err: errors.New("answer has no token")}
 	case err != nil:
-		return nil, 0, false, &loginError{kind: ErrNotTokenEndpoint, err: fmt.Errorf("answer's msft:expiry %q is not an RFC 3339 time", excerpt([]byte(a.Expiry)))}
+		return nil, 0, false, &loginError{kind: ErrNotTokenEndpoint, err: fmt.Errorf("answer's msft:expiry %q is not an RFC 3339 time", s.quoted([]byte(a.Expiry)))}
 	}
 	if i := strings.IndexFunc(a.Token, func(r rune) bool { return r <= ' ' || r == 0x7f || r == '#' }); i >= 0 {
 		return nil, 0, false, fmt.Errorf("%w: the SAS token holds a control character, white space or # at byte %d", ErrBadTokenAnswer, i)
@@ -324,6 +326,20 @@ func (s *SASSource) fetchOnce(ctx context.Context, u *url.URL) (st *sasToken, wa
 		return nil, 0, false, fmt.Errorf("%w: the SAS token expired at %s, before it was issued (%s)", ErrBadTokenAnswer, expiry.UTC().Format(time.RFC3339), issued.UTC().Format(time.RFC3339))
 	}
 	return &sasToken{query: strings.TrimPrefix(a.Token, "?"), renewAt: sent.Add(life - min(s.cfg.Margin, life/2))}, 0, false, nil
+}
+
+// sigParam matches the signature of a SAS token or signed URL quoted in
+// free text, up to the next parameter.
+var sigParam = regexp.MustCompile(`(?i)\bsig=[^&\s"'<>]*`)
+
+// quoted is an excerpt of what the endpoint said, for an error: without
+// the subscription key wcdl sent it, or anything that looks like a SAS
+// signature, should an error page or a proxy echo them.
+func (s *SASSource) quoted(data []byte) string {
+	if k := s.cfg.SubscriptionKey; k != "" {
+		data = bytes.ReplaceAll(data, []byte(k), []byte(redacted))
+	}
+	return excerpt(sigParam.ReplaceAll(data, []byte("sig="+redacted)))
 }
 
 // Stats returns the token request counters: SASRequests and

@@ -238,34 +238,43 @@ func TestSASSubscriptionKey(t *testing.T) {
 }
 
 // TestSASAnswerParsing: answers that are not usable tokens are refused
-// without quoting them.
+// without quoting them, and an error answer quoted in the error loses what
+// looks like a signature and the subscription key sent.
 func TestSASAnswerParsing(t *testing.T) {
-	const secret = "sig=SECRETSIG"
+	const secret, key = "sig=SECRETSIG", "SUBKEYSECRET"
 	tests := []struct {
 		name, ctype, body string
 		wantIs            error
+		status            int
 	}{
-		{"html", "text/html", "<html>" + secret + "</html>", ErrNotTokenEndpoint},
-		{"no token", "application/json", `{"msft:expiry":"2026-11-22T21:00:00Z"}`, ErrNotTokenEndpoint},
-		{"bad expiry", "application/json", `{"msft:expiry":"tomorrow","token":"` + secret + `"}`, ErrNotTokenEndpoint},
-		{"space in token", "application/json", `{"msft:expiry":"2026-11-22T21:00:00Z","token":"se=1 ` + secret + `"}`, ErrBadTokenAnswer},
-		{"already expired", "application/json", `{"msft:expiry":"2026-11-22T19:00:00Z","token":"` + secret + `"}`, ErrBadTokenAnswer},
+		{"5xx quoting a token and the key", "text/plain", "upstream failed: se=1&" + secret + " for key " + key, ErrTokenEndpointUnavailable, http.StatusBadGateway},
+		{"4xx quoting the key", "text/plain", "subscription key " + key + " is not valid", ErrLoginFailed, http.StatusUnauthorized},
+		{"a token as expiry", "application/json", `{"msft:expiry":"se=1&` + secret + `","token":"se=1&` + secret + `"}`, ErrNotTokenEndpoint, 0},
+		{"html", "text/html", "<html>" + secret + "</html>", ErrNotTokenEndpoint, 0},
+		{"no token", "application/json", `{"msft:expiry":"2026-11-22T21:00:00Z"}`, ErrNotTokenEndpoint, 0},
+		{"bad expiry", "application/json", `{"msft:expiry":"tomorrow","token":"` + secret + `"}`, ErrNotTokenEndpoint, 0},
+		{"space in token", "application/json", `{"msft:expiry":"2026-11-22T21:00:00Z","token":"se=1 ` + secret + `"}`, ErrBadTokenAnswer, 0},
+		{"already expired", "application/json", `{"msft:expiry":"2026-11-22T19:00:00Z","token":"` + secret + `"}`, ErrBadTokenAnswer, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Date", t0.Format(http.TimeFormat))
 				w.Header().Set("Content-Type", tt.ctype)
+				if tt.status != 0 {
+					w.WriteHeader(tt.status)
+				}
 				_, _ = io.WriteString(w, tt.body)
 			}))
 			defer srv.Close()
-			src, err := NewSASSource(SASConfig{TokenURL: srv.URL, Now: func() time.Time { return t0 }})
+			src, err := NewSASSource(SASConfig{TokenURL: srv.URL, SubscriptionKey: key, Now: func() time.Time { return t0 },
+				Sleep: func(context.Context, time.Duration) error { return nil }})
 			if err != nil {
 				t.Fatal(err)
 			}
 			_, err = src.Token(t.Context(), pctest.DevAccount, testContainer)
-			if !errors.Is(err, tt.wantIs) || strings.Contains(err.Error(), "SECRETSIG") {
-				t.Errorf("got %v, want %v without the token", err, tt.wantIs)
+			if !errors.Is(err, tt.wantIs) || strings.Contains(err.Error(), "SECRETSIG") || strings.Contains(err.Error(), key) {
+				t.Errorf("got %v, want %v without the token or the key", err, tt.wantIs)
 			}
 		})
 	}

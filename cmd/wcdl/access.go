@@ -96,7 +96,7 @@ func (c *command) credential(ctx context.Context, o *options, preset auth.Preset
 	case preset.Kind == auth.KindSAS && ready:
 		return nil, fmt.Errorf("--provider %s takes SAS tokens from its token endpoint: it needs no --token-file, %s or API key", preset.Name, envToken)
 	case sim != nil && (preset.Kind == auth.KindSAS || ready):
-		return nil, fmt.Errorf("--simulate simulates a Keycloak login only: drop --provider %s, --token-file, %s and %s", o.provider, envToken, envAPIKey)
+		return nil, fmt.Errorf("--simulate simulates a Keycloak login only: drop %s", c.notSimulated(o, preset))
 	case preset.Kind == auth.KindSAS:
 		return sasAccess(o, preset, c.getenv(envSubscriptionKey), c.authSleep, log)
 	case ready:
@@ -113,6 +113,27 @@ func (c *command) credential(ctx context.Context, o *options, preset auth.Preset
 		stats: p.Stats,
 		close: p.Close,
 	}, nil
+}
+
+// notSimulated names the credential settings given that --simulate cannot
+// serve, so that the advice names only what the user set.
+func (c *command) notSimulated(o *options, preset auth.Preset) string {
+	var given []string
+	if preset.Kind == auth.KindSAS {
+		given = append(given, "--provider "+preset.Name)
+	}
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{
+		{"--token-file", o.tokenFile != ""}, {envToken, c.getenv(envToken) != ""},
+		{"--api-key-header", o.apiKeyHeader != ""}, {envAPIKey, c.getenv(envAPIKey) != ""},
+	} {
+		if f.set {
+			given = append(given, f.name)
+		}
+	}
+	return strings.Join(given, ", ")
 }
 
 // trustedHosts returns the hosts that may receive the credential: the
@@ -219,6 +240,18 @@ func (o *options) checkAccess() error {
 	}
 	if o.apiKeyHeader != "" && strings.IndexFunc(o.apiKeyHeader, notToken) >= 0 {
 		return usageError("--api-key-header %q is not an HTTP header name", o.apiKeyHeader)
+	}
+	// --no-auth would ignore them: say so rather than run without the
+	// credential the user meant to send.
+	if !o.noAuth {
+		return nil
+	}
+	for _, f := range []struct{ name, value string }{
+		{"--token-file", o.tokenFile}, {"--api-key-header", o.apiKeyHeader}, {"--password-file", o.passwordFile},
+	} {
+		if f.value != "" {
+			return usageError("--no-auth sends no credential, so %s would be ignored: drop one of them", f.name)
+		}
 	}
 	return nil
 }

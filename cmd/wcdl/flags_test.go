@@ -76,6 +76,9 @@ func TestParseArgsErrors(t *testing.T) {
 		{"stdin for manifest and password", []string{"-m", "-", "--password-file", "-"}},
 		{"auth host too broad", []string{"--auth-host", "*.eu"}},
 		{"auth host as a URL", []string{"--auth-host", "https://files.example.org/"}},
+		{"bucket URL with a query", []string{"-m", "t.txt", "-o", "s3://bucket/prefix?versionId=1"}},
+		{"bucket URL without a bucket", []string{"-m", "t.txt", "-o", "s3:///prefix"}},
+		{"bucket URL with a user", []string{"-m", "t.txt", "-o", "s3://key:secret@bucket/prefix"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -36,6 +36,10 @@ func (c *command) loadGrid(ctx context.Context, o *options, con *console) (*mani
 			return nil, fmt.Errorf("--grid %s: that source publishes no grid file; give the file or its URL", o.grid)
 		}
 		o.grid = s.GridURL()
+	} else if _, err := source.Lookup(o.grid); err == nil {
+		if _, err := os.Stat(o.grid); err != nil {
+			return nil, fmt.Errorf("--grid %s: names a source that --source %s does not list; add it to --source, or give the grid file or its URL", o.grid, o.source)
+		}
 	}
 	if isURL(o.grid) {
 		warn := func(msg string) {

@@ -40,12 +40,17 @@ func (c *command) plan(ctx context.Context, o *options, con *console) (*manifest
 	// Parse everything, keeping the good entries of bad files too, so that
 	// one run reports every error: bad lines, then duplicates and
 	// collisions between the good ones.
+	stac := false
 	for _, name := range o.manifests {
-		entries, err := c.parseManifest(name, mo, o.assets)
+		entries, isSTAC, err := c.parseManifest(name, mo, o.assets)
 		if err != nil {
 			errs = append(errs, err)
 		}
+		stac = stac || isSTAC
 		groups = append(groups, entries)
+	}
+	if len(o.assets) > 0 && !stac {
+		errs = append(errs, fmt.Errorf("--asset %s: assets are chosen from STAC manifests (ItemCollections or Items), and no manifest given is one", o.assets[0]))
 	}
 	if o.bbox != "" {
 		entries, err := manifest.ParseBBox(o.bbox, mo)
@@ -101,20 +106,22 @@ func (c *command) plan(ctx context.Context, o *options, con *console) (*manifest
 
 // parseManifest parses one manifest file, or standard input for "-": a
 // STAC ItemCollection or Item (JSON) for the assets --asset names, or
-// manifest lines.
-func (c *command) parseManifest(name string, mo manifest.Options, assets []string) ([]manifest.Entry, error) {
+// manifest lines. stac reports which it was.
+func (c *command) parseManifest(name string, mo manifest.Options, assets []string) (entries []manifest.Entry, stac bool, err error) {
 	r := c.stdin
 	if name != "-" {
 		f, err := os.Open(name)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		defer f.Close()
 		r = f
 	}
 	br := bufio.NewReader(r)
 	if head, _ := br.Peek(512); manifest.IsSTAC(head) {
-		return manifest.ParseSTAC(br, name, assets)
+		entries, err = manifest.ParseSTAC(br, name, assets)
+		return entries, true, err
 	}
-	return manifest.Parse(br, name, mo)
+	entries, err = manifest.Parse(br, name, mo)
+	return entries, false, err
 }

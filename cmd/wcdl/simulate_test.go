@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -184,4 +185,35 @@ func TestSimulateInputsFirst(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestSimulateReadyCredentialAdvice: --simulate with a ready-made
+// credential names the one given as what to drop, not settings the user
+// never made (the default --provider terrascope among them).
+func TestSimulateReadyCredentialAdvice(t *testing.T) {
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(tokenFile, []byte("tok\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{"--token-file", nil, []string{"--token-file", tokenFile}, "drop --token-file\n"},
+		{"WCDL_TOKEN", map[string]string{"WCDL_TOKEN": "tok"}, nil, "drop WCDL_TOKEN\n"},
+		{"API key", map[string]string{"WCDL_API_KEY": "k"}, []string{"--api-key-header", "X-Key"}, "drop --api-key-header, WCDL_API_KEY\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			stderr := &syncBuffer{}
+			c := &command{getenv: func(k string) string { return tt.env[k] }, stdin: strings.NewReader(""), stdout: &syncBuffer{}, stderr: stderr,
+				simPort: freePort(t)}
+			args := append(tt.args, "--simulate", "-m", "../../testdata/tiles.txt", "-o", filepath.Join(t.TempDir(), "out"), "--progress", "none")
+			if code := c.run(t.Context(), args); code != exitUsage || !strings.Contains(stderr.String(), tt.want) {
+				t.Errorf("exit code %d, stderr:\n%s\nwant exit code %d and %q", code, stderr.String(), exitUsage, tt.want)
+			}
+		})
+	}
 }

@@ -268,3 +268,24 @@ func TestAccessBySources(t *testing.T) {
 		})
 	}
 }
+
+// TestGridNamesUnlistedSource: --grid aws where --source does not list aws
+// says so, instead of looking for a file called "aws".
+func TestGridNamesUnlistedSource(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"aws, default source", []string{"--grid", "aws"}, "--grid aws: names a source that --source terrascope does not list"},
+		{"aws, pc listed", []string{"--grid", "aws", "--source", "pc"}, "--grid aws: names a source that --source pc does not list"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := runWCDL(t, t.Context(), nil, "", nil, append(tt.args, "--bbox", "3,50,7,54", "--dry-run")...)
+			if res.code != exitUsage || !strings.Contains(res.stderr, tt.want) {
+				t.Errorf("exit code %d, stderr:\n%s\nwant exit code %d and %q", res.code, res.stderr, exitUsage, tt.want)
+			}
+		})
+	}
+}

@@ -93,3 +93,38 @@ func TestSTACManifest(t *testing.T) {
 		}
 	}
 }
+
+// TestAssetNeedsSTAC: --asset chooses assets from STAC manifests; given
+// with manifests of lines only, it is refused (exit 2) instead of being
+// ignored while the whole manifest is planned.
+func TestAssetNeedsSTAC(t *testing.T) {
+	dir := t.TempDir()
+	lines := filepath.Join(dir, "tiles.txt")
+	if err := os.WriteFile(lines, []byte("N00E006\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stac := filepath.Join(dir, "search.json")
+	item := `{"type": "Feature", "stac_version": "1.0.0", "id": "a", "links": [],
+  "assets": {"map": {"href": "https://example.org/a/map.tif", "type": "image/tiff; application=geotiff"}}}`
+	if err := os.WriteFile(stac, []byte(item), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantErr  string
+	}{
+		{"lines only", []string{"-m", lines, "--asset", "map"}, exitUsage, "--asset map: assets are chosen from STAC manifests"},
+		{"lines and STAC", []string{"-m", lines, "-m", stac, "--asset", "map"}, exitOK, ""},
+		{"STAC", []string{"-m", stac, "--asset", "map"}, exitOK, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := runWCDL(t, t.Context(), nil, "", nil, append(tt.args, "--dry-run", "-o", filepath.Join(dir, "out"))...)
+			if res.code != tt.wantCode || !strings.Contains(res.stderr, tt.wantErr) {
+				t.Errorf("exit code %d, stderr:\n%s\nwant exit code %d and %q", res.code, res.stderr, tt.wantCode, tt.wantErr)
+			}
+		})
+	}
+}
