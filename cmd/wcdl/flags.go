@@ -226,6 +226,9 @@ func (o *options) check() error {
 	if _, err := parseRate(o.simulateRate); err != nil {
 		return usageError("--simulate-rate: %v", err)
 	}
+	if _, err := o.checkBucket(); err != nil {
+		return err
+	}
 	if err := o.checkSources(); err != nil {
 		return err
 	}

@@ -76,6 +76,14 @@ func TestParseArgsErrors(t *testing.T) {
 		{"stdin for manifest and password", []string{"-m", "-", "--password-file", "-"}},
 		{"auth host too broad", []string{"--auth-host", "*.eu"}},
 		{"auth host as a URL", []string{"--auth-host", "https://files.example.org/"}},
+		{"bucket prefix with ..", []string{"-o", "s3://tiles/../wc"}},
+		{"bucket prefix with //", []string{"-o", "s3://tiles/a//b"}},
+		{"bucket with a port", []string{"-o", "s3://tiles:9000/wc"}},
+		{"s3 part size under 5M", []string{"-o", "s3://tiles/wc", "--s3-part-size", "4M"}},
+		{"s3 part size over 5G", []string{"-o", "s3://tiles/wc", "--s3-part-size", "6G"}},
+		{"s3 lock ttl zero", []string{"-o", "s3://tiles/wc", "--s3-lock-ttl", "0"}},
+		{"s3 lock ttl negative", []string{"-o", "s3://tiles/wc", "--s3-lock-ttl", "-1s"}},
+		{"s3 lock ttl too short to renew", []string{"-o", "s3://tiles/wc", "--s3-lock-ttl", "1ns"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

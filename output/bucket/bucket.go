@@ -89,17 +89,43 @@ type Bucket struct {
 var _ output.Location = (*Bucket)(nil)
 
 // ParseURL splits s3://bucket/prefix into the bucket and the key prefix
-// (ending in / unless empty).
+// (ending in / unless empty). A prefix with an empty, "." or ".." segment
+// is refused: S3 keeps such keys apart, but gateways that store objects as
+// files (versitygw, MinIO on a file system) refuse them or fold them onto
+// other keys, so that a rerun would not find what it wrote.
 func ParseURL(s string) (bucket, prefix string, err error) {
 	u, err := url.Parse(s)
 	if err != nil || u.Scheme != "s3" || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
 		return "", "", fmt.Errorf("%w: %q: want s3://BUCKET or s3://BUCKET/PREFIX", ErrBadURL, s)
 	}
+	if !validBucket(u.Host) {
+		return "", "", fmt.Errorf("%w: %q: %q is not a bucket name (letters, digits, '.', '-' and '_'; the server goes in --s3-endpoint)", ErrBadURL, s, u.Host)
+	}
 	prefix = strings.TrimPrefix(u.Path, "/")
+	for _, seg := range strings.Split(strings.TrimSuffix(prefix, "/"), "/") {
+		if prefix != "" && (seg == "" || seg == "." || seg == "..") {
+			return "", "", fmt.Errorf("%w: %q: the prefix %q has an empty, \".\" or \"..\" segment", ErrBadURL, s, prefix)
+		}
+	}
 	if prefix != "" && !strings.HasSuffix(prefix, "/") {
 		prefix += "/"
 	}
 	return u.Host, prefix, nil
+}
+
+// validBucket reports whether name can be a bucket's name: 3 to 255 of
+// the characters that S3 (with its legacy names) and S3-compatible servers
+// allow.
+func validBucket(name string) bool {
+	if len(name) < 3 || len(name) > 255 {
+		return false
+	}
+	for _, c := range name {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // Open connects to the bucket with the standard AWS chain of settings and
