@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/wcdl/wcdl/downloader"
 	"github.com/wcdl/wcdl/output"
 	"github.com/wcdl/wcdl/output/bucket"
 )
@@ -53,6 +55,17 @@ func (o *options) checkBucket() (int64, error) {
 	}
 	if _, _, err := bucket.ParseURL(o.out); err != nil {
 		return 0, usageError("-o: %v", err)
+	}
+	if e := o.s3.endpoint; e != "" {
+		u, err := url.Parse(e)
+		switch {
+		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+			return 0, usageError("--s3-endpoint %q: want an http:// or https:// URL", downloader.Redact(e))
+		case u.User != nil || u.RawQuery != "":
+			// The SDK would drop them silently and sign with the AWS
+			// chain's credentials: refuse, without echoing them.
+			return 0, usageError("--s3-endpoint %s: credentials and query parameters in the URL are not used; give them through the AWS environment or profile", downloader.Redact(e))
+		}
 	}
 	part, err := parseRate(o.s3.partSize)
 	if err != nil || part < minS3PartSize || part > maxS3PartSize {

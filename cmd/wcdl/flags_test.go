@@ -84,12 +84,18 @@ func TestParseArgsErrors(t *testing.T) {
 		{"s3 lock ttl zero", []string{"-o", "s3://tiles/wc", "--s3-lock-ttl", "0"}},
 		{"s3 lock ttl negative", []string{"-o", "s3://tiles/wc", "--s3-lock-ttl", "-1s"}},
 		{"s3 lock ttl too short to renew", []string{"-o", "s3://tiles/wc", "--s3-lock-ttl", "1ns"}},
+		{"s3 endpoint with credentials", []string{"-o", "s3://tiles/wc", "--s3-endpoint", "http://minio:s3cr3t@127.0.0.1:9000"}},
+		{"s3 endpoint with a query", []string{"-o", "s3://tiles/wc", "--s3-endpoint", "https://s3.example.org/?X-Amz-Security-Token=s3cr3t"}},
+		{"s3 endpoint without a scheme", []string{"-o", "s3://tiles/wc", "--s3-endpoint", "127.0.0.1:9000"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, _, err := parseArgs(tt.args, noEnv)
 			if !errors.Is(err, errUsage) {
 				t.Errorf("parseArgs(%q) error = %v, want a usage error", tt.args, err)
+			}
+			if err != nil && strings.Contains(err.Error(), "s3cr3t") {
+				t.Errorf("parseArgs(%q) error = %v: it shows a secret", tt.args, err)
 			}
 		})
 	}
