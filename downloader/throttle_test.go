@@ -6,8 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,9 +15,21 @@ import (
 )
 
 // TestConcurrencySettlesUnderCap runs -w 16 against a service that serves 4
-// downloads at once and refuses more with 429: every file must arrive, the
-// service must refuse of the order of the workers (not of the files), and
-// the limit must settle at the cap.
+// downloads at once and refuses more with 429 "Max session number 4
+// exceeded". The service holds every body after its first bytes, so the
+// test decides which transfers overlap, and the limiter's samples do not
+// depend on the scheduler:
+//
+//   - the first wave of 16 gets 4 answers and 12 refusals: the limit drops
+//     to 4, once;
+//   - the test lets those 4 end: 4 successes raise the limit to 5, and of
+//     the 5 requests sent then, the service holds 4 and refuses 1: the
+//     limit drops to 4 again;
+//   - the rest runs freely. A refused level is probed only after four
+//     times as many successes, so the limit never goes above 5 again.
+//
+// Every file must arrive, and the service must refuse of the order of the
+// workers, not of the files.
 func TestConcurrencySettlesUnderCap(t *testing.T) {
 	const workers, files, cap = 16, 24, 4
 	tests := []struct {
@@ -31,78 +43,152 @@ func TestConcurrencySettlesUnderCap(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			// Small socket buffers on both sides, and the first wave of
-			// answers held until all have come, make the first downloads
-			// still in flight when the others arrive: the service
-			// refuses the first wave beyond its cap, every run.
-			l, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			opts := []terrascopetest.Option{terrascopetest.WithFileSize(2 << 20),
-				terrascopetest.WithMaxInFlight(cap, tt.retryAfter), terrascopetest.WithListener(smallBufListener{l})}
+			opts := []terrascopetest.Option{terrascopetest.WithFileSize(256 << 10),
+				terrascopetest.WithMaxInFlight(cap, tt.retryAfter)}
 			if tt.tls {
 				opts = append(opts, terrascopetest.WithTLS(nil))
 			}
 			s := terrascopetest.NewServer(nil, opts...)
 			t.Cleanup(s.Close)
+			s.Hold(16 << 10)
 			var tc *tls.Config
 			if tt.tls {
 				tc = &tls.Config{RootCAs: s.CA().Pool}
 			}
-			tr := NewTransport(workers, tc)
-			dial := tr.DialContext
-			tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
-				c, err := dial(ctx, network, addr)
-				if err == nil {
-					c.(*net.TCPConn).SetReadBuffer(smallBuf)
+			// The barrier keeps the first wave's answers from the limiter
+			// until all 16 have come: all 16 reach the service.
+			d := newTest(t, Config{Workers: workers, Client: &http.Client{Transport: newBarrier(NewTransport(workers, tc), workers)}})
+			// A change of the limit needs a success or a refusal: fewer
+			// than files+2*workers in a run that keeps to its bounds. The
+			// limiter calls onChange with its lock held: never block it.
+			changes := make(chan limitChange, files+2*workers)
+			var overflow atomic.Bool
+			logChange := d.conc.onChange
+			d.conc.onChange = func(from, to int, why string) {
+				logChange(from, to, why)
+				select {
+				case changes <- limitChange{from, to}:
+				default:
+					overflow.Store(true)
 				}
-				return c, err
 			}
-			d := newTest(t, Config{Workers: workers, Client: &http.Client{Transport: newBarrier(tr, workers)}})
-			// newTest caps waits at 5ms: Retry-After is not slept.
-			for _, r := range run(t, d, tileEntries(s, files)...) {
+			ctx, cancel := context.WithCancel(context.Background())
+			type outcome struct {
+				res []Result
+				err error
+			}
+			done := make(chan outcome, 1)
+			go func() {
+				res, err := d.Run(ctx, tileEntries(s, files))
+				done <- outcome{res, err}
+			}()
+			var out *outcome
+			t.Cleanup(func() { // before t.TempDir's cleanup: the run ends first
+				cancel()
+				s.Release()
+				if out == nil {
+					<-done
+				}
+			})
+			var seen []limitChange
+			// next takes the next change of the limit and fails if it is
+			// not want, or if the run ends, the service refuses past
+			// bounds, or stuck holds first. stuck is a state of the
+			// service that the run reaches only after want.
+			next := func(want limitChange, stuck func(terrascopetest.Stats) bool) {
+				t.Helper()
+				take := func(c limitChange) {
+					t.Helper()
+					seen = append(seen, c)
+					if c != want {
+						t.Fatalf("limit changes %v, want %v next", seen, want)
+					}
+				}
+				select {
+				case c := <-changes:
+					take(c)
+				case o := <-done:
+					out = &o
+					t.Fatalf("the run ended (%v) with limit changes %v, want %v next", o.err, seen, want)
+				case <-s.WaitFor(func(st terrascopetest.Stats) bool { return st.CapRejections > 2*workers || stuck(st) }):
+					select {
+					case c := <-changes: // came first, and both were ready
+						take(c)
+					default:
+						st := s.Stats()
+						t.Fatalf("%d answers 429, %d bodies held, %d answers 200, with limit changes %v; want %v first",
+							st.CapRejections, st.Held, st.ByStatus[http.StatusOK], seen, want)
+					}
+				}
+			}
+			waitFor := func(what string, cond func(terrascopetest.Stats) bool) {
+				t.Helper()
+				select {
+				case <-s.WaitFor(cond):
+				case o := <-done:
+					out = &o
+					t.Fatalf("the run ended (%v) before %s; limit changes %v", o.err, what, seen)
+				}
+			}
+
+			// The first wave: 4 held, 12 refused, one lowering.
+			never := func(terrascopetest.Stats) bool { return false }
+			next(limitChange{workers, cap}, never)
+			waitFor("the first wave's 4 held", func(st terrascopetest.Stats) bool {
+				return st.Held == cap && st.CapRejections == workers-cap
+			})
+			// The 4 successes raise the limit by one, and the service
+			// refuses the one request over its cap.
+			s.ReleaseHeld()
+			secondWave := func(st terrascopetest.Stats) bool {
+				return st.Held == cap && st.ByStatus[http.StatusOK] == 2*cap
+			}
+			// The fourth success raises the limit before it lets the
+			// last of the second wave go.
+			next(limitChange{cap, cap + 1}, secondWave)
+			next(limitChange{cap + 1, cap}, never)
+			waitFor("the second wave's 4 held", secondWave)
+			s.Release()
+			o := <-done
+			out = &o
+			if o.err != nil {
+				t.Fatalf("Run: %v", o.err)
+			}
+			for _, r := range o.res {
 				if r.Status != Downloaded {
 					t.Errorf("%s: %s (%v)", r.Entry.Name, r.Status, r.Err)
+				}
+			}
+			close(changes)
+			if overflow.Load() {
+				t.Errorf("more than %d changes of the limit", files+2*workers)
+			}
+			for c := range changes {
+				seen = append(seen, c)
+				if c.to < cap || c.to > cap+1 {
+					t.Errorf("limit changes %v, want every change after the second wave between %d and %d", seen, cap, cap+1)
 				}
 			}
 			st, p := s.Stats(), d.Progress()
 			if st.MaxInFlight > cap {
 				t.Errorf("the service served %d downloads at once, want at most %d", st.MaxInFlight, cap)
 			}
-			// The first wave is refused beyond the cap (12); after that,
-			// a few probes.
-			if st.CapRejections < workers-cap {
-				t.Errorf("%d answers 429, want the first wave's %d at least", st.CapRejections, workers-cap)
-			}
-			if max := int64(2 * workers); st.CapRejections > max {
-				t.Errorf("%d answers 429, want at most %d", st.CapRejections, max)
+			if min, max := int64(workers-cap+1), int64(2*workers); st.CapRejections < min || st.CapRejections > max {
+				t.Errorf("%d answers 429, want %d to %d", st.CapRejections, min, max)
 			}
 			if p.Throttled != st.CapRejections {
 				t.Errorf("Progress.Throttled = %d, want the service's %d", p.Throttled, st.CapRejections)
 			}
-			if p.ConcurrencyLowest > cap || p.ConcurrencyLowest < 1 || p.Concurrency > cap+1 {
-				t.Errorf("Progress concurrency now %d, lowest %d; want it to settle near %d", p.Concurrency, p.ConcurrencyLowest, cap)
+			if p.ConcurrencyLowest != cap || p.Concurrency < cap || p.Concurrency > cap+1 {
+				t.Errorf("Progress concurrency now %d, lowest %d; want lowest %d, now %d or %d", p.Concurrency, p.ConcurrencyLowest, cap, cap, cap+1)
 			}
-			t.Logf("429s %d, concurrency %d (lowest %d)", st.CapRejections, p.Concurrency, p.ConcurrencyLowest)
+			t.Logf("429s %d, limit changes %v, requests %d %v", st.CapRejections, seen, st.Requests, st.ByStatus)
 		})
 	}
 }
 
-// smallBuf is the socket buffer size that keeps a 2 MiB body from fitting
-// in the buffers of a loopback connection.
-const smallBuf = 64 << 10
-
-// smallBufListener gives accepted connections small send buffers.
-type smallBufListener struct{ net.Listener }
-
-func (l smallBufListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err == nil {
-		c.(*net.TCPConn).SetWriteBuffer(smallBuf)
-	}
-	return c, err
-}
+// A limitChange is one change of a run's concurrency limit.
+type limitChange struct{ from, to int }
 
 func TestConcurrencyLimit(t *testing.T) {
 	ctx := context.Background()

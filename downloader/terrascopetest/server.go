@@ -235,7 +235,8 @@ func (s *Server) Close() {
 }
 
 // Hold makes every file body (a 200 or 206 answer) pause once n bytes of
-// it are sent and flushed, until Release or the end of the request.
+// it are sent and flushed, until Release, ReleaseHeld or the end of the
+// request.
 // Stats.Held counts the bodies paused, so that a test can act while
 // transfers are known to be in flight with bytes received, and not merely
 // after so many bytes were sent in all.
@@ -255,6 +256,18 @@ func (s *Server) Release() {
 	if s.holdCh != nil {
 		close(s.holdCh)
 		s.holdCh = nil
+	}
+}
+
+// ReleaseHeld resumes the bodies paused by Hold now and goes on holding: a
+// body that reaches n bytes later pauses, as before. A body pauses only
+// once, so that a test can let transfers through one wave at a time.
+func (s *Server) ReleaseHeld() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.holdCh != nil {
+		close(s.holdCh)
+		s.holdCh = make(chan struct{})
 	}
 }
 
@@ -681,6 +694,7 @@ type recorder struct {
 	limit       int64   // body bytes left before the cut, or -1
 	code        int     // status sent
 	sent        int64   // body bytes sent
+	resumed     bool    // paused by Hold once, and resumed
 	// release, if set, ends the download's count in flight; it is
 	// called before the last byte of the body is written.
 	release func()
@@ -730,12 +744,13 @@ func (w *recorder) Write(p []byte) (int, error) {
 		if w.limit >= 0 && int64(len(chunk)) > w.limit {
 			chunk = chunk[:w.limit]
 		}
-		if at, release := w.s.hold(); release != nil && (w.code == http.StatusOK || w.code == http.StatusPartialContent) &&
+		if at, release := w.s.hold(); release != nil && !w.resumed && (w.code == http.StatusOK || w.code == http.StatusPartialContent) &&
 			w.sent+int64(len(chunk)) > at {
 			if w.sent >= at {
 				if err := w.pause(release); err != nil {
 					return written, err
 				}
+				w.resumed = true
 				continue
 			}
 			chunk = chunk[:at-w.sent]

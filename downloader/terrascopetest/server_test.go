@@ -760,6 +760,43 @@ func TestHold(t *testing.T) {
 	<-s.WaitFor(func(st Stats) bool { return st.Held == 0 })
 }
 
+// TestReleaseHeld: ReleaseHeld lets the body held now through to its end,
+// without pausing it again, and holds the next body as Hold did.
+func TestReleaseHeld(t *testing.T) {
+	const size, n = 100 << 10, 10 << 10
+	s := newServer(t, nil, WithFileSize(size))
+	s.Hold(n)
+	get := func(want int64) *http.Response {
+		t.Helper()
+		resp, err := http.Get(s.URL() + "/" + tile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { resp.Body.Close() })
+		<-s.WaitFor(func(st Stats) bool { return st.Held == want })
+		return resp
+	}
+	readAll := func(resp *http.Response) {
+		t.Helper()
+		b, err := io.ReadAll(resp.Body)
+		if err != nil || len(b) != size {
+			t.Fatalf("body: got %d bytes (%v), want %d", len(b), err, size)
+		}
+	}
+	first := get(1)
+	s.ReleaseHeld()
+	readAll(first) // would hang, and time out, if it paused again
+	if got := s.Stats().Held; got != 0 {
+		t.Errorf("Held after the first body's end: got %d, want 0", got)
+	}
+	second := get(1) // would hang if ReleaseHeld stopped holding
+	if got := s.Stats().BytesServed; got != size+n {
+		t.Errorf("BytesServed with the second body held: got %d, want %d", got, size+n)
+	}
+	s.Release()
+	readAll(second)
+}
+
 func TestRevokeRefusing(t *testing.T) {
 	t.Run("every download", func(t *testing.T) {
 		tokens := newTokens("t1")
