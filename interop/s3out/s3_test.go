@@ -249,7 +249,12 @@ func TestBucketForceInterrupted(t *testing.T) {
 	held := r.ts.Stats().Held
 	cmd, stderr := r.start(t, nil, r.args(m, "--force")...)
 	wait(t, r.ts.WaitFor(func(s terrascopetest.Stats) bool { return s.Held >= held+2 }), "two bodies paused")
-	r.waitParts(t, 2)
+	// A part the bucket lists may still be in flight: wait until each
+	// file's state records one, so that the interrupt leaves the upload
+	// resumable.
+	for _, n := range names {
+		r.waitStateParts(t, prefix+n+".part", 1)
+	}
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
