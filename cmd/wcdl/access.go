@@ -47,13 +47,21 @@ type access struct {
 // endpoint for a provider of kind "sas" (--provider pc), the ready-made
 // credential (--token-file, WCDL_TOKEN, --api-key-header with
 // WCDL_API_KEY), else the Keycloak login; and SAS tokens for the pc source
-// when the provider's credential is not already them.
+// when the provider's credential is not already them. A ready-made
+// credential that no host would receive (--source aws or pc, with no
+// mirror of the bucket and no --auth-host) is a usage error.
 func (c *command) access(ctx context.Context, o *options, sim *simulator, con *console, log *slog.Logger) (*access, error) {
 	preset, err := auth.LookupPreset(o.provider)
 	if err != nil {
 		return nil, fmt.Errorf("--provider: %w", err)
 	}
 	ready := o.tokenFile != "" || c.getenv(envToken) != "" || o.apiKeyHeader != "" || c.getenv(envAPIKey) != ""
+	if ready && !o.noAuth && preset.Kind != auth.KindSAS && bearerRoot(o) == "" && len(o.authHosts) == 0 {
+		return nil, usageError("%s would reach no host: no source in --source %s takes a bearer token or an API key "+
+			"(terrascope takes a login or a ready-made token; aws, ESA's public bucket, takes none; pc takes SAS tokens from its own token endpoint). "+
+			"List terrascope, give --base-url aws=URL for a mirror that wants it, or drop it",
+			strings.Join(c.readyGiven(o), ", "), o.source)
+	}
 	login, sas := o.lists(source.Keycloak) || ready, o.lists(source.SAS)
 	switch {
 	case o.noAuth || (!login && !sas):
@@ -122,6 +130,12 @@ func (c *command) notSimulated(o *options, preset auth.Preset) string {
 	if preset.Kind == auth.KindSAS {
 		given = append(given, "--provider "+preset.Name)
 	}
+	return strings.Join(append(given, c.readyGiven(o)...), ", ")
+}
+
+// readyGiven names the ready-made credential settings given.
+func (c *command) readyGiven(o *options) []string {
+	var given []string
 	for _, f := range []struct {
 		name string
 		set  bool
@@ -133,7 +147,7 @@ func (c *command) notSimulated(o *options, preset auth.Preset) string {
 			given = append(given, f.name)
 		}
 	}
-	return strings.Join(given, ", ")
+	return given
 }
 
 // trustedHosts returns the hosts that may receive the credential: the
