@@ -202,7 +202,7 @@ func (s *SASSource) renew(ctx context.Context, c *sasContainer, refused string) 
 		}
 		st, err := s.fetch(fctx, c)
 		if err != nil {
-			if !errors.Is(err, ErrLoginFailed) && !errors.Is(err, ErrBadTokenAnswer) {
+			if !errors.Is(err, ErrLoginFailed) && !errors.Is(err, ErrBadTokenAnswer) && !errors.Is(err, ErrContainerRefused) {
 				err = &loginError{kind: ErrTokenEndpointUnavailable, err: err}
 			}
 			c.fatal.CompareAndSwap(nil, &err)
@@ -241,6 +241,8 @@ func (s *SASSource) fetch(ctx context.Context, c *sasContainer) (*sasToken, erro
 		}
 		err = fmt.Errorf("auth: SAS token at %s (attempt %d of %d): %w", shownURL(u), attempt, s.cfg.MaxAttempts, err)
 		switch {
+		case errors.Is(err, ErrContainerRefused):
+			return nil, &ContainerRefusedError{Account: c.account, Container: c.container, Err: err}
 		case !retry:
 			return nil, err
 		case attempt >= s.cfg.MaxAttempts:
@@ -253,6 +255,24 @@ func (s *SASSource) fetch(ctx context.Context, c *sasContainer) (*sasToken, erro
 		}
 	}
 }
+
+// errContainerAnswer marks fetchOnce's refusals of one container, which
+// fetch turns into a *ContainerRefusedError.
+var errContainerAnswer = fmt.Errorf("refused: %w", ErrContainerRefused)
+
+// A ContainerRefusedError reports that the SAS token endpoint refused
+// tokens for one storage account and container. It matches
+// ErrContainerRefused, not ErrLoginFailed: only that container's files fail.
+type ContainerRefusedError struct {
+	Account, Container string
+	Err                error // the endpoint's answer
+}
+
+func (e *ContainerRefusedError) Error() string {
+	return fmt.Sprintf("no SAS token for %s/%s, so none of its files can be fetched (%v); check that the container is one the token endpoint signs, or --token-url", e.Account, e.Container, e.Err)
+}
+
+func (e *ContainerRefusedError) Unwrap() error { return e.Err }
 
 // sasAnswer is the JSON of a token answer.
 type sasAnswer struct {
@@ -292,12 +312,12 @@ func (s *SASSource) fetchOnce(ctx context.Context, u *url.URL) (st *sasToken, wa
 	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
 		wait, _ = retryAfter(resp.Header.Get("Retry-After"), s.now())
 		return nil, wait, true, fmt.Errorf("answered %d %s: %q", resp.StatusCode, http.StatusText(resp.StatusCode), s.quoted(data))
+	case resp.StatusCode == http.StatusUnauthorized:
+		// The subscription key, not the container: no token will come.
+		return nil, 0, false, &loginError{kind: ErrLoginFailed, err: fmt.Errorf("answered %d %s: %q; check WCDL_PC_SUBSCRIPTION_KEY", resp.StatusCode, http.StatusText(resp.StatusCode), s.quoted(data))}
 	case resp.StatusCode != http.StatusOK:
-		hint := "check --token-url"
-		if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
-			hint = "check WCDL_PC_SUBSCRIPTION_KEY"
-		}
-		return nil, 0, false, &loginError{kind: ErrLoginFailed, err: fmt.Errorf("answered %d %s: %q; %s", resp.StatusCode, http.StatusText(resp.StatusCode), s.quoted(data), hint)}
+		// One account or container: others may still get tokens.
+		return nil, 0, false, fmt.Errorf("%w: answered %d %s: %q", errContainerAnswer, resp.StatusCode, http.StatusText(resp.StatusCode), s.quoted(data))
 	}
 	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	var a sasAnswer
