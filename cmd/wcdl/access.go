@@ -55,16 +55,17 @@ func (c *command) access(ctx context.Context, o *options, sim *simulator, con *c
 	if err != nil {
 		return nil, fmt.Errorf("--provider: %w", err)
 	}
-	ready := o.tokenFile != "" || c.getenv(envToken) != "" || o.apiKeyHeader != "" || c.getenv(envAPIKey) != ""
+	use := c.credentialUse(o)
+	ready := use.ready
 	if ready && !o.noAuth && preset.Kind != auth.KindSAS && bearerRoot(o) == "" && len(o.authHosts) == 0 {
 		return nil, usageError("%s would reach no host: no source in --source %s takes a bearer token or an API key "+
 			"(terrascope takes a login or a ready-made token; aws, ESA's public bucket, takes none; pc takes SAS tokens from its own token endpoint). "+
 			"List terrascope, give --base-url aws=URL for a mirror that wants it, or drop it",
 			strings.Join(c.readyGiven(o), ", "), o.source)
 	}
-	login, sas := o.lists(source.Keycloak) || ready, o.lists(source.SAS)
+	login, sas := use.login, use.sas
 	switch {
-	case o.noAuth || (!login && !sas):
+	case !login && !sas:
 		return anonymous(), nil
 	case !login || (sas && preset.Kind != auth.KindSAS):
 		pc, err := auth.LookupPreset("pc")
@@ -79,6 +80,27 @@ func (c *command) access(ctx context.Context, o *options, sim *simulator, con *c
 		return sasAccess(&sasOpts, pc, c.getenv(envSubscriptionKey), c.authSleep, log)
 	}
 	return c.credential(ctx, o, preset, ready, sim, con, log)
+}
+
+// credentialUse is what a run authenticates with, as its options and
+// environment say; none of it with --no-auth.
+type credentialUse struct {
+	// login: the --provider's credential, for the sources that ask for
+	// its kind (terrascope) or because one is given ready-made.
+	login bool
+	// ready: that credential is ready-made (--token-file, WCDL_TOKEN, an
+	// API key), so there is no login.
+	ready bool
+	// sas: SAS tokens for the pc source.
+	sas bool
+}
+
+func (c *command) credentialUse(o *options) credentialUse {
+	ready := o.tokenFile != "" || c.getenv(envToken) != "" || o.apiKeyHeader != "" || c.getenv(envAPIKey) != ""
+	if o.noAuth {
+		return credentialUse{ready: ready}
+	}
+	return credentialUse{login: o.lists(source.Keycloak) || ready, ready: ready, sas: o.lists(source.SAS)}
 }
 
 // withSAS is the --provider's credential for its sources, with SAS tokens
