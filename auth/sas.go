@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,7 +10,6 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -348,18 +346,10 @@ func (s *SASSource) fetchOnce(ctx context.Context, u *url.URL) (st *sasToken, wa
 	return &sasToken{query: strings.TrimPrefix(a.Token, "?"), renewAt: sent.Add(life - min(s.cfg.Margin, life/2))}, 0, false, nil
 }
 
-// sigParam matches the signature of a SAS token or signed URL quoted in
-// free text, up to the next parameter.
-var sigParam = regexp.MustCompile(`(?i)\bsig=[^&\s"'<>]*`)
-
-// quoted is an excerpt of what the endpoint said, for an error: without
-// the subscription key wcdl sent it, or anything that looks like a SAS
-// signature, should an error page or a proxy echo them.
+// quoted is an excerpt of what the endpoint said, for an error, scrubbed
+// of the subscription key wcdl sent it.
 func (s *SASSource) quoted(data []byte) string {
-	if k := s.cfg.SubscriptionKey; k != "" {
-		data = bytes.ReplaceAll(data, []byte(k), []byte(redacted))
-	}
-	return excerpt(sigParam.ReplaceAll(data, []byte("sig="+redacted)))
+	return scrubbed(data, s.cfg.SubscriptionKey)
 }
 
 // Stats returns the token request counters: SASRequests and
