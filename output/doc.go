@@ -36,7 +36,10 @@
 //   - Complete: one HeadObject of the key. Size is Content-Length; SHA256
 //     is the x-amz-meta-sha256 stored at Publish, so that a rerun skips a
 //     complete object without downloading it (the downloader compares it
-//     with the manifest's sha256= where both are known).
+//     with the manifest's sha256= where both are known). A key that had
+//     an incomplete upload when the run began, and still has one, is not
+//     complete: that upload (an interrupted --force run's) is finished or
+//     aborted, so that a finished batch leaves none open.
 //   - Open: a conditional create (If-None-Match: *) of a small state
 //     object beside the key plays the part of flock, with an expiry,
 //     renewed while held, so that a dead pod's lock is taken over; onBusy

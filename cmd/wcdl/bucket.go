@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/wcdl/wcdl/downloader"
 	"github.com/wcdl/wcdl/output"
 	"github.com/wcdl/wcdl/output/bucket"
 )
@@ -27,7 +29,7 @@ type s3Options struct {
 func (s *s3Options) flags(fs *pflag.FlagSet) {
 	fs.StringVar(&s.endpoint, "s3-endpoint", "", "with -o s3://..., the S3-compatible server `URL` (default: AWS, or AWS_ENDPOINT_URL_S3); credentials and region come from the AWS environment, files and roles")
 	fs.BoolVar(&s.pathStyle, "s3-path-style", false, "with -o s3://..., address the bucket in the URL path (MinIO, versitygw, Ceph)")
-	fs.StringVar(&s.partSize, "s3-part-size", "16M", "with -o s3://..., upload parts of `SIZE` (at least 5M): each worker holds one part in memory, 256 MiB at -w 16")
+	fs.StringVar(&s.partSize, "s3-part-size", "16M", "with -o s3://..., upload parts of `SIZE` (5M to 5G): each worker holds one part in memory, 256 MiB at -w 16")
 	fs.DurationVar(&s.lockTTL, "s3-lock-ttl", bucket.DefaultLockTTL, "with -o s3://..., a file's lock not renewed for `D` (its writer died) is taken over")
 }
 
@@ -35,6 +37,45 @@ func (s *s3Options) flags(fs *pflag.FlagSet) {
 // copy buffers and the bytes kept for the TIFF checks (768 KiB per
 // worker).
 const memoryBase = 48 << 20
+
+// Bounds of the bucket flags: S3 takes parts of 5 MiB to 5 GiB, and a lock
+// renewed every third of its life needs a few seconds for each renewal.
+const (
+	minS3PartSize = 5 << 20
+	maxS3PartSize = 5 << 30
+	minS3LockTTL  = time.Second
+)
+
+// checkBucket rejects, before anything is asked of the bucket (and with
+// --dry-run too), an s3:// output that cannot be a bucket and prefix, and
+// bucket flags out of their bounds. It returns the part size.
+func (o *options) checkBucket() (int64, error) {
+	if !isBucket(o.out) {
+		return 0, nil
+	}
+	if _, _, err := bucket.ParseURL(o.out); err != nil {
+		return 0, usageError("-o: %v", err)
+	}
+	if e := o.s3.endpoint; e != "" {
+		u, err := url.Parse(e)
+		switch {
+		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+			return 0, usageError("--s3-endpoint %q: want an http:// or https:// URL", downloader.Redact(e))
+		case u.User != nil || u.RawQuery != "":
+			// The SDK would drop them silently and sign with the AWS
+			// chain's credentials: refuse, without echoing them.
+			return 0, usageError("--s3-endpoint %s: credentials and query parameters in the URL are not used; give them through the AWS environment or profile", downloader.Redact(e))
+		}
+	}
+	part, err := parseRate(o.s3.partSize)
+	if err != nil || part < minS3PartSize || part > maxS3PartSize {
+		return 0, usageError("--s3-part-size %q: want a size from 5M to 5G", o.s3.partSize)
+	}
+	if o.s3.lockTTL < minS3LockTTL {
+		return 0, usageError("--s3-lock-ttl %v: want at least %v", o.s3.lockTTL, minS3LockTTL)
+	}
+	return part, nil
+}
 
 // isBucket reports an output given as s3://.
 func isBucket(out string) bool { return strings.HasPrefix(out, "s3://") }
@@ -54,9 +95,9 @@ func openBucket(ctx context.Context, o *options, log *slog.Logger) (output.Locat
 	if !isBucket(o.out) {
 		return nil, nil, nil
 	}
-	part, err := parseRate(o.s3.partSize)
-	if err != nil || part < 5<<20 {
-		return nil, nil, usageError("--s3-part-size %q: want a size of at least 5M", o.s3.partSize)
+	part, err := o.checkBucket()
+	if err != nil {
+		return nil, nil, err
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
 		// The part buffers are live for the whole run: left to GOGC

@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/wcdl/wcdl/auth"
-	"github.com/wcdl/wcdl/output/bucket"
 	"github.com/wcdl/wcdl/source"
 )
 
@@ -227,12 +226,10 @@ func (o *options) check() error {
 	if _, err := parseRate(o.simulateRate); err != nil {
 		return usageError("--simulate-rate: %v", err)
 	}
-	if isBucket(o.out) {
-		// Its syntax, at least, is checked before a --dry-run prints
-		// keys under it; the bucket itself only before a download.
-		if _, _, err := bucket.ParseURL(o.out); err != nil {
-			return usageError("-o: %v", err)
-		}
+	// The bucket URL and flags are checked before a --dry-run prints keys
+	// under it; the bucket itself only before a download.
+	if _, err := o.checkBucket(); err != nil {
+		return err
 	}
 	if err := o.checkSources(); err != nil {
 		return err

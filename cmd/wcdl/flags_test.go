@@ -79,12 +79,26 @@ func TestParseArgsErrors(t *testing.T) {
 		{"bucket URL with a query", []string{"-m", "t.txt", "-o", "s3://bucket/prefix?versionId=1"}},
 		{"bucket URL without a bucket", []string{"-m", "t.txt", "-o", "s3:///prefix"}},
 		{"bucket URL with a user", []string{"-m", "t.txt", "-o", "s3://key:secret@bucket/prefix"}},
+		{"bucket prefix with ..", []string{"-o", "s3://tiles/../wc"}},
+		{"bucket prefix with //", []string{"-o", "s3://tiles/a//b"}},
+		{"bucket with a port", []string{"-o", "s3://tiles:9000/wc"}},
+		{"s3 part size under 5M", []string{"-o", "s3://tiles/wc", "--s3-part-size", "4M"}},
+		{"s3 part size over 5G", []string{"-o", "s3://tiles/wc", "--s3-part-size", "6G"}},
+		{"s3 lock ttl zero", []string{"-o", "s3://tiles/wc", "--s3-lock-ttl", "0"}},
+		{"s3 lock ttl negative", []string{"-o", "s3://tiles/wc", "--s3-lock-ttl", "-1s"}},
+		{"s3 lock ttl too short to renew", []string{"-o", "s3://tiles/wc", "--s3-lock-ttl", "1ns"}},
+		{"s3 endpoint with credentials", []string{"-o", "s3://tiles/wc", "--s3-endpoint", "http://minio:s3cr3t@127.0.0.1:9000"}},
+		{"s3 endpoint with a query", []string{"-o", "s3://tiles/wc", "--s3-endpoint", "https://s3.example.org/?X-Amz-Security-Token=s3cr3t"}},
+		{"s3 endpoint without a scheme", []string{"-o", "s3://tiles/wc", "--s3-endpoint", "127.0.0.1:9000"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, _, err := parseArgs(tt.args, noEnv)
 			if !errors.Is(err, errUsage) {
 				t.Errorf("parseArgs(%q) error = %v, want a usage error", tt.args, err)
+			}
+			if err != nil && strings.Contains(err.Error(), "s3cr3t") {
+				t.Errorf("parseArgs(%q) error = %v: it shows a secret", tt.args, err)
 			}
 		})
 	}

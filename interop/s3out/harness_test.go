@@ -322,3 +322,30 @@ func (r *rig) objectSHA(t *testing.T, key string) string {
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
+
+// waitStateParts waits until the state object at key records n parts
+// uploaded: parts a run has made durable and will resume. It looks every
+// few milliseconds, with a deadline, since the bucket tells no one.
+func (r *rig) waitStateParts(t *testing.T, key string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for range tick.C {
+		var st struct {
+			Parts []json.RawMessage `json:"parts"`
+		}
+		o, err := r.client.GetObject(context.Background(), &s3.GetObjectInput{Bucket: aws.String(bucketName), Key: aws.String(key)})
+		if err == nil {
+			b, _ := io.ReadAll(o.Body)
+			o.Body.Close()
+			json.Unmarshal(b, &st)
+		}
+		if len(st.Parts) >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s records %d parts after 2 minutes, want %d", key, len(st.Parts), n)
+		}
+	}
+}

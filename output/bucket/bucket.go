@@ -84,22 +84,54 @@ type Bucket struct {
 	// buffers before the next).
 	mu   sync.Mutex
 	free [][]byte
+	// open holds the keys that had an incomplete upload when the run
+	// began (guarded by mu): a complete object at such a key is being
+	// replaced (a --force run that was interrupted) or has an upload
+	// no state describes, which Complete does not let a finished
+	// batch leave behind.
+	open map[string]bool
 }
 
 var _ output.Location = (*Bucket)(nil)
 
 // ParseURL splits s3://bucket/prefix into the bucket and the key prefix
-// (ending in / unless empty).
+// (ending in / unless empty). A prefix with an empty, "." or ".." segment
+// is refused: S3 keeps such keys apart, but gateways that store objects as
+// files (versitygw, MinIO on a file system) refuse them or fold them onto
+// other keys, so that a rerun would not find what it wrote.
 func ParseURL(s string) (bucket, prefix string, err error) {
 	u, err := url.Parse(s)
 	if err != nil || u.Scheme != "s3" || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
 		return "", "", fmt.Errorf("%w: %q: want s3://BUCKET or s3://BUCKET/PREFIX", ErrBadURL, s)
 	}
+	if !validBucket(u.Host) {
+		return "", "", fmt.Errorf("%w: %q: %q is not a bucket name (letters, digits, '.', '-' and '_'; the server goes in --s3-endpoint)", ErrBadURL, s, u.Host)
+	}
 	prefix = strings.TrimPrefix(u.Path, "/")
+	for _, seg := range strings.Split(strings.TrimSuffix(prefix, "/"), "/") {
+		if prefix != "" && (seg == "" || seg == "." || seg == "..") {
+			return "", "", fmt.Errorf("%w: %q: the prefix %q has an empty, \".\" or \"..\" segment", ErrBadURL, s, prefix)
+		}
+	}
 	if prefix != "" && !strings.HasSuffix(prefix, "/") {
 		prefix += "/"
 	}
 	return u.Host, prefix, nil
+}
+
+// validBucket reports whether name can be a bucket's name: 3 to 255 of
+// the characters that S3 (with its legacy names) and S3-compatible servers
+// allow.
+func validBucket(name string) bool {
+	if len(name) < 3 || len(name) > 255 {
+		return false
+	}
+	for _, c := range name {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // Open connects to the bucket with the standard AWS chain of settings and
@@ -155,7 +187,7 @@ func Open(ctx context.Context, cfg Config) (*Bucket, error) {
 func (b *Bucket) check(ctx context.Context) error {
 	_, err := b.client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &b.bucket})
 	if err == nil {
-		_, err = b.client.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: &b.bucket, Prefix: &b.prefix, MaxUploads: aws.Int32(1)})
+		b.open, err = b.uploadKeys(ctx, b.prefix)
 	}
 	switch code := statusOf(err); {
 	case err == nil:
@@ -166,6 +198,26 @@ func (b *Bucket) check(ctx context.Context) error {
 		return fmt.Errorf("%w: s3://%s: %s", ErrAccess, b.bucket, apiMessage(err))
 	default:
 		return fmt.Errorf("%w: s3://%s: %s", ErrUnreachable, b.bucket, apiMessage(err))
+	}
+}
+
+// uploadKeys returns the keys under prefix that have an incomplete
+// upload.
+func (b *Bucket) uploadKeys(ctx context.Context, prefix string) (map[string]bool, error) {
+	keys := map[string]bool{}
+	in := &s3.ListMultipartUploadsInput{Bucket: &b.bucket, Prefix: &prefix}
+	for {
+		out, err := b.client.ListMultipartUploads(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range out.Uploads {
+			keys[aws.ToString(u.Key)] = true
+		}
+		if !aws.ToBool(out.IsTruncated) {
+			return keys, nil
+		}
+		in.KeyMarker, in.UploadIdMarker = out.NextKeyMarker, out.NextUploadIdMarker
 	}
 }
 
@@ -183,7 +235,11 @@ func (b *Bucket) Where(name string) string { return "s3://" + b.bucket + "/" + b
 func (b *Bucket) key(name string) string { return b.prefix + name }
 
 // Complete asks for the object at name's key with one HEAD: its size, and
-// the SHA-256 stored with it at Publish (x-amz-meta-sha256).
+// the SHA-256 stored with it at Publish (x-amz-meta-sha256). A complete
+// object whose key had an incomplete upload when the run began, and still
+// has one, is not complete: the upload is a replacement to finish (it is
+// resumed, or aborted if nothing describes it, once the file is opened),
+// so that a finished batch leaves no upload open behind a skipped object.
 func (b *Bucket) Complete(ctx context.Context, name string) (output.Info, bool, error) {
 	key := b.key(name)
 	out, err := b.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &b.bucket, Key: &key})
@@ -192,6 +248,21 @@ func (b *Bucket) Complete(ctx context.Context, name string) (output.Info, bool, 
 	}
 	if err != nil {
 		return output.Info{}, false, fmt.Errorf("look for %s: %s", b.Where(name), apiMessage(err))
+	}
+	b.mu.Lock()
+	pending := b.open[key]
+	b.mu.Unlock()
+	if pending {
+		keys, err := b.uploadKeys(ctx, key)
+		if err != nil {
+			return output.Info{}, false, fmt.Errorf("list the uploads of %s: %s", b.Where(name), apiMessage(err))
+		}
+		if keys[key] {
+			return output.Info{}, false, nil
+		}
+		b.mu.Lock()
+		delete(b.open, key)
+		b.mu.Unlock()
 	}
 	return output.Info{Size: aws.ToInt64(out.ContentLength), SHA256: out.Metadata[metaSHA256]}, true, nil
 }

@@ -19,6 +19,16 @@ func TestParseURL(t *testing.T) {
 		{in: "gs://tiles/wc", bad: true},
 		{in: "s3://key:secret@tiles/wc", bad: true},
 		{in: "s3://tiles/wc?x=1", bad: true},
+		{in: "s3://tiles/a.b_c-d/", bucket: "tiles", prefix: "a.b_c-d/"},
+		{in: "s3://tiles/../wc", bad: true},
+		{in: "s3://tiles/wc/..", bad: true},
+		{in: "s3://tiles/./wc", bad: true},
+		{in: "s3://tiles//wc", bad: true},
+		{in: "s3://tiles//", bad: true},
+		{in: "s3://tiles/wc//2021", bad: true},
+		{in: "s3://tiles:9000/wc", bad: true},
+		{in: "s3://ti/wc", bad: true},
+		{in: "s3://tiles%2Fx/wc", bad: true},
 	} {
 		t.Run(tt.in, func(t *testing.T) {
 			b, p, err := ParseURL(tt.in)
