@@ -32,6 +32,13 @@ var ErrTokenRefused = errors.New("the service refused a freshly issued token")
 // wcdl cannot renew. It also matches ErrLoginFailed: the run stops at once.
 var ErrCredentialRefused = errors.New("the service refused the given credential")
 
+// ErrContainerRefused reports that a SAS token endpoint refused tokens
+// for one storage account and container (an answer 4xx other than 401):
+// the files of that container cannot be fetched, but the credential may
+// serve other containers, so it does not match ErrLoginFailed. A
+// *ContainerRefusedError carries it.
+var ErrContainerRefused = errors.New("the SAS token endpoint refused the container")
+
 // ErrBadTokenAnswer reports a token answer that cannot be used: a token
 // holding a control character or white space, which no Authorization
 // header can carry. It is permanent: the identity provider would answer the

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"io"
 	"log"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -306,5 +308,101 @@ func TestEmptyStateIsNotFresh(t *testing.T) {
 	}
 	if !(&tokenState{access: "at"}).fresh(t0) {
 		t.Error("an access token of unknown lifetime is not fresh")
+	}
+}
+
+// TestRetrieveErrorScrubsEchoedSecrets: a token endpoint that echoes the
+// password or the refresh token it was sent, in error_description or in a
+// body that is not OAuth2 JSON, as it is or form-encoded, does not have it
+// printed.
+func TestRetrieveErrorScrubsEchoedSecrets(t *testing.T) {
+	const (
+		password = "Pw echo/7e2+secret"
+		refresh  = "rt-echo-4b9d-never-print"
+	)
+	ok := `{"access_token":"at-1","token_type":"Bearer","expires_in":300,"refresh_token":"` + refresh + `"}`
+	tests := []struct {
+		name    string
+		refresh bool // the echo answers a refresh grant, after one login
+		status  int
+		ctype   string
+		body    string
+		secret  string
+	}{
+		{"password in error_description", false, 401, "", `{"error":"invalid_grant","error_description":"bad password ` + password + `"}`, password},
+		{"form-encoded password in error_description", false, 400, "", `{"error":"invalid_request","error_description":"body was password=` + url.QueryEscape(password) + `"}`, password},
+		{"password in an HTML page", false, 403, "text/html", `<p>rejected: ` + password + `</p>`, password},
+		{"refresh token in error_description", true, 503, "", `{"error":"temporarily_unavailable","error_description":"cannot refresh ` + refresh + ` now"}`, refresh},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newScripted(t, func(grant string, n int) (int, http.Header, string) {
+				var h http.Header
+				if tt.ctype != "" {
+					h = http.Header{"Content-Type": {tt.ctype}}
+				}
+				if tt.refresh && grant == "password" {
+					if n == 1 {
+						return 200, nil, ok
+					}
+					return 503, nil, `{"error":"temporarily_unavailable"}`
+				}
+				return tt.status, h, tt.body
+			})
+			clock := t0
+			var mu sync.Mutex
+			now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+			var logs syncBuffer
+			p, err := NewProvider(Config{TokenURL: s.tokenURL(), ClientID: "c", Credentials: Credentials{Username: testUser, Password: password},
+				Now: now, Sleep: (&sleeps{}).sleep, MaxAttempts: 1, Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.refresh {
+				if _, err := p.Token(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+				mu.Lock()
+				clock = clock.Add(10 * time.Minute) // past the access token's life
+				mu.Unlock()
+			}
+			_, err = p.Token(t.Context())
+			if err == nil {
+				t.Fatal("got a token, want the endpoint's refusal")
+			}
+			got := err.Error() + "\n" + logs.String()
+			for _, form := range []string{tt.secret, url.QueryEscape(tt.secret)} {
+				if strings.Contains(got, form) {
+					t.Errorf("the secret appears in the error or the log:\n%s", got)
+				}
+			}
+			if !strings.Contains(err.Error(), "[redacted]") {
+				t.Errorf("got %q, want the echo quoted with the secret [redacted]", err)
+			}
+		})
+	}
+}
+
+// TestSessionEndScrubsEchoedToken: a revocation endpoint that echoes the
+// refresh token it was sent does not have it quoted in Close's error.
+func TestSessionEndScrubsEchoedToken(t *testing.T) {
+	const refresh = "rt-revoke-echo-51c2"
+	s := newScripted(t, func(grant string, n int) (int, http.Header, string) {
+		if grant == "password" {
+			return 200, nil, `{"access_token":"at-1","token_type":"Bearer","expires_in":300,"refresh_token":"` + refresh + `"}`
+		}
+		return 400, nil, `{"error":"invalid_request","error_description":"cannot revoke token=` + refresh + `"}`
+	})
+	p, err := NewProvider(Config{TokenURL: s.tokenURL(), ClientID: "c", Credentials: Credentials{Username: testUser, Password: testPassword},
+		SessionEnd: &SessionEnd{RevocationURL: s.srv.URL + "/revoke"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Token(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	err = p.Close(t.Context())
+	if err == nil || strings.Contains(err.Error(), refresh) || !strings.Contains(err.Error(), "[redacted]") {
+		t.Errorf("got %v, want the revocation's refusal with the refresh token [redacted]", err)
 	}
 }

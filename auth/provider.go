@@ -478,6 +478,13 @@ type tokenAnswer struct {
 	RefreshExpiresIn seconds `json:"refresh_expires_in"`
 }
 
+// formSecrets returns the secrets of a grant's form body: the password,
+// the refresh token, a client secret.
+func formSecrets(body string) []string {
+	form, _ := url.ParseQuery(body)
+	return []string{form.Get("password"), form.Get("refresh_token"), form.Get("client_secret")}
+}
+
 // grantOnce makes one token request. retry reports whether a failure may be
 // retried.
 func (p *Provider) grantOnce(ctx context.Context, kind, body string) (st *tokenState, retry bool, err error) {
@@ -522,10 +529,13 @@ func (p *Provider) grantOnce(ctx context.Context, kind, body string) (st *tokenS
 			Code        string `json:"error"`
 			Description string `json:"error_description"`
 		}
+		// An endpoint may echo what it was sent: the password, the
+		// refresh token.
+		secrets := formSecrets(body)
 		if isJSON && json.Unmarshal(data, &e) == nil && e.Code != "" {
-			re.Code, re.Description = shown.Text(e.Code), excerpt([]byte(e.Description))
+			re.Code, re.Description = shown.Text(scrubbed([]byte(e.Code), secrets...)), scrubbed([]byte(e.Description), secrets...)
 		} else {
-			re.Excerpt = excerpt(data)
+			re.Excerpt = scrubbed(data, secrets...)
 		}
 		if re.retryable() {
 			re.RetryAfter, _ = retryAfter(resp.Header.Get("Retry-After"), p.now())
@@ -539,7 +549,7 @@ func (p *Provider) grantOnce(ctx context.Context, kind, body string) (st *tokenS
 			// that may hold tokens, so it is never quoted.
 			return nil, false, fmt.Errorf("token endpoint answered %d with JSON labelled %q, not application/json (%d bytes, not shown)", resp.StatusCode, excerpt([]byte(mt)), len(data))
 		}
-		return nil, false, &RetrieveError{StatusCode: resp.StatusCode, Excerpt: excerpt(data), grant: kind}
+		return nil, false, &RetrieveError{StatusCode: resp.StatusCode, Excerpt: scrubbed(data, formSecrets(body)...), grant: kind}
 	}
 	if err := json.Unmarshal(data, &a); err != nil {
 		// Not quoted: a malformed answer may still hold a token.
@@ -620,7 +630,7 @@ func (p *Provider) postEnd(ctx context.Context, what, raw string, form url.Value
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
 	if resp.StatusCode != http.StatusNoContent && resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("auth: %s at %s answered %d %s: %q", what, shownURL(u), resp.StatusCode, http.StatusText(resp.StatusCode), excerpt(data))
+		return fmt.Errorf("auth: %s at %s answered %d %s: %q", what, shownURL(u), resp.StatusCode, http.StatusText(resp.StatusCode), scrubbed(data, form.Get("refresh_token"), form.Get("token")))
 	}
 	return nil
 }

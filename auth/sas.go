@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,7 +10,6 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -202,7 +200,7 @@ func (s *SASSource) renew(ctx context.Context, c *sasContainer, refused string) 
 		}
 		st, err := s.fetch(fctx, c)
 		if err != nil {
-			if !errors.Is(err, ErrLoginFailed) && !errors.Is(err, ErrBadTokenAnswer) {
+			if !errors.Is(err, ErrLoginFailed) && !errors.Is(err, ErrBadTokenAnswer) && !errors.Is(err, ErrContainerRefused) {
 				err = &loginError{kind: ErrTokenEndpointUnavailable, err: err}
 			}
 			c.fatal.CompareAndSwap(nil, &err)
@@ -241,6 +239,8 @@ func (s *SASSource) fetch(ctx context.Context, c *sasContainer) (*sasToken, erro
 		}
 		err = fmt.Errorf("auth: SAS token at %s (attempt %d of %d): %w", shownURL(u), attempt, s.cfg.MaxAttempts, err)
 		switch {
+		case errors.Is(err, ErrContainerRefused):
+			return nil, &ContainerRefusedError{Account: c.account, Container: c.container, Err: err}
 		case !retry:
 			return nil, err
 		case attempt >= s.cfg.MaxAttempts:
@@ -253,6 +253,24 @@ func (s *SASSource) fetch(ctx context.Context, c *sasContainer) (*sasToken, erro
 		}
 	}
 }
+
+// errContainerAnswer marks fetchOnce's refusals of one container, which
+// fetch turns into a *ContainerRefusedError.
+var errContainerAnswer = fmt.Errorf("refused: %w", ErrContainerRefused)
+
+// A ContainerRefusedError reports that the SAS token endpoint refused
+// tokens for one storage account and container. It matches
+// ErrContainerRefused, not ErrLoginFailed: only that container's files fail.
+type ContainerRefusedError struct {
+	Account, Container string
+	Err                error // the endpoint's answer
+}
+
+func (e *ContainerRefusedError) Error() string {
+	return fmt.Sprintf("no SAS token for %s/%s, so none of its files can be fetched (%v); check that the container is one the token endpoint signs, or --token-url", e.Account, e.Container, e.Err)
+}
+
+func (e *ContainerRefusedError) Unwrap() error { return e.Err }
 
 // sasAnswer is the JSON of a token answer.
 type sasAnswer struct {
@@ -292,12 +310,12 @@ func (s *SASSource) fetchOnce(ctx context.Context, u *url.URL) (st *sasToken, wa
 	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
 		wait, _ = retryAfter(resp.Header.Get("Retry-After"), s.now())
 		return nil, wait, true, fmt.Errorf("answered %d %s: %q", resp.StatusCode, http.StatusText(resp.StatusCode), s.quoted(data))
+	case resp.StatusCode == http.StatusUnauthorized:
+		// The subscription key, not the container: no token will come.
+		return nil, 0, false, &loginError{kind: ErrLoginFailed, err: fmt.Errorf("answered %d %s: %q; check WCDL_PC_SUBSCRIPTION_KEY", resp.StatusCode, http.StatusText(resp.StatusCode), s.quoted(data))}
 	case resp.StatusCode != http.StatusOK:
-		hint := "check --token-url"
-		if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
-			hint = "check WCDL_PC_SUBSCRIPTION_KEY"
-		}
-		return nil, 0, false, &loginError{kind: ErrLoginFailed, err: fmt.Errorf("answered %d %s: %q; %s", resp.StatusCode, http.StatusText(resp.StatusCode), s.quoted(data), hint)}
+		// One account or container: others may still get tokens.
+		return nil, 0, false, fmt.Errorf("%w: answered %d %s: %q", errContainerAnswer, resp.StatusCode, http.StatusText(resp.StatusCode), s.quoted(data))
 	}
 	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	var a sasAnswer
@@ -328,18 +346,10 @@ func (s *SASSource) fetchOnce(ctx context.Context, u *url.URL) (st *sasToken, wa
 	return &sasToken{query: strings.TrimPrefix(a.Token, "?"), renewAt: sent.Add(life - min(s.cfg.Margin, life/2))}, 0, false, nil
 }
 
-// sigParam matches the signature of a SAS token or signed URL quoted in
-// free text, up to the next parameter.
-var sigParam = regexp.MustCompile(`(?i)\bsig=[^&\s"'<>]*`)
-
-// quoted is an excerpt of what the endpoint said, for an error: without
-// the subscription key wcdl sent it, or anything that looks like a SAS
-// signature, should an error page or a proxy echo them.
+// quoted is an excerpt of what the endpoint said, for an error, scrubbed
+// of the subscription key wcdl sent it.
 func (s *SASSource) quoted(data []byte) string {
-	if k := s.cfg.SubscriptionKey; k != "" {
-		data = bytes.ReplaceAll(data, []byte(k), []byte(redacted))
-	}
-	return excerpt(sigParam.ReplaceAll(data, []byte("sig="+redacted)))
+	return scrubbed(data, s.cfg.SubscriptionKey)
 }
 
 // Stats returns the token request counters: SASRequests and

@@ -195,7 +195,7 @@ func TestSASEndpointFailures(t *testing.T) {
 		{"wrong subscription key", pctest.Options{SubscriptionKey: "another"}, SASConfig{SubscriptionKey: key}, testContainer,
 			[]error{ErrLoginFailed}, "WCDL_PC_SUBSCRIPTION_KEY", 1},
 		{"unknown container", pctest.Options{Containers: []string{testContainer}}, SASConfig{}, "nothing-here",
-			[]error{ErrLoginFailed}, "404", 1},
+			[]error{ErrContainerRefused}, "no SAS token for devstoreaccount1/nothing-here", 1},
 		{"always throttled", pctest.Options{}, SASConfig{MaxAttempts: 2, Sleep: func(context.Context, time.Duration) error { return nil }}, testContainer,
 			[]error{ErrLoginFailed, ErrTokenEndpointUnavailable}, "429", 2},
 	}
@@ -207,6 +207,9 @@ func TestSASEndpointFailures(t *testing.T) {
 			}
 			for range 3 {
 				_, err := src.Token(t.Context(), pctest.DevAccount, tt.container)
+				if errors.Is(err, ErrContainerRefused) && errors.Is(err, ErrLoginFailed) {
+					t.Errorf("got %v: a refused container must not end the run's logins", err)
+				}
 				for _, want := range tt.wantIs {
 					if !errors.Is(err, want) {
 						t.Errorf("got %v, want it to match %v", err, want)

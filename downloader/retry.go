@@ -128,6 +128,7 @@ func isPermanentError(err error) bool {
 		errors.Is(err, auth.ErrBadCredentials) ||
 		errors.Is(err, auth.ErrBadTokenAnswer) ||
 		errors.Is(err, auth.ErrTokenRefused) ||
+		errors.Is(err, auth.ErrContainerRefused) ||
 		errors.Is(err, auth.ErrInsecureTokenURL) ||
 		errors.Is(err, ErrTooManyRedirects) ||
 		errors.Is(err, ErrBadRedirect) ||

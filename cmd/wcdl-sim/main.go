@@ -21,7 +21,7 @@
 // trust it with SSL_CERT_FILE=FILE (Go programs, OpenSSL), curl --cacert FILE
 // or an equivalent.
 //
-//	wcdl-sim --tls --ca-out ca.pem --conn-bandwidth 8000000 --max-in-flight 4
+//	wcdl-sim --tls --ca-out ca.pem --conn-bandwidth 8M --max-in-flight 4
 package main
 
 import (
@@ -43,6 +43,7 @@ import (
 	"github.com/wcdl/wcdl/downloader/blobtest"
 	"github.com/wcdl/wcdl/downloader/s3test"
 	"github.com/wcdl/wcdl/downloader/terrascopetest"
+	"github.com/wcdl/wcdl/internal/units"
 )
 
 func main() {
@@ -99,7 +100,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&c.refreshLife, "refresh-lifetime", 3600*time.Second, "refresh token lifetime (refresh_expires_in)")
 	fs.BoolVar(&c.rotation, "rotation", false, "revoke the old token pair on every refresh, as Keycloak's refresh-token rotation does")
 	fs.StringVar(&c.staticToken, "static-token", "", "also accept this bearer token forever (for benchmarking tools that cannot log in)")
-	fs.Int64Var(&c.fileSize, "file-size", terrascopetest.DefaultFileSize, "size of every file in bytes")
+	fs.Var(units.NewFlag(&c.fileSize, terrascopetest.DefaultFileSize, "size"), "file-size", "size of every file in bytes (K, M, G: powers of 1024, as wcdl counts)")
 	fs.BoolVar(&c.rangeOn, "range", true, "honour Range requests")
 	fs.Float64Var(&c.fail503, "fail-503", 0, "probability of a 503 answer")
 	fs.Float64Var(&c.fail429, "fail-429", 0, "probability of a 429 answer")
@@ -107,14 +108,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Float64Var(&c.cutBody, "cut-body", 0, "probability that a body is cut midway")
 	fs.Float64Var(&c.html, "html", 0, "probability of an HTML login page with 200")
 	fs.IntVar(&c.revokeEvery, "revoke-every", 0, "revoke every token on each n-th download (0: never)")
-	fs.Int64Var(&c.bandwidth, "bandwidth", 0, "cap on the bytes per second the download service sends (0: none)")
+	fs.Var(units.NewFlag(&c.bandwidth, 0, "rate"), "bandwidth", "cap on the bytes per second the download service sends, such as 20M (0: none)")
 	fs.DurationVar(&c.latency, "latency", 0, "delay before every download answer")
 	fs.BoolVar(&c.loginRedirect, "login-redirect", false, "answer a missing or expired token with a 302 to the login page instead of 401")
 	fs.Int64Var(&c.seed, "seed", 1, "seed of the contents and the fault draws")
 	fs.BoolVar(&c.landMask, "land-mask", true, "answer 404 for ocean tiles of the stand-in land mask, as the real service does (false: serve every tile)")
 	fs.BoolVar(&c.tls, "tls", false, "serve downloads over TLS with HTTP/2 and HTTP/1.1, with a certificate from a throwaway CA")
 	fs.StringVar(&c.caOut, "ca-out", "", "with --tls, write the throwaway CA's certificate (PEM) to this file, for SSL_CERT_FILE")
-	fs.Int64Var(&c.connBandwidth, "conn-bandwidth", 0, "cap on the bytes per second each connection sends, of the download service, the bucket and the blob container (0: none)")
+	fs.Var(units.NewFlag(&c.connBandwidth, 0, "rate"), "conn-bandwidth", "cap on the bytes per second each connection sends, of the download service, the bucket and the blob container, such as 8M (0: none)")
 	fs.IntVar(&c.maxInFlight, "max-in-flight", 0, "serve at most this many downloads at once, answering 429 beyond (0: no cap)")
 	fs.DurationVar(&c.capRetryAfter, "cap-retry-after", 0, "Retry-After of the 429 answers of --max-in-flight (0: none)")
 	if err := fs.Parse(args); err != nil {

@@ -26,6 +26,28 @@ func TestCAOutNeedsTLS(t *testing.T) {
 	}
 }
 
+// TestUnitFlagsRefused: --file-size, --bandwidth and --conn-bandwidth
+// take sizes and rates as wcdl does, and a value that is none is refused
+// with the flag named, before anything listens.
+func TestUnitFlagsRefused(t *testing.T) {
+	tests := []struct {
+		flag, value, want string
+	}{
+		{"--file-size", "big", `invalid argument "big" for "--file-size" flag: "big" is not a size`},
+		{"--bandwidth", "fast", `invalid argument "fast" for "--bandwidth" flag: "fast" is not a rate`},
+		{"--conn-bandwidth", "-8M", `invalid argument "-8M" for "--conn-bandwidth" flag: "-8M" is not a rate`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.flag, func(t *testing.T) {
+			var stderr strings.Builder
+			code := run(t.Context(), []string{tt.flag, tt.value}, io.Discard, &stderr)
+			if code != 2 || !strings.Contains(stderr.String(), tt.want) {
+				t.Errorf("exit %d, stderr %q; want 2 and %q", code, stderr.String(), tt.want)
+			}
+		})
+	}
+}
+
 // TestTLSWithCAOut starts the simulator with --tls, trusts it through the CA
 // file it writes, and downloads over HTTP/2 with the static token.
 func TestTLSWithCAOut(t *testing.T) {
@@ -34,8 +56,8 @@ func TestTLSWithCAOut(t *testing.T) {
 	pr, pw := io.Pipe()
 	done := make(chan int)
 	go func() {
-		code := run(ctx, []string{"--tls", "--ca-out", caFile, "--static-token", "tok", "--file-size", "4096",
-			"--max-in-flight", "2", "--conn-bandwidth", "100000000"}, pw, io.Discard)
+		code := run(ctx, []string{"--tls", "--ca-out", caFile, "--static-token", "tok", "--file-size", "4K",
+			"--max-in-flight", "2", "--conn-bandwidth", "100M"}, pw, io.Discard)
 		pw.Close()
 		done <- code
 	}()
@@ -86,7 +108,7 @@ func TestBucket(t *testing.T) {
 	pr, pw := io.Pipe()
 	done := make(chan int)
 	go func() {
-		code := run(ctx, []string{"--file-size", "65536"}, pw, io.Discard)
+		code := run(ctx, []string{"--file-size", "64KiB", "--bandwidth", "1G"}, pw, io.Discard)
 		pw.Close()
 		done <- code
 	}()

@@ -47,16 +47,25 @@ type access struct {
 // endpoint for a provider of kind "sas" (--provider pc), the ready-made
 // credential (--token-file, WCDL_TOKEN, --api-key-header with
 // WCDL_API_KEY), else the Keycloak login; and SAS tokens for the pc source
-// when the provider's credential is not already them.
+// when the provider's credential is not already them. A ready-made
+// credential that no host would receive (--source aws or pc, with no
+// mirror of the bucket and no --auth-host) is a usage error.
 func (c *command) access(ctx context.Context, o *options, sim *simulator, con *console, log *slog.Logger) (*access, error) {
 	preset, err := auth.LookupPreset(o.provider)
 	if err != nil {
 		return nil, fmt.Errorf("--provider: %w", err)
 	}
-	ready := o.tokenFile != "" || c.getenv(envToken) != "" || o.apiKeyHeader != "" || c.getenv(envAPIKey) != ""
-	login, sas := o.lists(source.Keycloak) || ready, o.lists(source.SAS)
+	use := c.credentialUse(o)
+	ready := use.ready
+	if ready && !o.noAuth && preset.Kind != auth.KindSAS && bearerRoot(o) == "" && len(o.authHosts) == 0 {
+		return nil, usageError("%s would reach no host: no source in --source %s takes a bearer token or an API key "+
+			"(terrascope takes a login or a ready-made token; aws, ESA's public bucket, takes none; pc takes SAS tokens from its own token endpoint). "+
+			"List terrascope, give --base-url aws=URL for a mirror that wants it, or drop it",
+			strings.Join(c.readyGiven(o), ", "), o.source)
+	}
+	login, sas := use.login, use.sas
 	switch {
-	case o.noAuth || (!login && !sas):
+	case !login && !sas:
 		return anonymous(), nil
 	case !login || (sas && preset.Kind != auth.KindSAS):
 		pc, err := auth.LookupPreset("pc")
@@ -71,6 +80,27 @@ func (c *command) access(ctx context.Context, o *options, sim *simulator, con *c
 		return sasAccess(&sasOpts, pc, c.getenv(envSubscriptionKey), c.authSleep, log)
 	}
 	return c.credential(ctx, o, preset, ready, sim, con, log)
+}
+
+// credentialUse is what a run authenticates with, as its options and
+// environment say; none of it with --no-auth.
+type credentialUse struct {
+	// login: the --provider's credential, for the sources that ask for
+	// its kind (terrascope) or because one is given ready-made.
+	login bool
+	// ready: that credential is ready-made (--token-file, WCDL_TOKEN, an
+	// API key), so there is no login.
+	ready bool
+	// sas: SAS tokens for the pc source.
+	sas bool
+}
+
+func (c *command) credentialUse(o *options) credentialUse {
+	ready := o.tokenFile != "" || c.getenv(envToken) != "" || o.apiKeyHeader != "" || c.getenv(envAPIKey) != ""
+	if o.noAuth {
+		return credentialUse{ready: ready}
+	}
+	return credentialUse{login: o.lists(source.Keycloak) || ready, ready: ready, sas: o.lists(source.SAS)}
 }
 
 // withSAS is the --provider's credential for its sources, with SAS tokens
@@ -122,6 +152,12 @@ func (c *command) notSimulated(o *options, preset auth.Preset) string {
 	if preset.Kind == auth.KindSAS {
 		given = append(given, "--provider "+preset.Name)
 	}
+	return strings.Join(append(given, c.readyGiven(o)...), ", ")
+}
+
+// readyGiven names the ready-made credential settings given.
+func (c *command) readyGiven(o *options) []string {
+	var given []string
 	for _, f := range []struct {
 		name string
 		set  bool
@@ -133,7 +169,7 @@ func (c *command) notSimulated(o *options, preset auth.Preset) string {
 			given = append(given, f.name)
 		}
 	}
-	return strings.Join(given, ", ")
+	return given
 }
 
 // trustedHosts returns the hosts that may receive the credential: the

@@ -299,6 +299,8 @@ func TestReadyCredentialUsage(t *testing.T) {
 		{"token and file", map[string]string{"WCDL_TOKEN": "t"}, []string{"--token-file", m}, "give one bearer token"},
 		{"missing token file", nil, []string{"--token-file", filepath.Join(t.TempDir(), "none")}, "token file"},
 		{"SAS and token", map[string]string{"WCDL_TOKEN": "t"}, []string{"--provider", "pc"}, "needs no --token-file"},
+		{"token for pc only", map[string]string{"WCDL_TOKEN": "t"}, []string{"--source", "pc"}, "WCDL_TOKEN would reach no host: no source in --source pc takes a bearer token"},
+		{"token file for pc only", nil, []string{"--source", "pc", "--token-file", m}, "--token-file would reach no host"},
 		{"--no-auth and a token file", nil, []string{"--no-auth", "--token-file", m}, "--no-auth sends no credential, so --token-file would be ignored"},
 		{"--no-auth and an API key", map[string]string{"WCDL_API_KEY": "k"}, []string{"--no-auth", "--api-key-header", "X-Key"}, "so --api-key-header would be ignored"},
 		{"--no-auth and a password file", nil, []string{"--no-auth", "--password-file", m}, "so --password-file would be ignored"},

@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 
+	"github.com/wcdl/wcdl/auth"
 	"github.com/wcdl/wcdl/downloader"
 	"github.com/wcdl/wcdl/internal/shown"
 )
@@ -21,6 +24,9 @@ import (
 type console struct {
 	w    io.Writer
 	json *slog.Logger // nil: text
+
+	mu      sync.Mutex
+	refused map[string]bool // account/container whose SAS refusal was told
 }
 
 func newConsole(w io.Writer, jsonFormat bool) *console {
@@ -96,7 +102,11 @@ func (c *console) say(level slog.Level, msg string, attrs ...any) {
 // result tells how one entry ended, with the run's progress so far.
 func (c *console) result(r downloader.Result, p downloader.Progress) {
 	if c.json == nil {
-		fmt.Fprintln(c.w, consoleText(resultLine(r)))
+		line := resultLine(r)
+		if cre := (*auth.ContainerRefusedError)(nil); errors.As(r.Err, &cre) && !c.firstRefusal(cre) {
+			line = fmt.Sprintf("failed %s: no SAS token for %s/%s (told above)", r.Entry.Name, cre.Account, cre.Container)
+		}
+		fmt.Fprintln(c.w, consoleText(line))
 		return
 	}
 	level := slog.LevelInfo
@@ -112,6 +122,23 @@ func (c *console) result(r downloader.Result, p downloader.Progress) {
 	attrs = append(attrs, "files_done", p.FilesDone, "files_total", p.FilesTotal,
 		"bytes_done", p.BytesDone)
 	c.record(level, "file", attrs...)
+}
+
+// firstRefusal reports whether e's container is told about for the first
+// time: the endpoint's answer is said once, the container's other files
+// only name it.
+func (c *console) firstRefusal(e *auth.ContainerRefusedError) bool {
+	key := e.Account + "/" + e.Container
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.refused[key] {
+		return false
+	}
+	if c.refused == nil {
+		c.refused = map[string]bool{}
+	}
+	c.refused[key] = true
+	return true
 }
 
 // summary tells what the run did, in the lines of summary.lines, or as

@@ -41,7 +41,7 @@ func (c *command) dryRun(o *options, plan *manifest.Plan, con *console) int {
 		results[i] = downloader.Result{Entry: e, Path: outPath(o.out, e.Name), Status: planned, Size: max(e.Size, 0)}
 	}
 	sum := summary{Entries: len(results), Planned: len(results)}
-	rep := newReport(o, started, time.Now(), sum, code, results)
+	rep := newReport(o, c.credentialUse(o), started, time.Now(), sum, code, results)
 	if err := rep.write(o.report, c.stdout); err != nil {
 		con.errorf("", "writing the report: %v", err)
 		return exitFailed

@@ -146,7 +146,7 @@ type reportOptions struct {
 	Layers    string   `json:"layers"`
 	Out       string   `json:"out"`
 	Workers   int      `json:"workers"`
-	Provider  string   `json:"provider"`
+	Provider  string   `json:"provider,omitempty"` // the three only where used
 	TokenURL  string   `json:"token_url,omitempty"`
 	ClientID  string   `json:"client_id,omitempty"`
 	BaseURL   string   `json:"base_url,omitempty"`
@@ -185,7 +185,10 @@ type reportRecord struct {
 	Error      string   `json:"error,omitempty"`
 }
 
-func newReport(o *options, started, finished time.Time, sum summary, code int, results []downloader.Result) *report {
+// newReport is the report of a run with options o, which authenticated
+// as use says: the login options (provider, token_url, client_id) appear
+// only where the run has a use for them, not in an anonymous run.
+func newReport(o *options, use credentialUse, started, finished time.Time, sum summary, code int, results []downloader.Result) *report {
 	r := &report{
 		Tool:     "wcdl",
 		Version:  buildVersion(),
@@ -194,14 +197,22 @@ func newReport(o *options, started, finished time.Time, sum summary, code int, r
 		ExitCode: code,
 		Options: reportOptions{
 			Manifests: o.manifests, BBox: o.bbox, AOI: o.aois, Grid: redactGrid(o.grid), Years: o.years, Layers: o.layers,
-			Out: o.out, Workers: o.workers, Provider: o.provider, TokenURL: downloader.Redact(o.tokenURL),
-			ClientID: o.clientID, BaseURL: downloader.Redact(o.baseURL), Sources: o.source, NoAuth: o.noAuth, Retries: o.retries,
+			Out: o.out, Workers: o.workers, BaseURL: downloader.Redact(o.baseURL), Sources: o.source, NoAuth: o.noAuth, Retries: o.retries,
 			LimitRate: o.limitRate, Force: o.force,
 			StallTimeoutSeconds: o.stallTimeout.Seconds(), MinRate: o.minRate, MaxFileSize: o.maxFileSize, Shard: o.shard, Simulate: o.simulate,
 			DryRun: o.dryRun,
 		},
 		Summary: sum,
 		Entries: make([]reportRecord, 0, len(results)),
+	}
+	if use.login {
+		r.Options.Provider = o.provider
+	}
+	if (use.login && !use.ready) || use.sas { // a login's token URL, or the SAS API root
+		r.Options.TokenURL = downloader.Redact(o.tokenURL)
+	}
+	if use.login && !use.ready {
+		r.Options.ClientID = o.clientID
 	}
 	for _, res := range results {
 		rec := reportRecord{

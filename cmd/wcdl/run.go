@@ -251,7 +251,7 @@ func (c *command) run(ctx context.Context, args []string) int {
 		con.errorf("", "the batch was stopped: %v; partial files are kept and the next run resumes them", runErr)
 	}
 	if o.report != "" {
-		rep := newReport(o, started, finished, sum, code, results)
+		rep := newReport(o, c.credentialUse(o), started, finished, sum, code, results)
 		if bkt != nil {
 			rep.UploadsAborted = bkt.Aborted()
 		}

@@ -194,3 +194,45 @@ func TestPresignedURLsNeverShown(t *testing.T) {
 		t.Errorf("stderr does not name the failed blobs:\n%s", res.stderr)
 	}
 }
+
+// TestSASRefusedContainer: a container the token endpoint refuses fails
+// only its own files, after one token request, and its refusal is told
+// once; the files of the other container are downloaded and the batch is
+// not stopped as for a failed login.
+func TestSASRefusedContainer(t *testing.T) {
+	pc := pctest.NewServer(pctest.Options{Containers: []string{"esa-worldcover"}})
+	defer pc.Close()
+	blobs := newBlobService(t, pc)
+	var lines []string
+	for i := range 3 {
+		lines = append(lines, fmt.Sprintf("%s/%s/refused/v200/r%d.txt", blobs.URL, pctest.DevAccount, i))
+	}
+	good := blobs.URL + "/" + pctest.DevAccount + "/esa-worldcover/v200"
+	for i := range 3 {
+		lines = append(lines, fmt.Sprintf("%s/tile%d.txt", good, i))
+	}
+	m := writeManifest(t, lines...)
+	out := filepath.Join(t.TempDir(), "out")
+	res := runWCDL(t, t.Context(), nil, "", nil,
+		"--provider", "pc", "--token-url", pc.URL, "--base-url", good, "-w", "1", "--retries", "2",
+		"-m", m, "-o", out, "--progress", "plain")
+	if res.code != exitFailed {
+		t.Fatalf("exit %d, want %d (the refused container's files fail, the others do not); stderr:\n%s", res.code, exitFailed, res.stderr)
+	}
+	for i := range 3 {
+		name := fmt.Sprintf("tile%d.txt", i)
+		if b, err := os.ReadFile(filepath.Join(out, name)); err != nil || string(b) != name {
+			t.Errorf("%s: got %q, %v", name, b, err)
+		}
+	}
+	if got := pc.Requests(); got != 2 {
+		t.Errorf("token requests: got %d, want 2 (one per container)", got)
+	}
+	all := res.stdout + res.stderr
+	if got := strings.Count(all, "unknown storage account or container"); got != 1 {
+		t.Errorf("the endpoint's refusal is told %d times, want once:\n%s", got, all)
+	}
+	if got := strings.Count(all, "no SAS token for "+pctest.DevAccount+"/refused"); got != 3 {
+		t.Errorf("the refused container is named %d times, want once per file (3):\n%s", got, all)
+	}
+}

@@ -37,16 +37,16 @@ func (o *options) lists(kind source.Credential) bool {
 }
 
 // credentialRoot is the download root whose host receives the credential
-// of preset: that of the source asking for its kind (terrascope for a
-// login or a ready-made token, pc for SAS tokens) when one is listed,
-// else the unnamed --base-url, else Terrascope's.
+// of preset: for a login or a ready-made token, bearerRoot; for SAS tokens,
+// the pc source's; else the unnamed --base-url, else Terrascope's.
 func credentialRoot(o *options, preset auth.Preset) string {
-	want := source.Keycloak
-	if preset.Kind == auth.KindSAS {
-		want = source.SAS
+	if preset.Kind != auth.KindSAS {
+		if root := bearerRoot(o); root != "" {
+			return root
+		}
 	}
 	for _, s := range o.sources {
-		if s.Credential == want {
+		if preset.Kind == auth.KindSAS && s.Credential == source.SAS {
 			return s.Root
 		}
 	}
@@ -54,6 +54,26 @@ func credentialRoot(o *options, preset auth.Preset) string {
 		return o.baseURL
 	}
 	return manifest.DefaultBaseURL
+}
+
+// bearerRoot is the download root that a bearer credential (a login's,
+// a ready-made token, an API key) can be sent to: that of the listed source
+// that asks for a Keycloak login (terrascope), else that of the first
+// anonymous source whose root --base-url replaced (a private mirror of
+// ESA's bucket may want a token), else "": ESA's public bucket takes no
+// credential and the Planetary Computer's blob host takes SAS tokens only.
+func bearerRoot(o *options) string {
+	for _, s := range o.sources {
+		if s.Credential == source.Keycloak {
+			return s.Root
+		}
+	}
+	for _, s := range o.sources {
+		if def, err := source.Lookup(s.Name); err == nil && s.Anonymous() && s.Root != def.Root {
+			return s.Root
+		}
+	}
+	return ""
 }
 
 // anonymous is the access of a run that needs no credential: no

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -221,15 +222,22 @@ func TestAccessBySources(t *testing.T) {
 		name string
 		args []string
 		env  map[string]string
-		want string // the transports from the outside in
+		want string // the transports from the outside in, or "refused: " and the error's start
+		host string // if set, the first host the bearer transport trusts
 	}{
-		{"aws", []string{"--source", "aws"}, nil, "base"},
-		{"--no-auth", []string{"--no-auth"}, creds(), "base"},
-		{"terrascope", nil, creds(), "bearer>base"},
-		{"aws then terrascope", []string{"--source", "aws,terrascope"}, creds(), "bearer>base"},
-		{"pc", []string{"--source", "pc"}, nil, "sas>base"},
-		{"pc then terrascope", []string{"--source", "pc,terrascope"}, creds(), "bearer>sas>base"},
-		{"aws with a ready token", []string{"--source", "aws"}, map[string]string{"WCDL_TOKEN": "tok"}, "bearer>base"},
+		{"aws", []string{"--source", "aws"}, nil, "base", ""},
+		{"--no-auth", []string{"--no-auth"}, creds(), "base", ""},
+		{"terrascope", nil, creds(), "bearer>base", ""},
+		{"aws then terrascope", []string{"--source", "aws,terrascope"}, creds(), "bearer>base", ""},
+		{"pc", []string{"--source", "pc"}, nil, "sas>base", ""},
+		{"pc then terrascope", []string{"--source", "pc,terrascope"}, creds(), "bearer>sas>base", ""},
+		{"aws with a ready token", []string{"--source", "aws"}, map[string]string{"WCDL_TOKEN": "tok"}, "refused: WCDL_TOKEN would reach no host", ""},
+		{"aws mirror with a ready token", []string{"--source", "aws", "--base-url", "aws=https://mirror.example/wc"}, map[string]string{"WCDL_TOKEN": "tok"}, "bearer>base", "mirror.example"},
+		{"aws mirror then terrascope with a ready token", []string{"--source", "aws,terrascope", "--base-url", "aws=https://mirror.example/wc"}, map[string]string{"WCDL_TOKEN": "tok"}, "bearer>base", "services.terrascope.be"},
+		{"aws with --auth-host and a ready token", []string{"--source", "aws", "--auth-host", "files.example"}, map[string]string{"WCDL_TOKEN": "tok"}, "bearer>base", ""},
+		{"pc with a ready token", []string{"--source", "pc"}, map[string]string{"WCDL_TOKEN": "tok"}, "refused: WCDL_TOKEN would reach no host", ""},
+		{"pc mirror with an API key", []string{"--source", "pc", "--base-url", "https://mirror.example", "--api-key-header", "X-Key"}, map[string]string{"WCDL_API_KEY": "k"}, "refused: --api-key-header, WCDL_API_KEY would reach no host", ""},
+		{"aws with --no-auth", []string{"--source", "aws", "--no-auth"}, map[string]string{"WCDL_TOKEN": "tok"}, "base", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -243,12 +251,18 @@ func TestAccessBySources(t *testing.T) {
 			c := &command{getenv: getenv, stdin: strings.NewReader(""), stderr: io.Discard}
 			acc, err := c.access(t.Context(), o, nil, newConsole(io.Discard, false), slog.New(slog.DiscardHandler))
 			if err != nil {
-				t.Fatal(err)
+				if !strings.HasPrefix(tt.want, "refused: ") || !errors.Is(err, errUsage) || !strings.Contains(err.Error(), strings.TrimPrefix(tt.want, "refused: ")) {
+					t.Fatalf("error %q, want %s", err, tt.want)
+				}
+				return
 			}
 			var got []string
 			for rt := acc.wrap(base); ; {
 				switch x := rt.(type) {
 				case *auth.Transport:
+					if tt.host != "" && (len(x.Trusted) == 0 || x.Trusted[0] != tt.host) {
+						t.Errorf("bearer token trusted for %v, want first %s", x.Trusted, tt.host)
+					}
 					got, rt = append(got, "bearer"), x.Base
 					continue
 				case *auth.SASTransport:
