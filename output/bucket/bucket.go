@@ -194,7 +194,8 @@ func (b *Bucket) check(ctx context.Context) error {
 	in := bucketRegion(err)
 	if err == nil {
 		b.open, err = b.uploadKeys(ctx, b.prefix)
-	} else if statusOf(err) != 0 {
+	} else if s := statusOf(err); s != 0 && s < 500 {
+		// (A server error is not asked again: its retries are spent.)
 		if _, lerr := b.uploadKeys(ctx, b.prefix); statusOf(lerr) != 0 {
 			err = lerr
 		}
