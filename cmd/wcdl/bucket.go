@@ -57,14 +57,8 @@ func (o *options) checkBucket() (int64, error) {
 		return 0, usageError("-o: %v", err)
 	}
 	if e := o.s3.endpoint; e != "" {
-		u, err := url.Parse(e)
-		switch {
-		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
-			return 0, usageError("--s3-endpoint %q: want an http:// or https:// URL", downloader.Redact(e))
-		case u.User != nil || u.RawQuery != "":
-			// The SDK would drop them silently and sign with the AWS
-			// chain's credentials: refuse, without echoing them.
-			return 0, usageError("--s3-endpoint %s: credentials and query parameters in the URL are not used; give them through the AWS environment or profile", downloader.Redact(e))
+		if err := checkEndpoint("--s3-endpoint", e); err != nil {
+			return 0, err
 		}
 	}
 	part, err := parseRate(o.s3.partSize)
@@ -75,6 +69,38 @@ func (o *options) checkBucket() (int64, error) {
 		return 0, usageError("--s3-lock-ttl %v: want at least %v", o.s3.lockTTL, minS3LockTTL)
 	}
 	return part, nil
+}
+
+// checkEndpoint refuses an endpoint URL, given by name (a flag or an
+// environment variable), that is not http:// or https://, or that holds
+// credentials or a query.
+func checkEndpoint(name, e string) error {
+	u, err := url.Parse(e)
+	switch {
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		return usageError("%s %q: want an http:// or https:// URL", name, downloader.Redact(e))
+	case u.User != nil || u.RawQuery != "":
+		// The SDK would drop them silently and sign with the AWS
+		// chain's credentials: refuse, without echoing them.
+		return usageError("%s %s: credentials and query parameters in the URL are not used; give them through the AWS environment or profile", name, downloader.Redact(e))
+	}
+	return nil
+}
+
+// checkEndpointEnv checks, as --s3-endpoint is, the endpoint the AWS SDK
+// would take from the environment when --s3-endpoint is not given:
+// AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL, unless
+// AWS_IGNORE_CONFIGURED_ENDPOINT_URLS is true.
+func (o *options) checkEndpointEnv(getenv func(string) string) error {
+	if !isBucket(o.out) || o.s3.endpoint != "" || strings.EqualFold(getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"), "true") {
+		return nil
+	}
+	for _, name := range []string{"AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"} {
+		if e := getenv(name); e != "" {
+			return checkEndpoint(name, e)
+		}
+	}
+	return nil
 }
 
 // isBucket reports an output given as s3://.

@@ -165,6 +165,9 @@ func parseArgs(args []string, getenv func(string) string) (*options, *pflag.Flag
 	if err := o.check(); err != nil {
 		return o, fs, err
 	}
+	if err := o.checkEndpointEnv(getenv); err != nil {
+		return o, fs, err
+	}
 	return o, fs, o.resolveShard(getenv)
 }
 

@@ -104,6 +104,45 @@ func TestParseArgsErrors(t *testing.T) {
 	}
 }
 
+// TestParseArgsEndpointEnv: the endpoint the AWS SDK would take from the
+// environment is checked as --s3-endpoint is, naming the variable and
+// without showing what the URL holds; --s3-endpoint, an output folder or
+// AWS_IGNORE_CONFIGURED_ENDPOINT_URLS make it unused, so not checked.
+func TestParseArgsEndpointEnv(t *testing.T) {
+	bucketArgs := []string{"-m", "t.txt", "-o", "s3://tiles/wc"}
+	for _, tt := range []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		wantVar string // "": no error
+	}{
+		{name: "credentials in AWS_ENDPOINT_URL_S3", args: bucketArgs, env: map[string]string{"AWS_ENDPOINT_URL_S3": "http://minio:s3cr3t@127.0.0.1:9000"}, wantVar: "AWS_ENDPOINT_URL_S3"},
+		{name: "query in AWS_ENDPOINT_URL", args: bucketArgs, env: map[string]string{"AWS_ENDPOINT_URL": "https://s3.example.org/?X-Amz-Security-Token=s3cr3t"}, wantVar: "AWS_ENDPOINT_URL"},
+		{name: "no scheme in AWS_ENDPOINT_URL_S3", args: bucketArgs, env: map[string]string{"AWS_ENDPOINT_URL_S3": "127.0.0.1:9000"}, wantVar: "AWS_ENDPOINT_URL_S3"},
+		{name: "AWS_ENDPOINT_URL_S3 beats AWS_ENDPOINT_URL", args: bucketArgs, env: map[string]string{"AWS_ENDPOINT_URL_S3": "http://127.0.0.1:9000", "AWS_ENDPOINT_URL": "http://u:s3cr3t@127.0.0.1:9001"}},
+		{name: "good AWS_ENDPOINT_URL", args: bucketArgs, env: map[string]string{"AWS_ENDPOINT_URL": "https://s3.example.org"}},
+		{name: "--s3-endpoint given", args: append([]string{"--s3-endpoint", "http://127.0.0.1:9000"}, bucketArgs...), env: map[string]string{"AWS_ENDPOINT_URL_S3": "http://u:s3cr3t@127.0.0.1:9001"}},
+		{name: "ignored by the SDK", args: bucketArgs, env: map[string]string{"AWS_ENDPOINT_URL_S3": "http://u:s3cr3t@127.0.0.1:9001", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true"}},
+		{name: "output folder", args: []string{"-m", "t.txt", "-o", "tiles"}, env: map[string]string{"AWS_ENDPOINT_URL_S3": "http://u:s3cr3t@127.0.0.1:9001"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := parseArgs(tt.args, func(k string) string { return tt.env[k] })
+			if tt.wantVar == "" {
+				if err != nil {
+					t.Errorf("parseArgs error = %v, want none", err)
+				}
+				return
+			}
+			if !errors.Is(err, errUsage) || !strings.Contains(err.Error(), tt.wantVar+" ") {
+				t.Fatalf("parseArgs error = %v, want a usage error naming %s", err, tt.wantVar)
+			}
+			if strings.Contains(err.Error(), "s3cr3t") {
+				t.Errorf("parseArgs error = %v: it shows a secret", err)
+			}
+		})
+	}
+}
+
 func TestParseArgsEnvironment(t *testing.T) {
 	env := map[string]string{
 		"WCDL_WORKERS":    "7",

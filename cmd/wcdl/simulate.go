@@ -142,11 +142,21 @@ func (s *simulator) bind(o *options) error {
 // say tells, before anything is downloaded, that the run is simulated and
 // where the services are.
 func (s *simulator) say(con *console, port int, o *options) {
-	con.say(slog.LevelInfo, "simulating: a built-in Keycloak, download service, public bucket and SAS-protected blob container on this machine, with a demo account; nothing leaves it",
-		"token_url", s.kc.TokenURL(), "base_url", o.sources[0].Root)
+	con.say(slog.LevelInfo, simBanner(o), "token_url", s.kc.TokenURL(), "base_url", o.sources[0].Root)
 	if s.portTaken {
 		con.warn(fmt.Sprintf("port %d is taken (another simulation?): parts of an earlier simulated run are downloaded again", port))
 	}
+}
+
+// simBanner is the first line of a simulated run. The simulator is on
+// this machine, but an output bucket is not simulated: the files go
+// there.
+func simBanner(o *options) string {
+	const services = "simulating: a built-in Keycloak, download service, public bucket and SAS-protected blob container on this machine, with a demo account"
+	if isBucket(o.out) {
+		return services + "; the files are uploaded to " + o.out + ", which is not simulated"
+	}
+	return services + "; nothing leaves it"
 }
 
 // sasTokenURL is the SAS token endpoint of the pc source: the simulator's

@@ -187,6 +187,39 @@ func TestSimulateInputsFirst(t *testing.T) {
 	})
 }
 
+// TestSimulateBanner: the first line of a simulated run says where the
+// files go; with an output bucket they leave this machine, and it must
+// not say otherwise.
+func TestSimulateBanner(t *testing.T) {
+	for _, tt := range []struct {
+		name, out string
+		want      []string
+		wantNot   string
+	}{
+		{name: "folder", out: "tiles", want: []string{"nothing leaves it"}},
+		{name: "bucket", out: "s3://tiles/wc", want: []string{"uploaded to s3://tiles/wc", "not simulated"}, wantNot: "nothing leaves"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &command{
+				getenv: func(string) string { return "" }, stdin: strings.NewReader(""),
+				stdout: &syncBuffer{}, stderr: &syncBuffer{}, simPort: freePort(t),
+			}
+			if code := c.run(t.Context(), []string{"--simulate", "--dry-run", "-m", "../../testdata/tiles.txt", "-o", tt.out}); code != exitOK {
+				t.Fatalf("exit code %d, want 0; stderr:\n%s", code, c.stderr.(*syncBuffer).String())
+			}
+			first, _, _ := strings.Cut(c.stderr.(*syncBuffer).String(), "\n")
+			for _, w := range tt.want {
+				if !strings.Contains(first, w) {
+					t.Errorf("first line %q does not say %q", first, w)
+				}
+			}
+			if tt.wantNot != "" && strings.Contains(first, tt.wantNot) {
+				t.Errorf("first line %q says %q", first, tt.wantNot)
+			}
+		})
+	}
+}
+
 // TestSimulateReadyCredentialAdvice: --simulate with a ready-made
 // credential names the one given as what to drop, not settings the user
 // never made (the default --provider terrascope among them).

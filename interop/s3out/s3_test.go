@@ -84,8 +84,9 @@ func TestBucketFailedCheck(t *testing.T) {
 	}
 }
 
-// TestBucketRefused: wrong credentials or a missing bucket exit 2 before
-// any login and any download.
+// TestBucketRefused: wrong credentials, a missing bucket or requests
+// signed for another region exit 2 before any login and any download,
+// each named.
 func TestBucketRefused(t *testing.T) {
 	r := newRig(t, terrascopetest.WithFileSize(1<<20))
 	m, _ := writeManifest(t, 2, "")
@@ -97,6 +98,7 @@ func TestBucketRefused(t *testing.T) {
 	}{
 		{name: "wrong secret", env: map[string]string{"AWS_SECRET_ACCESS_KEY": "not-the-secret"}, out: "s3://" + bucketName + "/x", wantErr: "refused the credentials"},
 		{name: "missing bucket", out: "s3://no-such-bucket/x", wantErr: "does not exist"},
+		{name: "wrong region", env: map[string]string{"AWS_REGION": "eu-west-1"}, out: "s3://" + bucketName + "/x", wantErr: "another region than the requests are signed for"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			env := r.env()

@@ -28,6 +28,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/wcdl/wcdl/output"
 )
@@ -138,7 +140,8 @@ func validBucket(name string) bool {
 // credentials (environment, shared config and credentials files, web
 // identity, instance metadata) and checks that the bucket is there and
 // that the credentials may write into it: a missing bucket is
-// ErrNoBucket, refused credentials ErrAccess.
+// ErrNoBucket, refused credentials ErrAccess, credentials without access
+// ErrDenied, requests signed for another region ErrWrongRegion.
 func Open(ctx context.Context, cfg Config) (*Bucket, error) {
 	bucket, prefix, err := ParseURL(cfg.URL)
 	if err != nil {
@@ -183,19 +186,59 @@ func Open(ctx context.Context, cfg Config) (*Bucket, error) {
 }
 
 // check asks for the bucket and for its open uploads under the prefix:
-// both need the credentials to be right.
+// both need the credentials to be right. The answer to a HEAD has no
+// body, so no error code: a refused HEAD is asked again as the listing,
+// whose answer names the error.
 func (b *Bucket) check(ctx context.Context) error {
 	_, err := b.client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &b.bucket})
+	in := bucketRegion(err)
 	if err == nil {
 		b.open, err = b.uploadKeys(ctx, b.prefix)
+	} else if s := statusOf(err); s != 0 && s < 500 {
+		// (A server error is not asked again: its retries are spent.)
+		if _, lerr := b.uploadKeys(ctx, b.prefix); statusOf(lerr) != 0 {
+			err = lerr
+		}
 	}
-	switch code := statusOf(err); {
-	case err == nil:
+	if err == nil {
 		return nil
-	case code == http.StatusNotFound:
+	}
+	if r := bucketRegion(err); r != "" {
+		in = r
+	}
+	return b.refusal(err, in)
+}
+
+// Error codes of S3 that name the cause of a refused check.
+var (
+	regionCodes = map[string]bool{"AuthorizationHeaderMalformed": true, "IllegalLocationConstraintException": true,
+		"PermanentRedirect": true, "TemporaryRedirect": true, "Redirect": true}
+	credentialCodes = map[string]bool{"InvalidAccessKeyId": true, "SignatureDoesNotMatch": true, "InvalidToken": true,
+		"ExpiredToken": true, "TokenRefreshRequired": true, "InvalidSecurity": true}
+	deniedCodes = map[string]bool{"AccessDenied": true, "AllAccessDisabled": true}
+)
+
+// refusal says why the bucket refused the check: the S3 error code, else
+// the HTTP status, names the likely cause; in is the bucket's region if
+// S3 told it.
+func (b *Bucket) refusal(err error, in string) error {
+	code, status := errorCode(err), statusOf(err)
+	signed := b.client.Options().Region
+	switch {
+	case regionCodes[code] || status == http.StatusMovedPermanently ||
+		(status == http.StatusBadRequest && in != "" && in != signed):
+		if in != "" && in != signed {
+			return fmt.Errorf("%w: s3://%s is in %s, not %s: %s", ErrWrongRegion, b.bucket, in, signed, apiMessage(err))
+		}
+		return fmt.Errorf("%w: s3://%s, signed for %s: %s", ErrWrongRegion, b.bucket, signed, apiMessage(err))
+	case code == "NoSuchBucket" || status == http.StatusNotFound:
 		return fmt.Errorf("%w: s3://%s", ErrNoBucket, b.bucket)
-	case code == http.StatusForbidden || code == http.StatusUnauthorized || code == http.StatusBadRequest:
+	case credentialCodes[code] || status == http.StatusUnauthorized:
 		return fmt.Errorf("%w: s3://%s: %s", ErrAccess, b.bucket, apiMessage(err))
+	case deniedCodes[code] || status == http.StatusForbidden:
+		return fmt.Errorf("%w: s3://%s: %s", ErrDenied, b.bucket, apiMessage(err))
+	case status >= 400 && status < 500:
+		return fmt.Errorf("%w: s3://%s: %s", ErrRefused, b.bucket, apiMessage(err))
 	default:
 		return fmt.Errorf("%w: s3://%s: %s", ErrUnreachable, b.bucket, apiMessage(err))
 	}
@@ -310,6 +353,25 @@ func statusOf(err error) int {
 		return re.HTTPStatusCode()
 	}
 	return 0
+}
+
+// errorCode returns the S3 error code of a failed request, or "".
+func errorCode(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode()
+	}
+	return ""
+}
+
+// bucketRegion returns the region S3 says the bucket is in
+// (x-amz-bucket-region), or "".
+func bucketRegion(err error) string {
+	var re interface{ HTTPResponse() *smithyhttp.Response }
+	if errors.As(err, &re) && re.HTTPResponse() != nil && re.HTTPResponse().Response != nil {
+		return re.HTTPResponse().Header.Get("X-Amz-Bucket-Region")
+	}
+	return ""
 }
 
 // apiMessage says what the bucket answered, without the request's
