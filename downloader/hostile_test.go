@@ -118,7 +118,6 @@ func TestContentEncodingRefused(t *testing.T) {
 func TestNeverSplice(t *testing.T) {
 	v1 := content(1<<20, 9)
 	v2 := content(1<<20, 10)
-	const lm = "Sun, 22 Nov 2026 20:00:00 GMT"
 	p := hostiletest.Ptr
 	tests := []struct {
 		name       string

@@ -180,7 +180,8 @@ func fetchGrid(ctx context.Context, client *http.Client, rawURL, dir string, war
 	}
 	if dir != "" {
 		m, _ := json.Marshal(gridMeta{ETag: resp.Header.Get("ETag"), LastModified: resp.Header.Get("Last-Modified")})
-		if err := writeCacheFile(dir, bodyPath, body); err == nil {
+		err := writeCacheFile(dir, bodyPath, body)
+		if err == nil {
 			err = writeCacheFile(dir, metaPath, m)
 		}
 		if err != nil {

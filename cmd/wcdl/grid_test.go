@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -173,5 +174,26 @@ func TestRunGridURLIsCached(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join(cache, "wcdl", "grid-*"))
 	if len(files) != 2 {
 		t.Errorf("cache holds %v, want the grid and its validators", files)
+	}
+}
+
+// A cache folder that cannot be written (a file in its place) does not stop
+// the run: the fetched grid is used, and a warning says it was not cached.
+func TestFetchGridUncachable(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(`{"type":"FeatureCollection","features":[]}`))
+	}))
+	defer srv.Close()
+	dir := filepath.Join(t.TempDir(), "cache")
+	if err := os.WriteFile(dir, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var warned []string
+	body, err := fetchGrid(t.Context(), srv.Client(), srv.URL+"/grid.geojson", dir, func(m string) { warned = append(warned, m) })
+	if err != nil || len(body) == 0 {
+		t.Fatalf("got %q, %v; want the grid", body, err)
+	}
+	if len(warned) != 1 || !strings.Contains(warned[0], "could not be cached") {
+		t.Errorf("warnings %q, want one saying the grid could not be cached", warned)
 	}
 }

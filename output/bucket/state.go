@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -148,6 +147,3 @@ func (b *Bucket) Open(ctx context.Context, name string, onBusy func()) (output.F
 		}
 	}
 }
-
-// errNoUpload is an upload the bucket no longer knows.
-var errNoUpload = errors.New("no such upload")
