@@ -48,6 +48,7 @@ type fakeService struct {
 	requests atomic.Int64
 	// inflight counts the requests being answered, peak the most at once.
 	inflight, peak atomic.Int64
+	exited         chan struct{} // a token after a request's answer ended
 	proto          protocol
 	badProto       atomic.Int64 // requests over another HTTP version than proto's
 }
@@ -71,7 +72,7 @@ var protocols = []protocol{
 
 // newFakeService starts a fake service, over p if given, else plain HTTP.
 func newFakeService(t testing.TB, p ...protocol) *fakeService {
-	s := &fakeService{files: map[string]*fakeFile{}}
+	s := &fakeService{files: map[string]*fakeFile{}, exited: make(chan struct{}, 1)}
 	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
 	if len(p) > 0 {
 		s.proto = p[0]
@@ -138,10 +139,25 @@ func (s *fakeService) seenFor(path string) []seenRequest {
 	return out
 }
 
+// waitIdle waits until no request is being answered: the answers to a
+// cancelled client end when the service sees its connection close, and
+// only then have they written (and counted in sent) all they will.
+func (s *fakeService) waitIdle() {
+	for s.inflight.Load() != 0 {
+		<-s.exited
+	}
+}
+
 func (s *fakeService) serve(w http.ResponseWriter, r *http.Request) {
 	s.requests.Add(1)
 	n := s.inflight.Add(1)
-	defer s.inflight.Add(-1)
+	defer func() {
+		s.inflight.Add(-1)
+		select {
+		case s.exited <- struct{}{}:
+		default: // a token is already there: waitIdle looks again anyway
+		}
+	}()
 	for p := s.peak.Load(); n > p && !s.peak.CompareAndSwap(p, n); p = s.peak.Load() {
 	}
 	if s.proto.proto != 0 && r.ProtoMajor != s.proto.proto {

@@ -252,6 +252,10 @@ func TestRangesResumeAcrossRuns(t *testing.T) {
 			t.Fatalf("cancelled run: %s %v, want interrupted", res[0].Status, res[0].Err)
 		}
 		holding.Store(false)
+		// The held answers to the cancelled run end as the service sees
+		// their connections close; bytes they write until then are not
+		// the resumed run's.
+		s.waitIdle()
 
 		for _, folder := range []struct{ name, dir string }{{"killed", killed}, {"cancelled", dir}} {
 			m, err := readMetaPath(filepath.Join(folder.dir, "f.bin.part.meta"))
