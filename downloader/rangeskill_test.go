@@ -58,6 +58,7 @@ func TestRangesResumeAfterSIGKILL(t *testing.T) {
 	}
 	cmd.Wait()
 	holding.Store(false)
+	s.waitIdle() // the killed process's answers end as their connections close
 
 	m, err := readMetaPath(filepath.Join(dir, "f.bin.part.meta"))
 	if err != nil || len(m.Done) == 0 {
